@@ -1,0 +1,575 @@
+"""LSTM, GRU and simple-RNN cells: forward pass and exact backpropagation through time.
+
+Everything is float64 and follows PyTorch's formulas and gate order.
+
+LSTM (rows ``i, f, g, o``)::
+
+    i_t = sigma(W_ii x_t + b_ii + W_hi h_{t-1} + b_hi)
+    f_t = sigma(W_if x_t + b_if + W_hf h_{t-1} + b_hf)      (or ReLU, as an experiment)
+    g_t = tanh (W_ig x_t + b_ig + W_hg h_{t-1} + b_hg)      (the candidate C~_t)
+    o_t = sigma(W_io x_t + b_io + W_ho h_{t-1} + b_ho)
+    c_t = f_t * c_{t-1} + i_t * g_t
+    h_t = o_t * tanh(c_t)
+
+GRU (rows ``r, z, n``)::
+
+    r_t = sigma(W_ir x_t + b_ir + W_hr h_{t-1} + b_hr)
+    z_t = sigma(W_iz x_t + b_iz + W_hz h_{t-1} + b_hz)
+    n_t = tanh (W_in x_t + b_in + r_t * (W_hn h_{t-1} + b_hn))
+    h_t = (1 - z_t) * n_t + z_t * h_{t-1}
+
+Simple RNN::
+
+    h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)
+
+Loss: ``L = 0.5 * ||h_s - y||^2`` on one step ``s`` (the last by default).
+
+How the code is fast: only what is truly sequential happens per step. All input
+projections are one matmul before the loop; each step makes a handful of
+in-place NumPy calls on preallocated buffers (sigmoid is computed as
+``0.5 * tanh(a / 2) + 0.5`` so one ``tanh`` call serves every gate, with the
+halving folded into the weights); every activation derivative and every
+parameter gradient is one vectorised expression outside the loop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from .trace import Trace
+from .weights import GATES, Params, WeightsError
+
+
+class ModelInputError(ValueError):
+    """Inputs the engine cannot run (wrong width, NaN, empty); the message says why."""
+
+
+@dataclass(frozen=True)
+class Clamp:
+    """Hold gate ``gate`` at ``value`` from step ``start`` (0-based) on.
+
+    A clamped gate passes no gradient to its pre-activation at those steps.
+    """
+
+    gate: str
+    value: float
+    start: int = 0
+
+
+@dataclass(frozen=True)
+class Options:
+    """Experiments and loss settings, applied exactly in forward and backward.
+
+    Attributes
+    ----------
+    forget_activation : {"sigmoid", "relu"}
+        LSTM only: the forget gate's nonlinearity.
+    clamps : tuple of Clamp
+    loss_step : int or None
+        Step whose hidden state enters the loss; None means the last; negative
+        values count from the end.
+    truncate : int or None
+        Truncated BPTT: gradients flow back at most this many steps from the
+        loss step (the loss step itself counts as one). None: the full sequence.
+    clip_norm : float or None
+        Rescale the parameter gradients so their joint 2-norm is at most this.
+    """
+
+    forget_activation: str = "sigmoid"
+    clamps: tuple[Clamp, ...] = field(default=())
+    loss_step: int | None = None
+    truncate: int | None = None
+    clip_norm: float | None = None
+
+
+def _check_x(x: np.ndarray, input_size: int) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim == 1:
+        x = x[:, None]
+    if x.ndim != 2:
+        raise ModelInputError(f"input must be a (T, D) array, got shape {x.shape}")
+    if x.shape[0] == 0:
+        raise ModelInputError("the sequence is empty")
+    if x.shape[1] != input_size:
+        raise ModelInputError(
+            f"input has {x.shape[1]} value(s) per step but the weights expect {input_size}"
+        )
+    if not np.all(np.isfinite(x)):
+        bad = int(np.argwhere(~np.isfinite(x))[0, 0])
+        raise ModelInputError(f"input step {bad + 1} is not a finite number")
+    return np.ascontiguousarray(x)
+
+
+def _vec(v: np.ndarray | None, n: int, name: str) -> np.ndarray:
+    if v is None:
+        return np.zeros(n)
+    a = np.asarray(v, dtype=np.float64).reshape(-1)
+    if a.shape != (n,):
+        raise ModelInputError(f"{name} must have {n} value(s), got {a.size}")
+    if not np.all(np.isfinite(a)):
+        raise ModelInputError(f"{name} contains NaN or infinite values")
+    return a.copy()
+
+
+def _clamp_mask(
+    clamps: tuple[Clamp, ...], gates: tuple[str, ...], order: tuple[str, ...], T: int, H: int
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """(T, G*H) boolean mask of clamped entries and their values, in ``order``."""
+    if not clamps:
+        return None, None
+    mask = np.zeros((T, len(order) * H), dtype=bool)
+    vals = np.zeros((T, len(order) * H))
+    for cl in clamps:
+        if cl.gate not in gates:
+            raise ModelInputError(f"no gate {cl.gate!r} to clamp; gates are {', '.join(gates)}")
+        if not np.isfinite(cl.value):
+            raise ModelInputError("a clamp value must be a finite number")
+        k = order.index(cl.gate)
+        s = max(0, cl.start)
+        mask[s:, k * H:(k + 1) * H] = True
+        vals[s:, k * H:(k + 1) * H] = cl.value
+    return mask, vals
+
+
+def _loss_step(opt: Options, T: int) -> int:
+    s = T - 1 if opt.loss_step is None else int(opt.loss_step)
+    if s < 0:
+        s += T
+    if not 0 <= s < T:
+        raise ModelInputError(f"loss step {opt.loss_step} is outside the sequence of {T} steps")
+    return s
+
+
+def _stop_step(opt: Options, s: int) -> int:
+    """First step (inclusive) that the backward pass reaches."""
+    if opt.truncate is None:
+        return 0
+    if opt.truncate < 1:
+        raise ModelInputError("the truncation window must be at least 1 step")
+    return max(0, s - opt.truncate + 1)
+
+
+def _param_grads(
+    dpre_ih: np.ndarray, dpre_hh: np.ndarray, x: np.ndarray, h_prev: np.ndarray, opt: Options
+) -> dict[str, np.ndarray]:
+    """Parameter gradients from the per-step pre-activation gradients, one matmul each."""
+    grads = {
+        "weight_ih_l0": dpre_ih.T @ x,          # sum_t dL/da_t x_t^T
+        "weight_hh_l0": dpre_hh.T @ h_prev,     # sum_t dL/da_t h_{t-1}^T
+        "bias_ih_l0": dpre_ih.sum(axis=0),
+        "bias_hh_l0": dpre_hh.sum(axis=0),
+    }
+    if opt.clip_norm is not None:
+        if not opt.clip_norm > 0:
+            raise ModelInputError("the clipping norm must be positive")
+        norm = float(np.sqrt(sum(float(np.vdot(g, g)) for g in grads.values())))
+        if norm > opt.clip_norm:
+            scale = opt.clip_norm / norm
+            grads = {k: g * scale for k, g in grads.items()}
+    return grads
+
+
+# --------------------------------------------------------------------------- LSTM
+
+# Internal row order: the three sigmoid gates first (o, i, f), then the tanh
+# candidate g, so one slice covers every sigmoid gate and, in the backward pass,
+# the three gates fed by dc (i, f, g) sit together.
+_LSTM_ORDER = ("o", "i", "f", "g")
+
+
+def lstm_trace(
+    p: Params,
+    x: np.ndarray,
+    h0: np.ndarray | None = None,
+    c0: np.ndarray | None = None,
+    target: np.ndarray | None = None,
+    options: Options = Options(),
+) -> Trace:
+    """Run an LSTM over ``x`` (T, D) and backpropagate ``L = 0.5 ||h_s - y||^2``.
+
+    Returns a `Trace` with h, c, gates i f g o, pre-activations and every
+    gradient; see the module docstring for the equations.
+    """
+    x = _check_x(x, p.input_size)
+    T, H = x.shape[0], p.hidden_size
+    h0 = _vec(h0, H, "h0")
+    c0 = _vec(c0, H, "c0")
+    y = _vec(target, H, "target")
+    relu_f = options.forget_activation == "relu"
+    if options.forget_activation not in ("sigmoid", "relu"):
+        raise ModelInputError(f"unknown forget activation {options.forget_activation!r}")
+    s = _loss_step(options, T)
+    stop = _stop_step(options, s)
+
+    # Permute PyTorch rows (i f g o) into the internal order (o i f g).
+    perm = np.concatenate([np.arange(H) + GATES["lstm"].index(g) * H for g in _LSTM_ORDER])
+    # Sigmoid rows are pre-halved so that sigma(a) = 0.5 * tanh(scaled) + 0.5.
+    scale = np.ones(4 * H)
+    scale[: 3 * H] = 0.5
+    if relu_f:
+        scale[2 * H: 3 * H] = 1.0
+    w_ih = p.weight_ih[perm]
+    w_hh = p.weight_hh[perm]
+    bias = (p.bias_ih + p.bias_hh)[perm]
+    w_hh_s = np.ascontiguousarray(w_hh * scale[:, None])
+    xp = (x @ (w_ih * scale[:, None]).T) + bias * scale     # all input projections, (T, 4H)
+
+    mask, cvals = _clamp_mask(options.clamps, GATES["lstm"], _LSTM_ORDER, T, H)
+
+    A = np.empty((T, 4 * H))      # pre-activations (scaled rows), internal order
+    G = np.empty((T, 4 * H))      # activations o i f g
+    C = np.empty((T, H))
+    TC = np.empty((T, H))         # tanh(c_t)
+    Hs = np.empty((T, H))
+    tmp = np.empty(4 * H)
+    ig = np.empty(H)
+    Go, Gi, Gf, Gg = (G[:, k * H:(k + 1) * H] for k in range(4))
+    Gsig = G[:, : 2 * H] if relu_f else G[:, : 3 * H]
+    Af = A[:, 2 * H: 3 * H]
+    h, c = h0, c0
+    for t in range(T):
+        a = A[t]
+        np.dot(w_hh_s, h, out=tmp)
+        np.add(xp[t], tmp, out=a)                 # a_t = W_ih x_t + W_hh h_{t-1} + b
+        gt = G[t]
+        np.tanh(a, out=gt)                        # one tanh for all four blocks
+        st = Gsig[t]
+        st *= 0.5
+        st += 0.5                                 # sigmoid rows: 0.5 tanh(a/2) + 0.5
+        if relu_f:
+            np.maximum(Af[t], 0.0, out=Gf[t])
+        if mask is not None:
+            np.copyto(gt, cvals[t], where=mask[t])
+        ct = C[t]
+        np.multiply(Gf[t], c, out=ct)             # f_t * c_{t-1}
+        np.multiply(Gi[t], Gg[t], out=ig)
+        ct += ig                                  # + i_t * g_t
+        np.tanh(ct, out=TC[t])
+        np.multiply(Go[t], TC[t], out=Hs[t])      # h_t = o_t * tanh(c_t)
+        h, c = Hs[t], ct
+
+    # ---- backward through time -------------------------------------------------
+    # Local derivatives of each activation w.r.t. its pre-activation, all steps at once.
+    D = np.empty((T, 4 * H))
+    D[:, : 3 * H] = G[:, : 3 * H] * (1.0 - G[:, : 3 * H])      # sigma' = s (1 - s)
+    D[:, 3 * H:] = 1.0 - Gg * Gg                                # tanh'  = 1 - g^2
+    if relu_f:
+        D[:, 2 * H: 3 * H] = Af > 0.0                           # relu'  = [a > 0]
+    if mask is not None:
+        D[mask] = 0.0                                           # a clamped gate is a constant
+    C_prev = np.vstack([c0[None], C[:-1]])
+    K = Go * (1.0 - TC * TC)                 # dh_t -> dc_t through h_t = o_t tanh(c_t)
+    # M: how dL/dc_t (rows i f g) or dL/dh_t (row o) reach each pre-activation.
+    M = np.empty((T, 4 * H))
+    M[:, :H] = TC * D[:, :H]                             # o: dh * tanh(c) * sigma'
+    M[:, H: 2 * H] = Gg * D[:, H: 2 * H]                 # i: dc * g * sigma'
+    M[:, 2 * H: 3 * H] = C_prev * D[:, 2 * H: 3 * H]     # f: dc * c_{t-1} * sigma'
+    M[:, 3 * H:] = Gi * D[:, 3 * H:]                     # g: dc * i * tanh'
+    M3 = M[:, H:].reshape(T, 3, H)
+
+    w_hh_T = np.ascontiguousarray(w_hh.T)
+    dH = np.zeros((T, H))
+    dC = np.zeros((T, H))
+    dA = np.zeros((T, 4 * H))
+    dA3 = dA[:, H:].reshape(T, 3, H)
+    dA_o = dA[:, :H]
+    dh_rec = np.zeros(H)          # dL/dh_t arriving from step t+1 through W_hh
+    dc_next = np.zeros(H)         # dL/dc_t arriving from step t+1 through f_{t+1}
+    for t in range(s, stop - 1, -1):
+        dh = dH[t]
+        if t == s:
+            np.add(dh_rec, Hs[s] - y, out=dh)     # the loss: dL/dh_s = h_s - y
+        else:
+            np.copyto(dh, dh_rec)
+        dc = dC[t]
+        np.multiply(dh, K[t], out=dc)             # through h_t = o_t tanh(c_t)
+        dc += dc_next                             # + along the cell-state highway
+        np.multiply(M3[t], dc, out=dA3[t])        # into i, f, g pre-activations
+        np.multiply(M[t, :H], dh, out=dA_o[t])    # into o's pre-activation
+        np.dot(w_hh_T, dA[t], out=dh_rec)         # back through W_hh to h_{t-1}
+        np.multiply(dc, Gf[t], out=dc_next)       # back through c_t = f_t c_{t-1} + ...
+    if stop > 0:                                  # truncated: nothing reaches h0, c0
+        dh_rec[:] = 0.0
+        dc_next[:] = 0.0
+
+    inv = np.argsort(perm)                        # internal order -> PyTorch order
+    dpre = dA[:, inv]
+    H_prev = np.vstack([h0[None], Hs[:-1]])
+    grads = _param_grads(dpre, dpre, x, H_prev, options)
+    pre = A / scale                               # undo the halving of sigmoid rows
+    names = _LSTM_ORDER
+    return Trace(
+        kind="lstm",
+        x=x,
+        h=Hs,
+        c=C,
+        h0=h0,
+        c0=c0,
+        gates={g: np.ascontiguousarray(G[:, names.index(g) * H:(names.index(g) + 1) * H])
+               for g in GATES["lstm"]},
+        preacts={g: np.ascontiguousarray(pre[:, names.index(g) * H:(names.index(g) + 1) * H])
+                 for g in GATES["lstm"]},
+        target=y,
+        loss_step=s,
+        loss=float(0.5 * np.sum((Hs[s] - y) ** 2)),
+        dL_dh=dH,
+        dL_dc=dC,
+        dL_dx=dpre @ p.weight_ih,                 # sum over gates of W_ih^T dL/da_t
+        dL_dh0=dh_rec.copy(),
+        dL_dc0=dc_next.copy(),
+        dL_dpre=dpre,
+        grads=grads,
+    )
+
+
+# --------------------------------------------------------------------------- GRU
+
+
+def gru_trace(
+    p: Params,
+    x: np.ndarray,
+    h0: np.ndarray | None = None,
+    target: np.ndarray | None = None,
+    options: Options = Options(),
+) -> Trace:
+    """Run a GRU over ``x`` (T, D) with PyTorch's formulation and backpropagate the loss."""
+    x = _check_x(x, p.input_size)
+    T, H = x.shape[0], p.hidden_size
+    h0 = _vec(h0, H, "h0")
+    y = _vec(target, H, "target")
+    if options.forget_activation != "sigmoid":
+        raise ModelInputError("the forget-gate activation applies to the LSTM only")
+    s = _loss_step(options, T)
+    stop = _stop_step(options, s)
+    scale = np.ones(3 * H)
+    scale[: 2 * H] = 0.5                          # r, z rows pre-halved for the tanh trick
+    w_hh_s = np.ascontiguousarray(p.weight_hh * scale[:, None])
+    b_hh_s = p.bias_hh * scale
+    xp = x @ (p.weight_ih * scale[:, None]).T + p.bias_ih * scale    # (T, 3H)
+    mask, cvals = _clamp_mask(options.clamps, GATES["gru"], GATES["gru"], T, H)
+
+    HH = np.empty((T, 3 * H))     # W_hh h_{t-1} + b_hh (r, z rows scaled)
+    A = np.empty((T, 3 * H))      # pre-activations (r, z scaled; n full argument)
+    G = np.empty((T, 3 * H))      # r z n
+    Hs = np.empty((T, H))
+    Grz, Arz, HHrz, xprz = G[:, : 2 * H], A[:, : 2 * H], HH[:, : 2 * H], xp[:, : 2 * H]
+    Gr, Gz, Gn = G[:, :H], G[:, H: 2 * H], G[:, 2 * H:]
+    An, HHn, xpn = A[:, 2 * H:], HH[:, 2 * H:], xp[:, 2 * H:]
+    h = h0
+    for t in range(T):
+        hh = HH[t]
+        np.dot(w_hh_s, h, out=hh)
+        hh += b_hh_s                              # W_hh h_{t-1} + b_hh
+        np.add(xprz[t], HHrz[t], out=Arz[t])
+        g_rz = Grz[t]
+        np.tanh(Arz[t], out=g_rz)
+        g_rz *= 0.5
+        g_rz += 0.5                               # r_t, z_t
+        if mask is not None:
+            np.copyto(g_rz, cvals[t, : 2 * H], where=mask[t, : 2 * H])
+        an = An[t]
+        np.multiply(Gr[t], HHn[t], out=an)        # r_t * (W_hn h + b_hn)
+        an += xpn[t]                              # + W_in x_t + b_in
+        np.tanh(an, out=Gn[t])                    # n_t
+        if mask is not None:
+            np.copyto(Gn[t], cvals[t, 2 * H:], where=mask[t, 2 * H:])
+        ht = Hs[t]
+        np.subtract(h, Gn[t], out=ht)
+        ht *= Gz[t]
+        ht += Gn[t]                               # h_t = n_t + z_t (h_{t-1} - n_t)
+        h = ht
+
+    # ---- backward through time -------------------------------------------------
+    D = np.empty((T, 3 * H))
+    D[:, : 2 * H] = Grz * (1.0 - Grz)             # sigma'
+    D[:, 2 * H:] = 1.0 - Gn * Gn                  # tanh'
+    if mask is not None:
+        D[mask] = 0.0
+    H_prev = np.vstack([h0[None], Hs[:-1]])
+    hn = HHn                                       # W_hn h + b_hn (unscaled rows)
+    # P: dh_t -> the input-side pre-activations (r, z, n); Q: -> the W_hh side.
+    P = np.empty((T, 3 * H))
+    P[:, 2 * H:] = (1.0 - Gz) * D[:, 2 * H:]               # n: dh (1 - z) tanh'
+    P[:, :H] = P[:, 2 * H:] * hn * D[:, :H]                # r: through r * hn inside n
+    P[:, H: 2 * H] = (H_prev - Gn) * D[:, H: 2 * H]        # z: dh (h_{t-1} - n) sigma'
+    Q = P.copy()
+    Q[:, 2 * H:] *= Gr                                     # hn enters n multiplied by r
+    P3, Q3 = P.reshape(T, 3, H), Q.reshape(T, 3, H)
+
+    w_hh_T = np.ascontiguousarray(p.weight_hh.T)
+    dH = np.zeros((T, H))
+    dA = np.zeros((T, 3 * H))     # dL/d(input-side pre-activation), r z n
+    dB = np.zeros((T, 3 * H))     # dL/d(W_hh h + b_hh), r z n
+    dA3, dB3 = dA.reshape(T, 3, H), dB.reshape(T, 3, H)
+    dh_rec = np.zeros(H)
+    zdh = np.empty(H)
+    for t in range(s, stop - 1, -1):
+        dh = dH[t]
+        if t == s:
+            np.add(dh_rec, Hs[s] - y, out=dh)     # the loss: dL/dh_s = h_s - y
+        else:
+            np.copyto(dh, dh_rec)
+        np.multiply(P3[t], dh, out=dA3[t])        # into the input-side pre-activations
+        np.multiply(Q3[t], dh, out=dB3[t])        # into W_hh h + b_hh
+        np.dot(w_hh_T, dB[t], out=dh_rec)         # back through W_hh to h_{t-1}
+        np.multiply(dh, Gz[t], out=zdh)
+        dh_rec += zdh                             # + directly through z_t h_{t-1}
+    if stop > 0:
+        dh_rec[:] = 0.0
+
+    grads = _param_grads(dA, dB, x, H_prev, options)
+    pre = A.copy()
+    pre[:, : 2 * H] /= 0.5
+    names = GATES["gru"]
+    gates = {g: np.ascontiguousarray(G[:, k * H:(k + 1) * H]) for k, g in enumerate(names)}
+    preacts = {g: np.ascontiguousarray(pre[:, k * H:(k + 1) * H]) for k, g in enumerate(names)}
+    preacts["hn"] = np.ascontiguousarray(HHn)
+    return Trace(
+        kind="gru",
+        x=x,
+        h=Hs,
+        c=None,
+        h0=h0,
+        c0=None,
+        gates=gates,
+        preacts=preacts,
+        target=y,
+        loss_step=s,
+        loss=float(0.5 * np.sum((Hs[s] - y) ** 2)),
+        dL_dh=dH,
+        dL_dc=None,
+        dL_dx=dA @ p.weight_ih,
+        dL_dh0=dh_rec.copy(),
+        dL_dc0=None,
+        dL_dpre=dA,
+        grads=grads,
+    )
+
+
+# --------------------------------------------------------------------------- RNN
+
+
+def rnn_trace(
+    p: Params,
+    x: np.ndarray,
+    h0: np.ndarray | None = None,
+    target: np.ndarray | None = None,
+    options: Options = Options(),
+) -> Trace:
+    """Run a simple tanh RNN over ``x`` (T, D) and backpropagate the loss."""
+    x = _check_x(x, p.input_size)
+    T, H = x.shape[0], p.hidden_size
+    h0 = _vec(h0, H, "h0")
+    y = _vec(target, H, "target")
+    if options.clamps:
+        raise ModelInputError("a simple RNN has no gates to clamp")
+    if options.forget_activation != "sigmoid":
+        raise ModelInputError("the forget-gate activation applies to the LSTM only")
+    s = _loss_step(options, T)
+    stop = _stop_step(options, s)
+    w_hh = np.ascontiguousarray(p.weight_hh)
+    xp = x @ p.weight_ih.T + (p.bias_ih + p.bias_hh)
+    A = np.empty((T, H))
+    Hs = np.empty((T, H))
+    h = h0
+    for t in range(T):
+        np.dot(w_hh, h, out=A[t])
+        A[t] += xp[t]                             # a_t = W_ih x_t + b + W_hh h_{t-1}
+        np.tanh(A[t], out=Hs[t])
+        h = Hs[t]
+
+    Dt = 1.0 - Hs * Hs                            # tanh'
+    w_hh_T = np.ascontiguousarray(w_hh.T)
+    dH = np.zeros((T, H))
+    dA = np.zeros((T, H))
+    dh_rec = np.zeros(H)
+    for t in range(s, stop - 1, -1):
+        dh = dH[t]
+        if t == s:
+            np.add(dh_rec, Hs[s] - y, out=dh)
+        else:
+            np.copyto(dh, dh_rec)
+        np.multiply(dh, Dt[t], out=dA[t])         # through the tanh
+        np.dot(w_hh_T, dA[t], out=dh_rec)         # back through W_hh to h_{t-1}
+    if stop > 0:
+        dh_rec[:] = 0.0
+    H_prev = np.vstack([h0[None], Hs[:-1]])
+    grads = _param_grads(dA, dA, x, H_prev, options)
+    return Trace(
+        kind="rnn",
+        x=x,
+        h=Hs,
+        c=None,
+        h0=h0,
+        c0=None,
+        gates={},
+        preacts={"a": A},
+        target=y,
+        loss_step=s,
+        loss=float(0.5 * np.sum((Hs[s] - y) ** 2)),
+        dL_dh=dH,
+        dL_dc=None,
+        dL_dx=dA @ p.weight_ih,
+        dL_dh0=dh_rec.copy(),
+        dL_dc0=None,
+        dL_dpre=dA,
+        grads=grads,
+    )
+
+
+# --------------------------------------------------------------------------- Network
+
+
+@dataclass(frozen=True, eq=False)
+class Network:
+    """A cell's parameters, initial states and options: everything a trace needs.
+
+    >>> net = Network(init_params("lstm", 1, 4, seed=0))      # doctest: +SKIP
+    >>> tr = net.trace(np.array([[1.0], [0.0]]), target=np.zeros(4))
+    """
+
+    params: Params
+    h0: np.ndarray | None = None
+    c0: np.ndarray | None = None
+    options: Options = Options()
+
+    def __post_init__(self) -> None:
+        H = self.params.hidden_size
+        for name in ("h0", "c0"):
+            v = getattr(self, name)
+            if v is not None:
+                try:
+                    a = _vec(v, H, name)
+                except ModelInputError as e:
+                    raise WeightsError(str(e)) from None
+                a.flags.writeable = False
+                object.__setattr__(self, name, a)
+        if self.c0 is not None and self.params.kind != "lstm":
+            raise WeightsError("only an LSTM has an initial cell state c0")
+
+    @property
+    def kind(self) -> str:
+        return self.params.kind
+
+    @property
+    def hidden_size(self) -> int:
+        return self.params.hidden_size
+
+    @property
+    def input_size(self) -> int:
+        return self.params.input_size
+
+    def with_(self, **changes) -> "Network":
+        """A copy with some fields replaced (params, h0, c0, options)."""
+        return replace(self, **changes)
+
+    def trace(self, x: np.ndarray, target: np.ndarray | None = None) -> Trace:
+        """Forward and backward through time over ``x`` (T, D); see `Trace`."""
+        p, o = self.params, self.options
+        if p.kind == "lstm":
+            return lstm_trace(p, x, self.h0, self.c0, target, o)
+        if p.kind == "gru":
+            return gru_trace(p, x, self.h0, target, o)
+        return rnn_trace(p, x, self.h0, target, o)

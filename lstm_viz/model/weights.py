@@ -1,0 +1,276 @@
+"""Parameter containers and initialisers, in PyTorch's layout.
+
+A single-layer recurrent cell has four tensors, named as in a PyTorch
+``state_dict`` for layer 0::
+
+    weight_ih_l0  (G*H, D)   input-to-hidden weights, gate blocks stacked by row
+    weight_hh_l0  (G*H, H)   hidden-to-hidden weights
+    bias_ih_l0    (G*H,)
+    bias_hh_l0    (G*H,)
+
+where ``G`` is the number of gate blocks: 4 for an LSTM (rows ``i, f, g, o``),
+3 for a GRU (rows ``r, z, n``) and 1 for a simple tanh RNN. An optional linear
+readout (``readout.weight`` (K, H), ``readout.bias`` (K,)) may ride along.
+
+`Params` is immutable: every array is read-only and edits return a new object,
+so a `Params` can be shared between the GUI thread and a worker safely.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+import numpy as np
+
+#: Gate blocks per cell kind, in PyTorch's row order.
+GATES: dict[str, tuple[str, ...]] = {
+    "lstm": ("i", "f", "g", "o"),
+    "gru": ("r", "z", "n"),
+    "rnn": ("a",),
+}
+#: The four tensor names, without the ``_l0`` suffix.
+TENSORS: tuple[str, ...] = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+KINDS: tuple[str, ...] = tuple(GATES)
+
+
+class WeightsError(ValueError):
+    """A weights file or mapping that cannot be used; the message says why."""
+
+
+def _frozen(a: np.ndarray, shape: tuple[int, ...], name: str) -> np.ndarray:
+    arr = np.array(a, dtype=np.float64, copy=True)
+    if arr.shape != shape:
+        raise WeightsError(f"{name} has shape {arr.shape}, expected {shape}")
+    if not np.all(np.isfinite(arr)):
+        raise WeightsError(f"{name} contains NaN or infinite values")
+    arr.flags.writeable = False
+    return arr
+
+
+@dataclass(frozen=True, eq=False)
+class Params:
+    """The weights of one recurrent layer (and an optional readout).
+
+    Parameters
+    ----------
+    kind : {"lstm", "gru", "rnn"}
+    weight_ih : ndarray, shape (G*H, D)
+    weight_hh : ndarray, shape (G*H, H)
+    bias_ih, bias_hh : ndarray, shape (G*H,)
+    readout_weight : ndarray, shape (K, H), optional
+    readout_bias : ndarray, shape (K,), optional
+    """
+
+    kind: str
+    weight_ih: np.ndarray
+    weight_hh: np.ndarray
+    bias_ih: np.ndarray
+    bias_hh: np.ndarray
+    readout_weight: np.ndarray | None = field(default=None)
+    readout_bias: np.ndarray | None = field(default=None)
+
+    def __post_init__(self) -> None:
+        if self.kind not in GATES:
+            raise WeightsError(f"unknown cell kind {self.kind!r}; expected one of {', '.join(KINDS)}")
+        g = len(GATES[self.kind])
+        w_ih = np.asarray(self.weight_ih)
+        if w_ih.ndim != 2 or w_ih.shape[0] % g or w_ih.shape[0] == 0:
+            raise WeightsError(
+                f"weight_ih has shape {w_ih.shape}; a {self.kind.upper()} needs ({g}*H, D)"
+            )
+        gh, d = w_ih.shape
+        h = gh // g
+        set_ = object.__setattr__
+        set_(self, "weight_ih", _frozen(w_ih, (gh, d), "weight_ih"))
+        set_(self, "weight_hh", _frozen(self.weight_hh, (gh, h), "weight_hh"))
+        set_(self, "bias_ih", _frozen(self.bias_ih, (gh,), "bias_ih"))
+        set_(self, "bias_hh", _frozen(self.bias_hh, (gh,), "bias_hh"))
+        if (self.readout_weight is None) != (self.readout_bias is None):
+            raise WeightsError("readout needs both readout.weight and readout.bias")
+        if self.readout_weight is not None:
+            rw = np.asarray(self.readout_weight)
+            if rw.ndim != 2 or rw.shape[1] != h:
+                raise WeightsError(f"readout.weight has shape {rw.shape}, expected (K, {h})")
+            set_(self, "readout_weight", _frozen(rw, rw.shape, "readout.weight"))
+            set_(self, "readout_bias", _frozen(self.readout_bias, (rw.shape[0],), "readout.bias"))
+
+    # -- shape -----------------------------------------------------------
+    @property
+    def gates(self) -> tuple[str, ...]:
+        """Gate names in row-block order, e.g. ``("i", "f", "g", "o")``."""
+        return GATES[self.kind]
+
+    @property
+    def hidden_size(self) -> int:
+        return self.weight_hh.shape[1]
+
+    @property
+    def input_size(self) -> int:
+        return self.weight_ih.shape[1]
+
+    def tensor(self, name: str) -> np.ndarray:
+        """One of ``weight_ih, weight_hh, bias_ih, bias_hh`` (``_l0`` suffix optional)."""
+        name = name.removesuffix("_l0")
+        if name not in TENSORS:
+            raise KeyError(name)
+        return getattr(self, name)
+
+    def gate_rows(self, gate: str) -> slice:
+        """Row slice of gate ``gate`` in every tensor."""
+        k = self.gates.index(gate)
+        h = self.hidden_size
+        return slice(k * h, (k + 1) * h)
+
+    # -- edits (each returns a new Params) -------------------------------
+    def replace(self, **arrays: np.ndarray) -> "Params":
+        """A copy with some tensors replaced (names as the fields)."""
+        fields = {
+            "kind": self.kind,
+            "weight_ih": self.weight_ih,
+            "weight_hh": self.weight_hh,
+            "bias_ih": self.bias_ih,
+            "bias_hh": self.bias_hh,
+            "readout_weight": self.readout_weight,
+            "readout_bias": self.readout_bias,
+        }
+        fields.update(arrays)
+        return Params(**fields)
+
+    def with_value(self, name: str, index: int | tuple[int, ...], value: float) -> "Params":
+        """A copy with one entry of tensor ``name`` set to ``value``."""
+        arr = self.tensor(name).copy()
+        arr[index] = value
+        return self.replace(**{name.removesuffix("_l0"): arr})
+
+    # -- exchange ----------------------------------------------------------
+    def to_state_dict(self, prefix: str = "") -> dict[str, np.ndarray]:
+        """PyTorch-style names -> float64 arrays (copies)."""
+        out = {f"{prefix}{t}_l0": getattr(self, t).copy() for t in TENSORS}
+        if self.readout_weight is not None:
+            out["readout.weight"] = self.readout_weight.copy()
+            out["readout.bias"] = self.readout_bias.copy()
+        return out
+
+    @classmethod
+    def from_state_dict(cls, sd: Mapping[str, np.ndarray], kind: str | None = None) -> "Params":
+        """Build from PyTorch state_dict names, inferring the cell kind from the shapes.
+
+        Accepts an optional module prefix (``lstm.weight_ih_l0``) and an optional
+        ``readout.weight`` / ``readout.bias``. Raises `WeightsError` naming what is wrong.
+        """
+        found: dict[str, np.ndarray] = {}
+        prefixes = set()
+        for key, val in sd.items():
+            for t in TENSORS:
+                if key.endswith(f"{t}_l0"):
+                    prefixes.add(key[: -len(f"{t}_l0")])
+                    found[t] = np.asarray(val)
+        missing = [f"{t}_l0" for t in TENSORS if t not in found]
+        if missing:
+            raise WeightsError(f"missing {', '.join(missing)} (layer-0 recurrent weights)")
+        if len(prefixes) > 1:
+            raise WeightsError(f"weights for more than one module: prefixes {sorted(prefixes)}")
+        extra_layers = [k for k in sd if "_l1" in k]
+        if extra_layers:
+            raise WeightsError("only single-layer networks are supported (found layer-1 weights)")
+        w_ih, w_hh = found["weight_ih"], found["weight_hh"]
+        if w_hh.ndim != 2 or w_ih.ndim != 2:
+            raise WeightsError("weight_ih_l0 and weight_hh_l0 must be 2-D matrices")
+        h = w_hh.shape[1]
+        if h == 0 or w_hh.shape[0] % h:
+            raise WeightsError(f"weight_hh_l0 has shape {w_hh.shape}, expected (G*H, H)")
+        g = w_hh.shape[0] // h
+        inferred = {4: "lstm", 3: "gru", 1: "rnn"}.get(g)
+        if inferred is None:
+            raise WeightsError(
+                f"weight_hh_l0 has shape {w_hh.shape}: {g} gate blocks is not an LSTM (4), GRU (3) or RNN (1)"
+            )
+        if kind is not None and kind != inferred:
+            raise WeightsError(f"the shapes describe a {inferred.upper()}, not a {kind.upper()}")
+        rw = sd.get("readout.weight")
+        rb = sd.get("readout.bias")
+        return cls(
+            inferred,
+            w_ih,
+            w_hh,
+            found["bias_ih"],
+            found["bias_hh"],
+            None if rw is None else np.asarray(rw),
+            None if rb is None else np.asarray(rb),
+        )
+
+    def equals(self, other: "Params") -> bool:
+        """Bit-for-bit equality of kind and every array."""
+        if self.kind != other.kind:
+            return False
+        pairs = [(getattr(self, t), getattr(other, t)) for t in TENSORS]
+        pairs.append((self.readout_weight, other.readout_weight))
+        pairs.append((self.readout_bias, other.readout_bias))
+        for a, b in pairs:
+            if (a is None) != (b is None):
+                return False
+            if a is not None and (a.shape != b.shape or not np.array_equal(a, b)):
+                return False
+        return True
+
+
+# -- initialisers -------------------------------------------------------------
+
+INITS: tuple[str, ...] = ("pytorch", "xavier")
+
+
+def init_params(
+    kind: str,
+    input_size: int,
+    hidden_size: int,
+    *,
+    seed: int = 0,
+    scheme: str = "pytorch",
+    forget_bias: float = 0.0,
+) -> Params:
+    """Seeded random weights.
+
+    Schemes
+    -------
+    ``pytorch``
+        every entry ~ U(-1/sqrt(H), 1/sqrt(H)), as ``torch.nn.LSTM`` does.
+    ``xavier``
+        ``weight_ih`` gate blocks Xavier/Glorot-uniform, U(-a, a) with
+        a = sqrt(6 / (D + H)); ``weight_hh`` gate blocks orthogonal (QR of a
+        Gaussian matrix, signs fixed); biases zero.
+
+    ``forget_bias`` is added to the forget-gate rows of ``bias_ih`` (LSTM only),
+    the common trick that starts an LSTM remembering.
+    """
+    if kind not in GATES:
+        raise WeightsError(f"unknown cell kind {kind!r}")
+    if input_size < 1 or hidden_size < 1:
+        raise WeightsError("input and hidden sizes must be at least 1")
+    rng = np.random.default_rng(seed)
+    g = len(GATES[kind])
+    gh = g * hidden_size
+    if scheme == "pytorch":
+        k = 1.0 / np.sqrt(hidden_size)
+        w_ih = rng.uniform(-k, k, (gh, input_size))
+        w_hh = rng.uniform(-k, k, (gh, hidden_size))
+        b_ih = rng.uniform(-k, k, gh)
+        b_hh = rng.uniform(-k, k, gh)
+    elif scheme == "xavier":
+        a = np.sqrt(6.0 / (input_size + hidden_size))
+        w_ih = rng.uniform(-a, a, (gh, input_size))
+        blocks = []
+        for _ in range(g):
+            q, r = np.linalg.qr(rng.standard_normal((hidden_size, hidden_size)))
+            blocks.append(q * np.sign(np.diag(r)))
+        w_hh = np.vstack(blocks)
+        b_ih = np.zeros(gh)
+        b_hh = np.zeros(gh)
+    else:
+        raise WeightsError(f"unknown initialiser {scheme!r}; expected one of {', '.join(INITS)}")
+    p = Params(kind, w_ih, w_hh, b_ih, b_hh)
+    if forget_bias and kind == "lstm":
+        b = p.bias_ih.copy()
+        b[p.gate_rows("f")] += forget_bias
+        p = p.replace(bias_ih=b)
+    return p
