@@ -34,6 +34,7 @@ parameter gradient is one vectorised expression outside the loop.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -228,27 +229,27 @@ def lstm_trace(
     Go, Gi, Gf, Gg = (G[:, k * H:(k + 1) * H] for k in range(4))
     Gsig = G[:, : 2 * H] if relu_f else G[:, : 3 * H]
     Af = A[:, 2 * H: 3 * H]
+    mask_rows = zip(mask, cvals) if mask is not None else itertools.repeat((None, None))
     h, c = h0, c0
-    for t in range(T):
-        a = A[t]
+    # Iterating with zip hands out row views at C speed; indexing would cost more.
+    for a, xpt, gt, st, gf, gi, gg, go, aft, ct, tct, ht, (mt, vt) in zip(
+        A, xp, G, Gsig, Gf, Gi, Gg, Go, Af, C, TC, Hs, mask_rows
+    ):
         np.dot(w_hh_s, h, out=tmp)
-        np.add(xp[t], tmp, out=a)                 # a_t = W_ih x_t + W_hh h_{t-1} + b
-        gt = G[t]
+        np.add(xpt, tmp, out=a)                   # a_t = W_ih x_t + W_hh h_{t-1} + b
         np.tanh(a, out=gt)                        # one tanh for all four blocks
-        st = Gsig[t]
         st *= 0.5
         st += 0.5                                 # sigmoid rows: 0.5 tanh(a/2) + 0.5
         if relu_f:
-            np.maximum(Af[t], 0.0, out=Gf[t])
-        if mask is not None:
-            np.copyto(gt, cvals[t], where=mask[t])
-        ct = C[t]
-        np.multiply(Gf[t], c, out=ct)             # f_t * c_{t-1}
-        np.multiply(Gi[t], Gg[t], out=ig)
+            np.maximum(aft, 0.0, out=gf)
+        if mt is not None:
+            np.copyto(gt, vt, where=mt)           # clamped gates
+        np.multiply(gf, c, out=ct)                # f_t * c_{t-1}
+        np.multiply(gi, gg, out=ig)
         ct += ig                                  # + i_t * g_t
-        np.tanh(ct, out=TC[t])
-        np.multiply(Go[t], TC[t], out=Hs[t])      # h_t = o_t * tanh(c_t)
-        h, c = Hs[t], ct
+        np.tanh(ct, out=tct)
+        np.multiply(go, tct, out=ht)              # h_t = o_t * tanh(c_t)
+        h, c = ht, ct
 
     # ---- backward through time -------------------------------------------------
     # Local derivatives of each activation w.r.t. its pre-activation, all steps at once.
@@ -275,23 +276,26 @@ def lstm_trace(
     dA = np.zeros((T, 4 * H))
     dA3 = dA[:, H:].reshape(T, 3, H)
     dA_o = dA[:, :H]
-    dh_rec = np.zeros(H)          # dL/dh_t arriving from step t+1 through W_hh
-    dc_next = np.zeros(H)         # dL/dc_t arriving from step t+1 through f_{t+1}
-    for t in range(s, stop - 1, -1):
-        dh = dH[t]
-        if t == s:
-            np.add(dh_rec, Hs[s] - y, out=dh)     # the loss: dL/dh_s = h_s - y
-        else:
-            np.copyto(dh, dh_rec)
-        dc = dC[t]
-        np.multiply(dh, K[t], out=dc)             # through h_t = o_t tanh(c_t)
+    Mo = M[:, :H]
+    dH[s] = Hs[s] - y                             # the loss: dL/dh_s = h_s - y
+    dh0 = np.zeros(H)                             # dL/dh0, written by the last step back
+    dc_next = np.zeros(H)                         # dL/dc_t arriving from step t+1 through f_{t+1}
+    back = slice(s, stop - 1 if stop > 0 else None, -1)
+    # Where each step's W_hh back-projection lands: the row of dL/dh_{t-1} (it is the
+    # only contribution there, since steps after s carry no loss), or dh0 at the start.
+    dh_out = list(dH[s - 1:stop - 1 if stop > 0 else None:-1]) + [dh0]
+    for dh, dc, kt, m3, mo, da3, dao, da, gft, out in zip(
+        dH[back], dC[back], K[back], M3[back], Mo[back], dA3[back], dA_o[back], dA[back],
+        Gf[back], dh_out,
+    ):
+        np.multiply(dh, kt, out=dc)               # through h_t = o_t tanh(c_t)
         dc += dc_next                             # + along the cell-state highway
-        np.multiply(M3[t], dc, out=dA3[t])        # into i, f, g pre-activations
-        np.multiply(M[t, :H], dh, out=dA_o[t])    # into o's pre-activation
-        np.dot(w_hh_T, dA[t], out=dh_rec)         # back through W_hh to h_{t-1}
-        np.multiply(dc, Gf[t], out=dc_next)       # back through c_t = f_t c_{t-1} + ...
+        np.multiply(m3, dc, out=da3)              # into i, f, g pre-activations
+        np.multiply(mo, dh, out=dao)              # into o's pre-activation
+        np.dot(w_hh_T, da, out=out)               # back through W_hh to h_{t-1}
+        np.multiply(dc, gft, out=dc_next)         # back through c_t = f_t c_{t-1} + ...
     if stop > 0:                                  # truncated: nothing reaches h0, c0
-        dh_rec[:] = 0.0
+        dh0[:] = 0.0
         dc_next[:] = 0.0
 
     inv = np.argsort(perm)                        # internal order -> PyTorch order
@@ -317,8 +321,8 @@ def lstm_trace(
         dL_dh=dH,
         dL_dc=dC,
         dL_dx=dpre @ p.weight_ih,                 # sum over gates of W_ih^T dL/da_t
-        dL_dh0=dh_rec.copy(),
-        dL_dc0=dc_next.copy(),
+        dL_dh0=dh0,
+        dL_dc0=dc_next,
         dL_dpre=dpre,
         grads=grads,
     )
