@@ -1,0 +1,321 @@
+"""Weights files: read and write PyTorch-layout state_dicts without unpickling anything.
+
+``.npz``
+    A NumPy archive of named arrays, names as in a PyTorch ``state_dict``
+    (``weight_ih_l0``, ``weight_hh_l0``, ``bias_ih_l0``, ``bias_hh_l0``, an
+    optional module prefix such as ``lstm.``, an optional ``readout.weight`` /
+    ``readout.bias``) plus optional initial states ``h0`` and ``c0`` of shape
+    (H,). Every member's header is read before its data, and an object array
+    (which NumPy stores as a pickle) is refused without being read. Written by
+    `save_weights` or by ``np.savez(path, **model.state_dict_as_numpy)``.
+``.pt`` / ``.pth``
+    Read only when PyTorch is installed, only with
+    ``torch.load(..., weights_only=True)`` (PyTorch's restricted loader, which
+    builds tensors and plain containers and refuses any other object).
+
+Every problem raises `WeightsFileError` (a `WeightsError`, hence a
+``ValueError``) whose message is one line naming the file and the reason.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import struct
+import tempfile
+import zipfile
+import zlib
+from pathlib import Path
+from typing import IO, Callable, Mapping
+
+import numpy as np
+
+from .cells import Network
+from .weights import Params, WeightsError
+
+#: Extensions `load_weights` reads.
+WEIGHTS_FORMATS: tuple[str, ...] = (".npz", ".pt", ".pth")
+#: Names of the optional initial states in a weights file.
+STATE_NAMES: tuple[str, ...] = ("h0", "c0")
+
+#: The one-liner that turns a PyTorch model's weights into a file we read without PyTorch.
+NPZ_ONE_LINER = ('np.savez("weights.npz", **{k: v.detach().cpu().numpy() '
+                 'for k, v in model.state_dict().items()})')
+
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a local file header, or an empty archive
+_NPY_MAGIC = b"\x93NUMPY"
+_PREFIX = re.compile(r"(?:[A-Za-z_][A-Za-z0-9_]*\.)*")
+#: Errors reading a damaged file can raise, from zipfile, zlib and numpy.lib.format.
+_READ_ERRORS = (OSError, EOFError, ValueError, KeyError, SyntaxError, RuntimeError,
+                NotImplementedError, MemoryError, OverflowError, struct.error, zlib.error,
+                zipfile.BadZipFile, zipfile.LargeZipFile)
+
+
+class WeightsFileError(WeightsError):
+    """A weights file that cannot be read or written.
+
+    Attributes
+    ----------
+    path : str
+        The file, as given.
+    reason : str
+        Why, in one line (without the file name).
+
+    ``str(e)`` is ``"<path>: <reason>"``.
+    """
+
+    def __init__(self, path: str | os.PathLike, reason: str) -> None:
+        self.path = os.fspath(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_weights(path: str | os.PathLike) -> Network:
+    """Read a weights file into a `Network` (default options).
+
+    Parameters
+    ----------
+    path : str or PathLike
+        ``.npz`` (always) or ``.pt`` / ``.pth`` (when PyTorch is installed).
+
+    Returns
+    -------
+    Network
+        Cell kind inferred from the shapes; ``h0`` / ``c0`` from the file if present.
+
+    Raises
+    ------
+    WeightsFileError
+        Missing, unreadable, pickled, malformed or inconsistent file.
+
+    Examples
+    --------
+    >>> net = load_weights("model.npz")                 # doctest: +SKIP
+    >>> tr = net.trace(x, target=y)                     # doctest: +SKIP
+    """
+    sd = load_state_dict(path)
+    try:
+        params = Params.from_state_dict(sd)
+        return Network(params, h0=sd.get("h0"), c0=sd.get("c0"))
+    except WeightsError as e:
+        raise WeightsFileError(path, str(e)) from None
+
+
+def load_state_dict(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    """Read every array in a weights file, as float64, by name.
+
+    Checks each array is numeric and at least 1-D, but not how the arrays fit
+    together (`load_weights` and `Params.from_state_dict` do that).
+
+    Returns
+    -------
+    dict of str -> ndarray (float64)
+
+    Raises
+    ------
+    WeightsFileError
+    """
+    p = Path(path)
+    ext = p.suffix.lower()
+    if ext not in WEIGHTS_FORMATS:
+        raise WeightsFileError(path, f"unknown weights format {ext or '(no extension)'!r}; "
+                                     f"expected {', '.join(WEIGHTS_FORMATS)}")
+    if not p.exists():
+        raise WeightsFileError(path, "no such file")
+    if p.is_dir():
+        raise WeightsFileError(path, "is a folder, not a weights file")
+    raw = _read_pt(path) if ext in (".pt", ".pth") else _read_npz(path)
+    if not raw:
+        raise WeightsFileError(path, "contains no arrays")
+    return {name: _as_float64(path, name, a) for name, a in raw.items()}
+
+
+def _as_float64(path: str | os.PathLike, name: str, a: np.ndarray) -> np.ndarray:
+    if a.dtype.hasobject:
+        raise WeightsFileError(path, f"{name} contains pickled data and is refused")
+    if a.dtype.kind not in "iuf":
+        raise WeightsFileError(path, f"{name} holds {a.dtype} values, not real numbers")
+    if a.ndim == 0:
+        raise WeightsFileError(path, f"{name} is a single number, not an array")
+    return np.asarray(a, dtype=np.float64)
+
+
+def _read_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    """The arrays of an ``.npz`` archive; object arrays refused from their header."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(len(_NPY_MAGIC))
+    except OSError as e:
+        raise WeightsFileError(path, f"cannot be read ({e.strerror or e})") from None
+    if not head:
+        raise WeightsFileError(path, "is empty")
+    if head.startswith(_NPY_MAGIC):
+        raise WeightsFileError(path, "holds one unnamed array (.npy), not named weights; "
+                                     "save with np.savez(path, weight_ih_l0=..., ...)")
+    if head[:1] == b"\x80":  # the PROTO opcode that starts every pickle since protocol 2
+        raise WeightsFileError(path, "contains pickled data and is refused")
+    if head[:4] not in _ZIP_MAGIC:
+        raise WeightsFileError(path, "is not an .npz archive")
+    out: dict[str, np.ndarray] = {}
+    try:
+        with zipfile.ZipFile(path) as zf:
+            for info in zf.infolist():
+                name = info.filename
+                if info.is_dir():
+                    continue
+                if name.endswith(".pkl"):
+                    raise WeightsFileError(path, "contains pickled data and is refused (a "
+                                                 "PyTorch file? name it .pt)")
+                if not name.endswith(".npy"):
+                    raise WeightsFileError(path, f"member {name!r} is not a NumPy array")
+                key = name[: -len(".npy")]
+                if key in out:
+                    raise WeightsFileError(path, f"holds {key} twice")
+                out[key] = _read_member(path, zf, info, key)
+    except WeightsFileError:
+        raise
+    except _READ_ERRORS as e:
+        raise WeightsFileError(path, f"is damaged or not a valid .npz archive ({_first_line(e)})") from None
+    return out
+
+
+def _read_member(path: str | os.PathLike, zf: zipfile.ZipFile, info: zipfile.ZipInfo,
+                 key: str) -> np.ndarray:
+    """One ``.npy`` member: header first, so an object dtype is refused before any unpickling."""
+    fmt = np.lib.format
+    with zf.open(info) as f:
+        version = fmt.read_magic(f)
+        if version == (1, 0):
+            shape, _, dtype = fmt.read_array_header_1_0(f)
+        else:
+            shape, _, dtype = fmt.read_array_header_2_0(f)
+    if dtype.hasobject:
+        raise WeightsFileError(path, f"{key} contains pickled data and is refused")
+    if math.prod(shape) * dtype.itemsize > info.file_size:
+        raise WeightsFileError(path, f"{key} is truncated")
+    with zf.open(info) as f:
+        return fmt.read_array(f, allow_pickle=False)
+
+
+def _read_pt(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    """A PyTorch state_dict via ``torch.load(weights_only=True)``, as NumPy arrays."""
+    try:
+        import torch
+    except ImportError:
+        raise WeightsFileError(path, "reading .pt files needs PyTorch; save the state_dict as "
+                                     f".npz instead: {NPZ_ONE_LINER}") from None
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # noqa: BLE001 - any failure inside torch.load is the file's fault
+        raise WeightsFileError(
+            path, f"PyTorch could not read it as plain tensors ({_first_line(e)}); "
+                  "save model.state_dict(), not the model") from None
+    if isinstance(obj, Mapping) and isinstance(obj.get("state_dict"), Mapping):
+        obj = obj["state_dict"]
+    if not isinstance(obj, Mapping):
+        raise WeightsFileError(path, f"holds a {type(obj).__name__}, not a state_dict "
+                                     "(a mapping of names to tensors)")
+    out: dict[str, np.ndarray] = {}
+    for key, value in obj.items():
+        if not isinstance(value, torch.Tensor):
+            raise WeightsFileError(path, f"{key} is a {type(value).__name__}, not a tensor")
+        if value.is_complex() or value.dtype == torch.bool:
+            raise WeightsFileError(path, f"{key} holds {value.dtype} values, not real numbers")
+        out[str(key)] = value.detach().cpu().to(torch.float64).numpy()
+    return out
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip().splitlines()
+    line = text[0] if text else type(e).__name__
+    return line if len(line) <= 160 else line[:157] + "..."
+
+
+# --------------------------------------------------------------------------- saving
+
+
+def save_weights(path: str | os.PathLike, net_or_params: Network | Params | Mapping[str, np.ndarray],
+                 prefix: str = "") -> None:
+    """Write weights as ``.npz`` (float64, PyTorch names), atomically.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        Must end in ``.npz``.
+    net_or_params : Network, Params or mapping
+        A `Network` also writes its ``h0`` / ``c0`` when set. A state_dict
+        mapping is checked as `load_weights` would check it before anything is written.
+    prefix : str
+        Module prefix for the recurrent tensors, e.g. ``"lstm."`` (a missing
+        final dot is added). The readout is always ``readout.weight`` / ``readout.bias``.
+
+    Raises
+    ------
+    WeightsFileError
+        Bad extension, prefix or data, or the file cannot be written; an
+        existing file at ``path`` is then left as it was.
+    """
+    p = Path(path)
+    if p.suffix.lower() != ".npz":
+        raise WeightsFileError(path, "weights are saved as .npz; give a file name ending in .npz")
+    if prefix and not prefix.endswith("."):
+        prefix += "."
+    if not _PREFIX.fullmatch(prefix):
+        raise WeightsFileError(path, f"the prefix {prefix!r} is not a module name like 'lstm.'")
+    net = _as_network(path, net_or_params)
+    arrays = net.params.to_state_dict(prefix)
+    for name in STATE_NAMES:
+        state = getattr(net, name)
+        if state is not None:
+            arrays[name] = np.array(state, dtype=np.float64)
+    try:
+        atomic_write(p, lambda f: np.savez(f, **arrays))
+    except OSError as e:
+        raise WeightsFileError(path, f"cannot be written ({e.strerror or e})") from None
+
+
+def _as_network(path: str | os.PathLike, obj: object) -> Network:
+    if isinstance(obj, Network):
+        return obj
+    if isinstance(obj, Params):
+        return Network(obj)
+    if isinstance(obj, Mapping):
+        try:
+            sd = {k: _as_float64(path, k, np.asarray(v)) for k, v in obj.items()}
+            return Network(Params.from_state_dict(sd), h0=sd.get("h0"), c0=sd.get("c0"))
+        except WeightsFileError:
+            raise
+        except (WeightsError, ValueError, TypeError) as e:
+            raise WeightsFileError(path, f"not saved: {e}") from None
+    raise WeightsFileError(path, f"not saved: expected a Network, Params or state_dict, "
+                                 f"got {type(obj).__name__}")
+
+
+def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], None]) -> None:
+    """Write through a temporary file in the target's folder, then rename it over ``path``.
+
+    ``write(f)`` gets a binary file. On any failure the temporary file is
+    removed and ``path`` is untouched; a reader never sees a half-written file.
+    """
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual permissions
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
