@@ -86,7 +86,7 @@ class Options:
 
 
 def _check_x(x: np.ndarray, input_size: int) -> np.ndarray:
-    x = np.asarray(x, dtype=np.float64)
+    x = np.array(x, dtype=np.float64)           # a private copy: the Trace freezes it
     if x.ndim == 1:
         x = x[:, None]
     if x.ndim != 2:
@@ -100,7 +100,7 @@ def _check_x(x: np.ndarray, input_size: int) -> np.ndarray:
     if not np.all(np.isfinite(x)):
         bad = int(np.argwhere(~np.isfinite(x))[0, 0])
         raise ModelInputError(f"input step {bad + 1} is not a finite number")
-    return np.ascontiguousarray(x)
+    return x
 
 
 def _vec(v: np.ndarray | None, n: int, name: str) -> np.ndarray:
@@ -283,7 +283,7 @@ def lstm_trace(
     back = slice(s, stop - 1 if stop > 0 else None, -1)
     # Where each step's W_hh back-projection lands: the row of dL/dh_{t-1} (it is the
     # only contribution there, since steps after s carry no loss), or dh0 at the start.
-    dh_out = list(dH[s - 1:stop - 1 if stop > 0 else None:-1]) + [dh0]
+    dh_out = list(dH[stop:s][::-1]) + [dh0]
     for dh, dc, kt, m3, mo, da3, dao, da, gft, out in zip(
         dH[back], dC[back], K[back], M3[back], Mo[back], dA3[back], dA_o[back], dA[back],
         Gf[back], dh_out,

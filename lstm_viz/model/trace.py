@@ -8,6 +8,7 @@ lists, no counters. Time runs along axis 0.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Mapping
 
 import numpy as np
@@ -83,9 +84,11 @@ class Trace:
         for name in ("x", "h", "c", "h0", "c0", "target", "dL_dh", "dL_dc", "dL_dx",
                      "dL_dh0", "dL_dc0", "dL_dpre"):
             _ro(getattr(self, name))
-        for d in (self.gates, self.preacts, self.grads):
+        for name in ("gates", "preacts", "grads"):
+            d = MappingProxyType(dict(getattr(self, name)))     # read-only mapping
             for a in d.values():
                 _ro(a)
+            object.__setattr__(self, name, d)
 
     @property
     def steps(self) -> int:
