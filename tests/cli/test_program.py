@@ -1,0 +1,145 @@
+"""The program as a whole: version, entry points, no Qt in headless commands, GUI start-up checks."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+
+import pytest
+
+import lstm_viz
+from lstm_viz.cli import GuiOptions
+
+from .conftest import REPO, cli_env
+
+QT_PREFIXES = ("PySide6", "shiboken6", "pyqtgraph")
+
+# Runs main() in-process and reports on stderr which Qt modules got imported.
+WRAPPER = """
+import sys
+from lstm_viz.cli import main
+rc = main(sys.argv[1:])
+qt = sorted(m for m in sys.modules if m.split('.')[0] in {prefixes!r})
+print('QT-MODULES=' + ','.join(qt), file=sys.stderr)
+raise SystemExit(rc)
+""".format(prefixes=QT_PREFIXES)
+
+
+def run_wrapped(*args: str, **env: str | None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", WRAPPER, *args], cwd=REPO, env=cli_env(**env),
+                          capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+
+
+def qt_modules(stderr: str) -> list[str]:
+    (line,) = [ln for ln in stderr.splitlines() if ln.startswith("QT-MODULES=")]
+    return [m for m in line.removeprefix("QT-MODULES=").split(",") if m]
+
+
+def test_version(cli):
+    r = cli("--version")
+    assert r.returncode == 0
+    assert r.stdout == f"lstm-viz {lstm_viz.__version__}\n"
+    assert r.stderr == ""
+
+
+def test_main_py_is_the_same_program():
+    r = subprocess.run([sys.executable, str(REPO / "main.py"), "--version"], cwd=REPO,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0
+    assert r.stdout == f"lstm-viz {lstm_viz.__version__}\n"
+
+
+def test_help_lists_the_commands(cli):
+    r = cli("--help")
+    assert r.returncode == 0
+    assert "trace" in r.stdout and "bench" in r.stdout and "--smoke-test" in r.stdout
+
+
+def test_version_and_trace_import_no_qt(tmp_path):
+    r = run_wrapped("--version")
+    assert r.returncode == 0, r.stderr
+    assert qt_modules(r.stderr) == []
+    out = tmp_path / "run.json"
+    r = run_wrapped("trace", "--input", "1 0 1", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert qt_modules(r.stderr) == []
+    assert out.exists()
+
+
+def test_bench_quick_json_imports_no_qt():
+    """Slow-ish (a few seconds): the engine section, quick, as JSON."""
+    r = run_wrapped("bench", "--quick", "--json", "--only", "engine")
+    assert r.returncode == 0, r.stderr
+    assert qt_modules(r.stderr) == []
+    doc = json.loads(r.stdout)
+    names = [res["name"] for res in doc["results"]]
+    for kind in ("lstm", "gru", "rnn"):
+        for size in ("T=100 D=8 H=16", "T=500 D=8 H=32"):
+            assert f"{kind} trace {size}" in names
+    for res in doc["results"]:
+        assert {"name", "median_ms", "target"} <= set(res)
+        if res["median_ms"] is not None:
+            assert res["median_ms"] > 0
+    ratios = [res for res in doc["results"] if "ratio" in res]
+    if importlib.util.find_spec("torch") is not None:
+        assert len(ratios) == 4
+        assert all(isinstance(res["pass"], bool) and res["ratio"] > 0 for res in ratios)
+        assert doc["environment"]["torch"]
+    else:
+        assert ratios == []
+
+
+def test_bench_table_shows_targets_and_verdicts(monkeypatch, capsys):
+    """The table, from a stand-in section (the real ones are timed above and in the GUI's tests)."""
+    from lstm_viz import bench
+
+    for var in bench.THREAD_VARS:
+        monkeypatch.setenv(var, "1")  # already single-threaded: no re-run in a subprocess
+    rows = [
+        {"name": "fast thing", "median_ms": 1.5, "iqr_ms": 0.25, "target": "<= 2x",
+         "ratio": 1.25, "pass": True},
+        {"name": "slow thing", "median_ms": 9.0, "iqr_ms": 1.0, "target": "<= 2x",
+         "ratio": 3.0, "pass": False},
+        {"name": "absent", "median_ms": None, "target": None, "note": "skipped: not here"},
+    ]
+    monkeypatch.setattr(bench, "SECTIONS", {"demo": lambda quick: rows})
+    assert bench.main(quick=True) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert "[demo]" in out
+    (fast,) = [ln for ln in out if "fast thing" in ln]
+    (slow,) = [ln for ln in out if "slow thing" in ln]
+    assert fast.endswith("PASS") and "1.500" in fast
+    assert slow.endswith("MISS") and "3.000x" in slow
+    assert any("skipped: not here" in ln for ln in out)
+
+
+def test_no_display_is_one_line_and_no_qt():
+    """xcb without a display: one line naming the problem, exit 1, Qt never imported."""
+    r = run_wrapped("--smoke-test", DISPLAY=None, WAYLAND_DISPLAY=None, QT_QPA_PLATFORM="xcb")
+    assert r.returncode == 1
+    lines = [ln for ln in r.stderr.splitlines() if not ln.startswith("QT-MODULES=")]
+    assert len(lines) == 1 and lines[0].startswith("lstm-viz: error: ")
+    assert "DISPLAY" in lines[0]
+    assert qt_modules(r.stderr) == []
+
+
+def test_gui_step_is_passed_zero_based(monkeypatch):
+    """--step counts from 1 on the command line; GuiOptions.step is 0-based."""
+    from lstm_viz import cli
+
+    seen = []
+    monkeypatch.setattr(cli, "run_gui", lambda opts: seen.append(opts) or 0)
+    assert cli.main(["--step", "3", "--theme", "dark", "--size", "1280x800"]) == 0
+    assert seen == [GuiOptions(step=2, theme="dark", size=(1280, 800))]
+
+
+@pytest.mark.skipif(importlib.util.find_spec("lstm_viz.ui.app") is not None,
+                    reason="the window exists: covered by the GUI's own tests and CI's smoke test")
+def test_window_missing_is_said_in_one_line(cli):
+    r = cli("--smoke-test", env=cli_env(QT_QPA_PLATFORM="offscreen"))
+    assert r.returncode == 1
+    lines = r.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("lstm-viz: error: ")
+    assert "not available" in lines[0]
