@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QColor, QFont, QPalette
 
 #: Okabe-Ito categorical colours, distinguishable with every common colour-vision deficiency.
 OKABE_ITO = {
@@ -163,3 +163,114 @@ def scaled_font(theme: Theme, scale: float, factor: float = 1.0, bold: bool = Fa
     f.setPointSizeF(max(6.0, theme.base_point_size * scale * factor))
     f.setBold(bold)
     return f
+
+
+# --------------------------------------------------------------------------- whole-app look
+# (added for the main window: a QPalette, a style sheet and a pyqtgraph colour map per theme)
+
+def _mix(a: str, b: str, t: float) -> QColor:
+    """Colour ``t`` of the way from ``a`` to ``b``."""
+    ca, cb = QColor(a), QColor(b)
+    return QColor(round(ca.red() + (cb.red() - ca.red()) * t),
+                  round(ca.green() + (cb.green() - ca.green()) * t),
+                  round(ca.blue() + (cb.blue() - ca.blue()) * t))
+
+
+def highlight_color(theme: Theme) -> QColor:
+    """Background of a highlighted row (the focused equation): a soft tint of the accent."""
+    if theme.name == "contrast":
+        return QColor("#FFE600")                    # yellow marker on white, black text
+    if theme.name == "dark":
+        return QColor("#4A4A20")
+    return QColor("#FFF3B0")
+
+
+def palette(theme: Theme) -> QPalette:
+    """A QPalette for the whole application in this theme."""
+    p = QPalette()
+    bg, panel, fg = QColor(theme.background), QColor(theme.panel), QColor(theme.foreground)
+    for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
+        p.setColor(group, QPalette.ColorRole.Window, panel)
+        p.setColor(group, QPalette.ColorRole.WindowText, fg)
+        p.setColor(group, QPalette.ColorRole.Base, bg)
+        p.setColor(group, QPalette.ColorRole.AlternateBase, panel)
+        p.setColor(group, QPalette.ColorRole.Text, fg)
+        p.setColor(group, QPalette.ColorRole.Button, panel)
+        p.setColor(group, QPalette.ColorRole.ButtonText, fg)
+        p.setColor(group, QPalette.ColorRole.ToolTipBase, bg)
+        p.setColor(group, QPalette.ColorRole.ToolTipText, fg)
+        p.setColor(group, QPalette.ColorRole.PlaceholderText, QColor(theme.muted))
+        p.setColor(group, QPalette.ColorRole.BrightText, QColor("#D55E00"))
+        p.setColor(group, QPalette.ColorRole.Highlight, QColor(theme.gate_colors.get("o", "#0072B2")))
+        p.setColor(group, QPalette.ColorRole.HighlightedText, QColor("#FFFFFF"))
+        p.setColor(group, QPalette.ColorRole.Link, QColor(theme.gate_colors.get("o", "#0072B2")))
+        p.setColor(group, QPalette.ColorRole.Light, _mix(theme.panel, theme.background, 0.5))
+        p.setColor(group, QPalette.ColorRole.Mid, QColor(theme.grid))
+        p.setColor(group, QPalette.ColorRole.Dark, QColor(theme.muted))
+    dis = QPalette.ColorGroup.Disabled
+    muted = QColor(theme.muted) if theme.name != "contrast" else QColor("#767676")
+    for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text,
+                 QPalette.ColorRole.ButtonText):
+        p.setColor(dis, role, muted)
+    p.setColor(dis, QPalette.ColorRole.Window, panel)
+    p.setColor(dis, QPalette.ColorRole.Base, bg)
+    p.setColor(dis, QPalette.ColorRole.Button, panel)
+    return p
+
+
+def stylesheet(theme: Theme, scale: float = 1.0) -> str:
+    """An application style sheet: borders, focus rings and tool tips in the theme's colours.
+
+    Sizes scale with the global font scale so controls grow with their text.
+    """
+    border = 2 if theme.name == "contrast" else 1
+    pad = max(2, round(4 * scale))
+    hi = highlight_color(theme).name()
+    accent = theme.gate_colors.get("o", "#0072B2")
+    return f"""
+QWidget {{ color: {theme.foreground}; }}
+QMainWindow, QDialog {{ background: {theme.panel}; }}
+QToolTip {{ background: {theme.background}; color: {theme.foreground};
+            border: {border}px solid {theme.foreground}; padding: {pad}px; }}
+QToolButton, QPushButton {{ background: {theme.background}; color: {theme.foreground};
+    border: {border}px solid {theme.grid if theme.name != 'contrast' else theme.foreground};
+    border-radius: 4px; padding: {pad}px {2 * pad}px; }}
+QToolButton:hover, QPushButton:hover {{ border-color: {accent}; }}
+QToolButton:checked, QPushButton:checked {{ background: {hi}; }}
+QToolButton:focus, QPushButton:focus, QComboBox:focus, QSlider:focus, QCheckBox:focus {{
+    outline: none; border: 2px solid {accent}; }}
+QComboBox {{ background: {theme.background}; color: {theme.foreground};
+    border: {border}px solid {theme.grid if theme.name != 'contrast' else theme.foreground};
+    border-radius: 4px; padding: {pad}px {2 * pad}px; }}
+QComboBox QAbstractItemView {{ background: {theme.background}; color: {theme.foreground};
+    selection-background-color: {hi}; selection-color: {theme.foreground}; }}
+QMenuBar {{ background: {theme.panel}; color: {theme.foreground}; }}
+QMenuBar::item:selected, QMenu::item:selected {{ background: {hi}; color: {theme.foreground}; }}
+QMenu {{ background: {theme.background}; color: {theme.foreground};
+         border: {border}px solid {theme.grid if theme.name != 'contrast' else theme.foreground}; }}
+QScrollArea, QScrollArea > QWidget > QWidget {{ background: {theme.background}; }}
+QSplitter::handle {{ background: {theme.grid}; }}
+QSlider::groove:horizontal {{ height: {max(4, round(6 * scale))}px; background: {theme.grid};
+    border-radius: 3px; }}
+QSlider::sub-page:horizontal {{ background: {accent}; border-radius: 3px; }}
+QSlider::handle:horizontal {{ background: {theme.foreground}; width: {max(12, round(16 * scale))}px;
+    margin: -{max(4, round(6 * scale))}px 0; border-radius: {max(6, round(8 * scale))}px; }}
+QStatusBar {{ background: {theme.panel}; color: {theme.foreground}; }}
+"""
+
+
+def colormap(theme: Theme):
+    """The diverging value scale as a pyqtgraph ColorMap (imported lazily: pyqtgraph is optional here)."""
+    import pyqtgraph as pg
+
+    lut = theme.lut(256)
+    return pg.ColorMap(np.linspace(0.0, 1.0, len(lut)), lut, name=f"lstm-viz-{theme.name}")
+
+
+def focus_color(theme: Theme) -> QColor:
+    """Halo drawn around the diagram element under the mouse or selected (opaque; callers set alpha)."""
+    if theme.name == "dark":
+        return QColor("#FFD84D")
+    if theme.name == "contrast":
+        return QColor("#FFB000")
+    return QColor("#F2A900")

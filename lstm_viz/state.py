@@ -1,0 +1,333 @@
+"""AppState: the single source of truth for the GUI.
+
+Every view reads this object and changes the app only through its setters.
+A setter that changes something recomputes what depends on it and emits one
+signal; a setter called with the current value emits nothing, so views can
+push values back without echo loops.
+
+Signals
+-------
+trace_changed()          network or inputs changed; ``state.trace`` is new
+timestep_changed(int)    the time cursor moved (0-based); the trace is the same
+unit_changed(int)        focused hidden unit, -1 = all units
+focus_changed(str)       element key under the mouse / selected, "" = none
+appearance_changed()     theme or font scale changed
+animation_changed()      duration of one step's animation changed
+
+When the trace changes and the cursor or focused unit no longer fits, they are
+clamped and their signals are emitted *after* ``trace_changed``.
+
+The default model is the built-in demo (`lstm_viz.model.demo`), with token
+labels from `demo_labels`: ``"·"`` for a quiet step (0, 0), ``"1"`` for a value
+spike, ``"go"`` for the release pulse.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Sequence
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+from .model import Network, Trace
+from .model import demo as _demo
+from .ui.theme import LIGHT, Theme, get_theme
+
+#: Limits of the global font scale.
+FONT_SCALE_MIN = 0.6
+FONT_SCALE_MAX = 3.0
+
+#: Default duration of one step's animation, in milliseconds.
+DEFAULT_ANIMATION_MS = 600
+
+
+def _num(v: float) -> str:
+    """A short label for one input value: ``1``, ``-0.5``, ``2.25``."""
+    return f"{v:g}".replace("-", "−")
+
+
+def demo_labels(x: np.ndarray) -> tuple[str, ...]:
+    """Readable token labels for the demo's (value, release) inputs.
+
+    ``"·"`` for a quiet step, ``"go"`` for a release pulse, otherwise the value
+    (``"1"`` for the spike); a step with both shows ``"1+go"``.
+    """
+    out = []
+    for value, release in np.asarray(x, dtype=float):
+        parts = []
+        if value != 0.0:
+            parts.append(_num(value))
+        if release != 0.0:
+            parts.append("go" if release == 1.0 else f"go{_num(release)}")
+        out.append("+".join(parts) if parts else "·")
+    return tuple(out)
+
+
+def default_labels(x: np.ndarray) -> tuple[str, ...]:
+    """Labels for inputs given without any: the value for one input, else the step number."""
+    x = np.asarray(x, dtype=float)
+    if x.ndim == 2 and x.shape[1] == 1:
+        return tuple(_num(float(v)) for v in x[:, 0])
+    return tuple(str(t + 1) for t in range(len(x)))
+
+
+def _same_network(a: Network, b: Network) -> bool:
+    """True if two networks would produce the same trace on any input."""
+    if a is b:
+        return True
+
+    def same_vec(u, v) -> bool:
+        if u is None or v is None:
+            return u is None and v is None
+        return bool(np.array_equal(u, v))
+
+    return (a.params.equals(b.params) and a.options == b.options
+            and same_vec(a.h0, b.h0) and same_vec(a.c0, b.c0))
+
+
+class AppState(QObject):
+    """Everything the GUI shows: the network, its inputs, the trace and the view settings.
+
+    Parameters
+    ----------
+    network : Network, optional
+        Defaults to the built-in demo (then ``inputs``, ``labels``, ``caption``
+        and ``unit_names`` default to the demo's too).
+    inputs : ndarray, shape (T, D), optional
+    labels : sequence of str, optional
+        One token label per step; defaults to `default_labels`.
+    caption : str
+        One line saying what to watch.
+    unit_names : sequence of str
+        Optional display names per hidden unit.
+
+    Raises
+    ------
+    ModelInputError, WeightsError
+        From the engine if the inputs do not fit the network. Setters raise
+        the same errors and leave the state unchanged.
+    """
+
+    trace_changed = Signal()
+    timestep_changed = Signal(int)
+    unit_changed = Signal(int)
+    focus_changed = Signal(str)
+    appearance_changed = Signal()
+    animation_changed = Signal()
+
+    def __init__(self, network: Network | None = None, inputs: np.ndarray | None = None,
+                 labels: Sequence[str] | None = None, caption: str = "",
+                 unit_names: Sequence[str] = (), parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        if network is None:
+            network = _demo.demo_network()
+            if inputs is None:
+                inputs = _demo.demo_inputs()
+                if labels is None:
+                    labels = demo_labels(inputs)
+                caption = caption or _demo.CAPTION
+                unit_names = unit_names or _demo.UNIT_NAMES
+        if inputs is None:
+            raise ValueError("inputs are required when a network is given")
+        self._network = network
+        self._x, self._labels = self._check_inputs(inputs, labels)
+        self._trace = self._compute(network, self._x, self._labels)
+        self._caption = str(caption)
+        self._unit_names = self._check_names(unit_names, network.hidden_size)
+        self._timestep = 0
+        self._unit = -1
+        self._focus = ""
+        self._theme: Theme = LIGHT
+        self._font_scale = 1.0
+        self._animation_ms = DEFAULT_ANIMATION_MS
+
+    # ------------------------------------------------------------------ properties
+
+    @property
+    def network(self) -> Network:
+        return self._network
+
+    @property
+    def inputs(self) -> np.ndarray:
+        """The input sequence, shape (T, D) (read-only)."""
+        return self._x
+
+    @property
+    def trace(self) -> Trace:
+        """The trace of (network, inputs); always current."""
+        return self._trace
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self._labels
+
+    @property
+    def caption(self) -> str:
+        return self._caption
+
+    @property
+    def unit_names(self) -> tuple[str, ...]:
+        return self._unit_names
+
+    @property
+    def steps(self) -> int:
+        """T, the number of steps in the trace."""
+        return self._trace.steps
+
+    @property
+    def timestep(self) -> int:
+        return self._timestep
+
+    @property
+    def unit(self) -> int:
+        return self._unit
+
+    @property
+    def focus(self) -> str:
+        return self._focus
+
+    @property
+    def theme(self) -> Theme:
+        return self._theme
+
+    @property
+    def font_scale(self) -> float:
+        return self._font_scale
+
+    @property
+    def animation_ms(self) -> int:
+        return self._animation_ms
+
+    def unit_label(self, u: int) -> str:
+        """``"unit 2 (leaky)"`` or ``"unit 2"``; ``u`` is 0-based."""
+        name = self._unit_names[u] if 0 <= u < len(self._unit_names) else ""
+        return f"unit {u + 1} ({name})" if name else f"unit {u + 1}"
+
+    # ------------------------------------------------------------------ model setters
+
+    def set_network(self, net: Network) -> None:
+        """Replace the network (weights, initial states, options) and recompute."""
+        if _same_network(net, self._network):
+            return
+        trace = self._compute(net, self._x, self._labels)
+        names = self._unit_names
+        if len(names) != net.hidden_size:
+            names = ("",) * net.hidden_size
+        self._apply(net, self._x, self._labels, trace, self._caption, names)
+
+    def set_inputs(self, x: np.ndarray, labels: Sequence[str] | None = None) -> None:
+        """Replace the input sequence (T, D) and its token labels, and recompute."""
+        x, labels = self._check_inputs(x, labels)
+        if (x.shape == self._x.shape and np.array_equal(x, self._x)
+                and labels == self._labels):
+            return
+        trace = self._compute(self._network, x, labels)
+        self._apply(self._network, x, labels, trace, self._caption, self._unit_names)
+
+    def set_model(self, net: Network, x: np.ndarray, labels: Sequence[str] | None = None,
+                  caption: str = "", unit_names: Sequence[str] = ()) -> None:
+        """Replace network, inputs, labels, caption and unit names at once (one trace_changed)."""
+        x, labels = self._check_inputs(x, labels)
+        names = self._check_names(unit_names, net.hidden_size)
+        caption = str(caption)
+        if (_same_network(net, self._network) and x.shape == self._x.shape
+                and np.array_equal(x, self._x) and labels == self._labels
+                and caption == self._caption and names == self._unit_names):
+            return
+        trace = self._compute(net, x, labels)
+        self._apply(net, x, labels, trace, caption, names)
+
+    # ------------------------------------------------------------------ view setters
+
+    def set_timestep(self, t: int) -> None:
+        """Move the cursor to step ``t`` (0-based), clamped to 0 .. T-1."""
+        t = min(max(int(t), 0), self._trace.steps - 1)
+        if t != self._timestep:
+            self._timestep = t
+            self.timestep_changed.emit(t)
+
+    def step(self, delta: int) -> None:
+        """Move the cursor by ``delta`` steps (clamped)."""
+        self.set_timestep(self._timestep + int(delta))
+
+    def set_unit(self, u: int) -> None:
+        """Focus hidden unit ``u`` (0-based), or all units with -1; clamped."""
+        u = min(max(int(u), -1), self._trace.hidden_size - 1)
+        if u != self._unit:
+            self._unit = u
+            self.unit_changed.emit(u)
+
+    def set_focus(self, key: str) -> None:
+        """Element key under the mouse or selected ("" for none)."""
+        key = str(key or "")
+        if key != self._focus:
+            self._focus = key
+            self.focus_changed.emit(key)
+
+    def set_theme(self, name: str) -> None:
+        """Switch to theme ``name``; raises ValueError for an unknown name."""
+        theme = get_theme(name)
+        if theme is not self._theme:
+            self._theme = theme
+            self.appearance_changed.emit()
+
+    def set_font_scale(self, s: float) -> None:
+        """Set the global font scale, clamped to 0.6 .. 3.0."""
+        s = float(s)
+        if not np.isfinite(s):
+            return
+        s = round(min(max(s, FONT_SCALE_MIN), FONT_SCALE_MAX), 6)
+        if s != self._font_scale:
+            self._font_scale = s
+            self.appearance_changed.emit()
+
+    def set_animation_ms(self, ms: int) -> None:
+        """Duration of one step's animation in ms; 0 switches animation off."""
+        ms = max(0, int(ms))
+        if ms != self._animation_ms:
+            self._animation_ms = ms
+            self.animation_changed.emit()
+
+    # ------------------------------------------------------------------ internals
+
+    @staticmethod
+    def _check_inputs(x: np.ndarray, labels: Sequence[str] | None
+                      ) -> tuple[np.ndarray, tuple[str, ...]]:
+        x = np.array(x, dtype=np.float64)       # a private copy
+        if x.ndim == 1:
+            x = x[:, None]
+        x.flags.writeable = False
+        if labels is None:
+            labels = default_labels(x) if x.ndim == 2 else ()
+        labels = tuple(str(s) for s in labels)
+        if x.ndim == 2 and len(labels) != x.shape[0]:
+            raise ValueError(f"{len(labels)} labels for {x.shape[0]} steps")
+        return x, labels
+
+    @staticmethod
+    def _check_names(names: Sequence[str], hidden: int) -> tuple[str, ...]:
+        names = tuple(str(s) for s in names)
+        if not names:
+            return ("",) * hidden
+        if len(names) != hidden:
+            raise ValueError(f"{len(names)} unit names for {hidden} units")
+        return names
+
+    @staticmethod
+    def _compute(net: Network, x: np.ndarray, labels: tuple[str, ...]) -> Trace:
+        return replace(net.trace(x), labels=labels)
+
+    def _apply(self, net: Network, x: np.ndarray, labels: tuple[str, ...], trace: Trace,
+               caption: str, names: tuple[str, ...]) -> None:
+        self._network, self._x, self._labels = net, x, labels
+        self._trace, self._caption, self._unit_names = trace, caption, names
+        t = min(self._timestep, trace.steps - 1)
+        u = min(self._unit, trace.hidden_size - 1)
+        t_moved, u_moved = t != self._timestep, u != self._unit
+        self._timestep, self._unit = t, u
+        self.trace_changed.emit()
+        if t_moved:
+            self.timestep_changed.emit(t)
+        if u_moved:
+            self.unit_changed.emit(u)

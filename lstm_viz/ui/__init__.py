@@ -1,0 +1,1 @@
+"""The Qt user interface: main window, cell diagram, traces, playback and themes."""

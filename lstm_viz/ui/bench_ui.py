@@ -1,0 +1,201 @@
+"""GUI speed, measured offscreen for ``main.py bench --only gui``.
+
+At T = 100 steps and H = 8 units (a seeded random LSTM, 3 inputs):
+
+``gui.cursor_step``
+    Moving the cursor one step in the 1920x1080 main window, animation off:
+    ``state.set_timestep(t)`` then ``processEvents()``, which runs every
+    view's slot and lets Qt repaint what changed (diagram, strip, the three
+    plots, equations). A paint counter on each view checks that they did paint
+    (``painted`` says on how many of the samples). (``window.repaint()`` is not
+    used: it does not repaint the QGraphicsView viewports.)
+``gui.animation_frame``
+    One frame of the step animation: after one animation tick's worth of time,
+    ``processEvents()`` advances the diagram and repaints what changed.
+``gui.full_window_paint``
+    With the diagram mid-animation, painting the *whole* window (every widget)
+    into a 1920x1080 image: the worst case of a frame.
+``gui.startup``
+    A fresh Python process that imports the app, builds the window on the same
+    model, shows it and paints once; measured from just before the process is
+    started until it reports the paint.
+
+Each result is ``{"name", "median_ms", "target", "pass"}`` (target in ms).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+T_STEPS, HIDDEN, INPUTS = 100, 8, 3
+SIZE = (1920, 1080)
+TARGETS = {"gui.cursor_step": 8.0, "gui.animation_frame": 16.0, "gui.full_window_paint": 16.0,
+           "gui.startup": 2000.0}
+
+_STARTUP_SCRIPT = """
+import sys
+from lstm_viz.ui.bench_ui import build_window
+app, state, window = build_window()
+window.repaint()
+print("painted", flush=True)
+"""
+
+
+def bench_model():
+    """The benchmark's network, inputs and labels (seeded)."""
+    import numpy as np
+
+    from ..model import Network, init_params
+
+    net = Network(init_params("lstm", INPUTS, HIDDEN, seed=0))
+    x = np.random.default_rng(0).normal(size=(T_STEPS, INPUTS))
+    return net, x, [f"{k + 1}" for k in range(T_STEPS)]
+
+
+def build_window(size=SIZE):
+    """QApplication, AppState and a shown MainWindow of ``size`` on the benchmark model."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from ..state import AppState
+    from .app import make_app
+    from .main_window import MainWindow
+
+    app = make_app()
+    net, x, labels = bench_model()
+    state = AppState(net, x, labels)
+    window = MainWindow(state)
+    window.resize_for_layout(*size)
+    window.show()
+    app.processEvents()
+    return app, state, window
+
+
+def _result(name: str, samples_ms: list[float], **extra) -> dict:
+    med = statistics.median(samples_ms)
+    target = TARGETS[name]
+    return {"name": name, "median_ms": round(med, 3), "target": target, "pass": med < target,
+            "samples": len(samples_ms), **extra}
+
+
+class _PaintCounter:
+    """Counts paint events on the views' viewports (to check a measurement painted them)."""
+
+    def __init__(self, views: dict) -> None:
+        from PySide6.QtCore import QEvent, QObject
+
+        counts = self.counts = {name: 0 for name in views}
+        names = {}
+
+        class Filter(QObject):
+            def eventFilter(self, obj, ev):  # noqa: N802 (Qt override)
+                if ev.type() == QEvent.Type.Paint and obj in names:
+                    counts[names[obj]] += 1
+                return False
+
+        self.filter = Filter()
+        for name, view in views.items():
+            vp = view.viewport() if hasattr(view, "viewport") else view
+            names[vp] = name
+            vp.installEventFilter(self.filter)
+
+    def reset(self) -> None:
+        for k in self.counts:
+            self.counts[k] = 0
+
+
+def _views(window) -> dict:
+    views = {"diagram": window.diagram, "strip": window.strip, "equations": window.equations}
+    views.update({f"plot_{k}": p for k, p in window.plots.panels.items()})
+    return views
+
+
+def _cursor_step(app, state, window, n: int) -> tuple[list[float], dict]:
+    """set_timestep, then process events until Qt has repainted what changed."""
+    state.set_animation_ms(0)
+    counter = _PaintCounter(_views(window))
+    app.processEvents()
+    out = []
+    painted = {k: 0 for k in counter.counts}
+    for k in range(n):
+        counter.reset()
+        t0 = time.perf_counter()
+        state.set_timestep((k + 1) % state.steps)
+        app.processEvents()                 # delivers the update requests: the views paint
+        out.append((time.perf_counter() - t0) * 1e3)
+        for name, c in counter.counts.items():
+            painted[name] += c > 0
+    return out, painted
+
+
+def _animation_frames(app, state, window, n: int) -> tuple[list[float], list[float]]:
+    """Frames of the step animation: the real per-frame repaint, and a full-window paint.
+
+    Per frame: the animation's timers advance the diagram (untimed), then the
+    timed part is Qt repainting what changed (``processEvents``) and, measured
+    separately, painting the *whole* 1920x1080 window into an image.
+    """
+    from PySide6.QtGui import QImage
+
+    image = QImage(window.width(), window.height(), QImage.Format.Format_ARGB32_Premultiplied)
+    state.set_animation_ms(600)
+    state.set_timestep(0)
+    app.processEvents()
+    frames, full = [], []
+    while len(frames) < n:
+        state.step(1) if state.timestep < state.steps - 1 else state.set_timestep(0)
+        start = time.perf_counter()
+        while time.perf_counter() - start < 0.45 and len(frames) < n:
+            time.sleep(0.012)                               # one animation tick passes
+            t0 = time.perf_counter()
+            app.processEvents()                             # tick + repaint of the diagram
+            frames.append((time.perf_counter() - t0) * 1e3)
+            if len(full) < len(frames) // 3 + 1:
+                t0 = time.perf_counter()
+                window.render(image)                        # everything, mid-animation
+                full.append((time.perf_counter() - t0) * 1e3)
+    return frames, full
+
+
+def _startup(runs: int) -> list[float]:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    out = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-c", _STARTUP_SCRIPT], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        line = proc.stdout.readline()
+        t1 = time.perf_counter()
+        proc.wait(timeout=60)
+        if line.strip() != "painted":
+            raise RuntimeError("the start-up benchmark's window did not paint")
+        out.append((t1 - t0) * 1e3)
+    return out
+
+
+def run(quick: bool = False) -> list[dict]:
+    """Measure the GUI; returns one dict per measurement (see the module docstring)."""
+    app, state, window = build_window()
+    try:
+        n = 30 if quick else 150
+        steps, painted = _cursor_step(app, state, window, n)
+        frames, full = _animation_frames(app, state, window, n)
+        results = [
+            _result("gui.cursor_step", steps, painted=painted),
+            _result("gui.animation_frame", frames),
+            _result("gui.full_window_paint", full),
+        ]
+    finally:
+        window.close()
+    results.append(_result("gui.startup", _startup(2 if quick else 5)))
+    return results
+
+
+if __name__ == "__main__":      # python -m lstm_viz.ui.bench_ui [--quick]
+    for r in run("--quick" in sys.argv):
+        print(f"{r['name']:24s} {r['median_ms']:9.2f} ms  (target < {r['target']:g} ms)  "
+              f"{'ok' if r['pass'] else 'SLOW'}")

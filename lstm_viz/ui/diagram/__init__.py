@@ -1,0 +1,47 @@
+"""The animated LSTM cell diagram: a QGraphicsView on a `CellScene`.
+
+``CellDiagramView(state)`` connects itself to the `AppState`; its scene
+(``view.scene()``) exposes ``set_timestep(t)``. The picture always fits the
+view (aspect ratio kept) and is drawn antialiased, so it is crisp at any size.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QPainter
+from PySide6.QtWidgets import QFrame, QGraphicsView, QWidget
+
+from .layout import LAYOUTS, LSTM_LAYOUT, CellLayout, NodeSpec, WireSpec
+from .scene import CellScene
+
+__all__ = ["CellDiagramView", "CellScene", "CellLayout", "NodeSpec", "WireSpec", "LAYOUTS",
+           "LSTM_LAYOUT"]
+
+
+class CellDiagramView(QGraphicsView):
+    """The cell diagram widget for one `AppState`."""
+
+    def __init__(self, state, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self._scene = CellScene(state, self)
+        self.setScene(self._scene)
+        self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing
+                            | QPainter.RenderHint.SmoothPixmapTransform)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
+        self.setOptimizationFlag(QGraphicsView.OptimizationFlag.DontSavePainterState, True)
+        self.setMouseTracking(True)
+        self.setMinimumSize(320, 200)
+        self.setToolTip("")
+        self.setAccessibleName("LSTM cell diagram")
+
+    def resizeEvent(self, ev) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(ev)
+        self.fitInView(self._scene.sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
+
+    def showEvent(self, ev) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(ev)
+        self.fitInView(self._scene.sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)

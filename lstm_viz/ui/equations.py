@@ -1,0 +1,310 @@
+"""The equations panel: the six LSTM equations with this step's numbers.
+
+Each row shows one equation (symbols in their gate colours, the same colours
+as the diagram and the traces) and, under it, the same equation with the
+numbers of the current step substituted for the focused unit. The row of the
+element under the mouse (``state.focus``) is highlighted, and a box below the
+rows explains that element in words. Clicking a row selects its equation.
+
+All text comes from `lstm_viz.explain`; this module only lays it out.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QPainter, QPalette
+from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
+
+from .. import explain
+from ..state import AppState
+from .theme import Theme, highlight_color, scaled_font
+
+_TOKEN = re.compile(r"([A-Za-z](?:\u0303|~)?)_(\{[^}]*\}|[A-Za-z0-9]+)")
+_GATE_SUBS = {"f": "f", "i": "i", "o": "o", "g": "g", "c": "g", "C": "g"}
+
+
+def _symbol_key(base: str, sub: str) -> str | None:
+    """The colour key of a symbol such as f_t, C_{t-1}, W_f (None: uncoloured)."""
+    if base in ("C\u0303", "C~"):
+        return "g"
+    if base in ("f", "i", "o", "g", "h", "x"):
+        return base
+    if base == "C":
+        return "c"
+    if base in ("W", "U", "b") and sub in _GATE_SUBS:
+        return _GATE_SUBS[sub]
+    return None
+
+
+def equation_html(text: str, theme: Theme) -> str:
+    """Rich text of an equation: subscripts as <sub>, gate symbols in their colours."""
+    out, pos = [], 0
+    for m in _TOKEN.finditer(text):
+        out.append(html.escape(text[pos:m.start()]))
+        base, sub = m.group(1), m.group(2)
+        sub = sub[1:-1] if sub.startswith("{") else sub
+        shown_base = "C\u0303" if base == "C~" else base
+        token = f"{html.escape(shown_base)}<sub>{html.escape(sub)}</sub>"
+        key = _symbol_key(base, sub)
+        if key is not None:
+            token = f"<span style='color:{theme.gate_color(key).name()}'><b>{token}</b></span>"
+        out.append(token)
+        pos = m.end()
+    out.append(html.escape(text[pos:]))
+    return "".join(out)
+
+
+def lines_html(text: str, theme: Theme, color: bool = True) -> str:
+    """Several lines of equation text as rich text (subscripts; gate colours if ``color``)."""
+    if color:
+        body = equation_html(text, theme)
+    else:
+        body = _TOKEN.sub(_plain_token, html.escape(text))
+    return body.replace("\n", "<br>")
+
+
+def _plain_token(m: re.Match) -> str:
+    base, sub = m.group(1), m.group(2)
+    sub = sub[1:-1] if sub.startswith("{") else sub
+    base = "C\u0303" if base == "C~" else base
+    return f"{base}<sub>{sub}</sub>"
+
+
+def focused_equation(focus: str) -> str:
+    """The equation key for an element key ("" if none)."""
+    return explain.EQUATION_OF.get(focus, "") if focus else ""
+
+
+_SUB = str.maketrans("0123456789+−-=()aehijklmnoprstuvx",
+                     "₀₁₂₃₄₅₆₇₈₉₊₋₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ")
+
+
+def unicode_subscripts(text: str) -> str:
+    """``f_t`` -> ``fₜ``, ``C_{t−1}`` -> ``Cₜ₋₁`` where Unicode has the subscript letters."""
+    def sub(m: re.Match) -> str:
+        base, s = m.group(1), m.group(2)
+        s = s[1:-1] if s.startswith("{") else s
+        base = "C\u0303" if base == "C~" else base
+        t = s.translate(_SUB)
+        return base + t if all(ch not in t for ch in s if ch.isalnum()) else m.group(0)
+    return _TOKEN.sub(sub, text)
+
+
+class NumberLines(QWidget):
+    """Plain lines of numbers, painted directly.
+
+    Cheaper than a rich-text QLabel for text that changes on every step: a new
+    text only repaints, and the layout is asked to change only when the
+    number of wrapped lines does.
+    """
+
+    FLAGS = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._text = ""
+        self._height = 0
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+
+    def text(self) -> str:
+        return self._text
+
+    def setText(self, text: str) -> None:  # noqa: N802 (QLabel-like)
+        if text != self._text:
+            self._text = text
+            self._fit()
+            self.update()
+
+    def _needed_height(self, width: int) -> int:
+        r = self.fontMetrics().boundingRect(0, 0, max(width, 10), 10_000, int(self.FLAGS), self._text)
+        return r.height() + 2
+
+    def _fit(self) -> None:
+        h = self._needed_height(self.width())
+        if h != self._height:
+            self._height = h
+            self.setFixedHeight(h)
+
+    def resizeEvent(self, ev) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(ev)
+        self._fit()
+
+    def changeEvent(self, ev) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(ev)
+        self._fit()
+
+    def paintEvent(self, ev) -> None:  # noqa: N802 (Qt override)
+        p = QPainter(self)
+        p.setPen(self.palette().color(QPalette.ColorRole.WindowText))
+        p.drawText(self.rect(), int(self.FLAGS), self._text)
+        p.end()
+
+
+class EquationRow(QFrame):
+    """One equation: symbolic line and numeric line; clicking selects it."""
+
+    def __init__(self, state: AppState, key: str, symbolic: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.state = state
+        self.key = key
+        self.symbolic = symbolic
+        self.setObjectName(f"eqrow_{key}")
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setToolTip("Click to select this equation")
+        self.sym = QLabel(self)
+        self.sym.setTextFormat(Qt.TextFormat.RichText)
+        self.sym.setWordWrap(True)
+        self.num = NumberLines(self)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(10, 4, 6, 4)
+        lay.setSpacing(1)
+        lay.addWidget(self.sym)
+        lay.addWidget(self.num)
+        self.highlighted = False
+        self.numbers = ""
+
+    def set_numbers(self, text: str) -> None:
+        """Show the substituted equation (plain text from `explain`; subscripts rendered)."""
+        self.numbers = text
+        self.num.setText(unicode_subscripts(text))
+
+    def mousePressEvent(self, ev) -> None:  # noqa: N802 (Qt override)
+        if ev.button() == Qt.MouseButton.LeftButton:
+            self.state.set_focus("" if self.state.focus == self.key else self.key)
+        super().mousePressEvent(ev)
+
+
+class EquationsPanel(QWidget):
+    """Side panel: header, six equation rows, and the explanation of the focused element."""
+
+    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.header = QLabel(self)
+        self.header.setWordWrap(True)
+        self.rows: dict[str, EquationRow] = {}
+        self.body = QWidget()
+        body_lay = QVBoxLayout(self.body)
+        body_lay.setContentsMargins(0, 0, 0, 0)
+        body_lay.setSpacing(4)
+        for key, text in explain.EQUATIONS:
+            row = EquationRow(state, key, text, self.body)
+            self.rows[key] = row
+            body_lay.addWidget(row)
+        self.note = QLabel(self.body)
+        self.note.setWordWrap(True)
+        self.note.hide()
+        body_lay.addWidget(self.note)
+
+        self.explain_title = QLabel(self.body)
+        self.explain_numeric = QLabel(self.body)
+        self.explain_meaning = QLabel(self.body)
+        for w in (self.explain_title, self.explain_numeric, self.explain_meaning):
+            w.setWordWrap(True)
+            w.setTextFormat(Qt.TextFormat.RichText)
+            body_lay.addWidget(w)
+        self.explain_meaning.setTextFormat(Qt.TextFormat.PlainText)
+        body_lay.addStretch(1)
+
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(self.body)
+        self.scroll = scroll
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(8, 8, 8, 8)
+        lay.setSpacing(6)
+        lay.addWidget(self.header)
+        lay.addWidget(scroll, 1)
+
+        state.trace_changed.connect(self._refresh)
+        state.timestep_changed.connect(self._refresh)
+        state.unit_changed.connect(self._refresh)
+        state.focus_changed.connect(self._on_focus)
+        state.appearance_changed.connect(self._on_appearance)
+        self._on_appearance()
+
+    # ------------------------------------------------------------------ updates
+
+    def highlighted_key(self) -> str:
+        """The equation key currently highlighted ("" if none)."""
+        return next((k for k, r in self.rows.items() if r.highlighted), "")
+
+    def _refresh(self, *_args) -> None:
+        st = self.state
+        tr, t, u = st.trace, st.timestep, st.unit
+        label = st.labels[t] if t < len(st.labels) else ""
+        who = st.unit_label(u) if u >= 0 else "all units"
+        token = f" · input “{label}”" if label else ""
+        self.header.setText(f"Step {t + 1} of {tr.steps}{token} · {who}")
+        lstm = tr.kind == "lstm"
+        for key, row in self.rows.items():
+            row.setVisible(lstm)
+            if lstm:
+                row.set_numbers(explain.equation_numbers(tr, t, u, key, st.network))
+        if not lstm:
+            self.note.setText(f"This is a {tr.kind.upper()} network: the six equations above are "
+                              "the LSTM's. Hover the diagram to see this cell's own equations.")
+        self.note.setVisible(not lstm)
+        self._explain()
+
+    def _explain(self) -> None:
+        st = self.state
+        key = st.focus
+        if key:
+            try:
+                e = explain.explain(st.trace, st.timestep, st.unit, key, st.network)
+            except (KeyError, ValueError):
+                e = None
+        else:
+            e = None
+        if e is None:
+            self.explain_title.setText("<b>What is this?</b>")
+            self.explain_numeric.setText("")
+            self.explain_numeric.hide()
+            self.explain_meaning.setText(
+                "Point at any part of the cell diagram, or click an equation, to see its numbers "
+                "at this step and what they mean.")
+            return
+        self.explain_title.setText(f"<b>{equation_html(e.title, st.theme)}</b>")
+        self.explain_numeric.setText(lines_html(e.numeric, st.theme, color=False))
+        self.explain_numeric.show()
+        self.explain_meaning.setText(e.meaning)
+
+    def _on_focus(self, _key: str) -> None:
+        self._restyle_rows()
+        self._explain()
+
+    def _on_appearance(self) -> None:
+        th, s = self.state.theme, self.state.font_scale
+        self.header.setFont(scaled_font(th, s, 1.2, bold=True))
+        sym_font, num_font = scaled_font(th, s, 1.4), scaled_font(th, s, 1.2)
+        for key, row in self.rows.items():
+            row.sym.setFont(sym_font)
+            row.num.setFont(num_font)
+            row.sym.setText(equation_html(row.symbolic, th))
+        self.explain_title.setFont(scaled_font(th, s, 1.2))
+        self.explain_numeric.setFont(num_font)
+        self.explain_meaning.setFont(scaled_font(th, s, 1.1))
+        self.note.setFont(scaled_font(th, s, 1.0))
+        self._restyle_rows()
+        self._refresh()
+
+    def _restyle_rows(self) -> None:
+        th = self.state.theme
+        active = focused_equation(self.state.focus)
+        hi = highlight_color(th).name()
+        for key, row in self.rows.items():
+            on = key == active
+            row.highlighted = on
+            bar = th.gate_color(key).name()
+            bg = hi if on else th.background
+            width = 3 if th.name == "contrast" or on else 1
+            row.setStyleSheet(
+                f"QFrame#{row.objectName()} {{ background: {bg}; border: {width}px solid "
+                f"{th.foreground if on else th.grid}; border-left: 8px solid {bar}; "
+                f"border-radius: 4px; }}")

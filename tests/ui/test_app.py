@@ -1,0 +1,47 @@
+"""The command line's GUI modes, run as a user would: --screenshot and --smoke-test."""
+
+import os
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _run(*args, tmp_path):
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT),
+               LSTM_VIZ_SETTINGS=str(tmp_path / "settings.ini"))
+    return subprocess.run([sys.executable, str(ROOT / "main.py"), *args], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def _png_size(path: Path) -> tuple[int, int]:
+    """Width and height from the PNG's IHDR chunk."""
+    data = path.read_bytes()[:24]
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
+    return struct.unpack(">II", data[16:24])
+
+
+@pytest.mark.parametrize("size,theme", [((1280, 800), "light"), ((640, 480), "dark")])
+def test_screenshot_writes_a_png_of_the_requested_size(tmp_path, size, theme):
+    out = tmp_path / "shot.png"
+    r = _run("--screenshot", str(out), "--size", f"{size[0]}x{size[1]}", "--step", "3",
+             "--theme", theme, tmp_path=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert _png_size(out) == size
+    assert not (tmp_path / "settings.ini").exists()        # screenshots touch no settings
+
+
+def test_screenshot_to_a_missing_folder_is_one_clear_error(tmp_path):
+    r = _run("--screenshot", str(tmp_path / "nope" / "shot.png"), tmp_path=tmp_path)
+    assert r.returncode == 2
+    assert "Traceback" not in r.stderr and "error" in r.stderr
+
+
+def test_smoke_test_plays_the_demo_and_exits_0(tmp_path):
+    r = _run("--smoke-test", tmp_path=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "14 steps" in r.stderr

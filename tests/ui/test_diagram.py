@@ -1,0 +1,157 @@
+"""The cell diagram shows the trace's numbers, explains what is hovered, animates and restyles."""
+
+import math
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF
+from PySide6.QtGui import QColor
+
+from lstm_viz.explain import fmt
+from lstm_viz.model import Network, init_params
+from lstm_viz.state import AppState
+from lstm_viz.ui.diagram import CellDiagramView
+from lstm_viz.ui.theme import get_theme
+
+
+@pytest.fixture
+def state(qapp):
+    return AppState()
+
+
+@pytest.fixture
+def view(qtbot, state):
+    v = CellDiagramView(state)
+    qtbot.addWidget(v)
+    v.resize(1300, 700)
+    v.show()
+    qtbot.waitExposed(v)
+    return v
+
+
+def _expected(tr, t, u):
+    """Every element's value for unit u at step t, from the trace's stored arrays."""
+    c_prev = tr.c0[u] if t == 0 else tr.c[t - 1, u]
+    h_prev = tr.h0[u] if t == 0 else tr.h[t - 1, u]
+    f, i, g, o = (tr.gates[k][t, u] for k in "figo")
+    return {"c_prev": c_prev, "h_prev": h_prev, "f": f, "i": i, "g": g, "o": o,
+            "mul_f": f * c_prev, "mul_i": i * g, "c": tr.c[t, u],
+            "tanh_c": math.tanh(tr.c[t, u]), "h": tr.h[t, u]}
+
+
+def _viewport_point(view, scene_point):
+    return view.mapFromScene(QPointF(*scene_point))
+
+
+@pytest.mark.parametrize("t, u", [(0, 0), (2, 0), (10, 1), (11, 2)])
+def test_numbers_and_colours_are_the_trace_at_step_t(view, state, t, u):
+    tr = state.trace
+    state.set_unit(u)
+    state.set_timestep(t)
+    scene = view.scene()
+    assert scene.timestep == t
+    th = state.theme
+    cmax = max(1.0, float(np.max(np.abs(tr.c))), float(np.max(np.abs(tr.c0))))
+    for key, v in _expected(tr, t, u).items():
+        assert scene.values[key].displayed_text() == fmt(v), key
+        vmax = cmax if key in ("c_prev", "mul_f", "c") else 1.0
+        assert scene.wires[key].look.color == th.value_color(v, vmax), key
+    assert f"Step {t + 1} of {tr.steps}" in scene.caption.text()
+
+
+def test_all_units_show_one_strip_cell_per_unit(view, state):
+    tr = state.trace
+    state.set_unit(-1)
+    state.set_timestep(10)
+    scene = view.scene()
+    img = scene.wires["f"].look.image
+    assert (img.width(), img.height()) == (tr.hidden_size, 1)
+    want = state.theme.value_rgb(tr.gates["f"][10], 1.0)
+    for u in range(tr.hidden_size):
+        assert img.pixelColor(u, 0) == QColor(*(int(c) for c in want[u]))
+    assert scene.values["f"].displayed_text() == ""          # no single number for a vector
+    assert "one cell per unit" in scene.legend.note()
+
+
+def test_hover_explains_and_sets_focus(qtbot, view, state):
+    state.set_unit(0)
+    state.set_timestep(2)
+    scene = view.scene()
+    node = scene.nodes["f"]
+    qtbot.mouseMove(view.viewport(), _viewport_point(view, node.spec.center))
+    qtbot.waitUntil(lambda: state.focus == "f")
+    tip = node.toolTip()
+    assert "Forget gate" in tip
+    assert f"σ({fmt(state.trace.preacts['f'][2, 0])}) = {fmt(state.trace.gates['f'][2, 0])}" in tip
+    assert "keeps almost all" in tip
+    assert node.highlighted and scene.wires["f"].highlighted
+    # Move onto the cell-state line: focus follows; off the cell: focus clears.
+    qtbot.mouseMove(view.viewport(), _viewport_point(view, (630.0, 120.0)))
+    qtbot.waitUntil(lambda: state.focus == "c")
+    assert "Cell state" in scene.wires["c"].toolTip()
+    assert not node.highlighted
+    qtbot.mouseMove(view.viewport(), _viewport_point(view, (40.0, 300.0)))
+    qtbot.waitUntil(lambda: state.focus == "")
+
+
+def test_focus_from_elsewhere_highlights_the_element(view, state):
+    scene = view.scene()
+    state.set_focus("o")
+    assert scene.nodes["o"].highlighted and scene.wires["o"].highlighted
+    assert not scene.nodes["f"].highlighted
+    state.set_focus("")
+    assert not scene.nodes["o"].highlighted
+
+
+def test_stepping_forward_animates_and_lands_on_the_direct_jump(qtbot, view, state):
+    state.set_unit(0)
+    state.set_animation_ms(150)
+    state.set_timestep(4)
+    direct = {k: v.displayed_text() for k, v in view.scene().values.items()}
+    state.set_timestep(1)
+    state.set_timestep(2)
+    state.set_timestep(3)
+    scene = view.scene()
+    assert scene.is_animating()
+    state.step(1)                                     # interrupts and animates 3 -> 4
+    assert scene.is_animating()
+    mid = [item.progress for item in scene.element_items()]
+    assert min(mid) < 1.0
+    qtbot.waitUntil(lambda: not scene.is_animating(), timeout=5000)
+    assert {k: v.displayed_text() for k, v in scene.values.items()} == direct
+    assert all(item.progress == 1.0 for item in scene.element_items())
+
+
+def test_other_jumps_and_zero_duration_are_immediate(view, state):
+    scene = view.scene()
+    state.set_timestep(5)
+    assert not scene.is_animating()
+    state.set_animation_ms(0)
+    state.step(1)
+    assert not scene.is_animating() and scene.timestep == 6
+
+
+def test_theme_and_font_scale_apply(view, state):
+    scene = view.scene()
+    label = scene.labels[0]
+    size = label.font().pixelSize()
+    number = scene.values["c"]._style.value_font.pixelSize()
+    state.set_font_scale(1.5)
+    assert label.font().pixelSize() > size
+    assert scene.values["c"]._style.value_font.pixelSize() > number
+    state.set_theme("dark")
+    assert scene.backgroundBrush().color() == QColor(get_theme("dark").background)
+    state.set_unit(0)
+    tr = state.trace
+    t = state.timestep
+    assert scene.wires["h"].look.color == get_theme("dark").value_color(tr.h[t, 0], 1.0)
+
+
+def test_other_cell_kinds_get_a_note_not_a_crash(view, state):
+    net = Network(init_params("gru", 2, 3, seed=0))
+    state.set_network(net)
+    scene = view.scene()
+    assert scene.note.isVisible() and "GRU" in scene.note.text()
+    assert not scene.nodes["f"].isVisible()
+    state.set_timestep(3)                               # nothing to draw, nothing raised
+    assert scene.tooltip_html("f") == ""

@@ -1,0 +1,162 @@
+"""The main window: equations with this step's numbers, focus, themes, font scale,
+presentation mode and remembered settings."""
+
+import re
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication
+
+from lstm_viz.state import AppState
+from lstm_viz.ui.main_window import PRESENTATION_FACTOR
+from lstm_viz.ui.theme import get_theme
+
+
+@pytest.fixture
+def state(qapp):
+    return AppState()
+
+
+@pytest.fixture
+def window(make_window, state):
+    w = make_window(state)
+    return w
+
+
+def _last_number(rich: str) -> float:
+    """The number after the last '=' of an equation line shown as rich text."""
+    text = re.sub(r"<[^>]+>", "", rich).replace("−", "-")
+    return float(text.rsplit("=", 1)[1].strip().split()[0])
+
+
+@pytest.mark.parametrize("t", [0, 2, 10, 13])
+@pytest.mark.parametrize("unit", [0, 1, 2])
+def test_equations_show_this_steps_numbers(window, state, t, unit):
+    state.set_timestep(t)
+    state.set_unit(unit)
+    tr = state.trace
+    expected = {"f": tr.gates["f"], "i": tr.gates["i"], "g": tr.gates["g"], "o": tr.gates["o"],
+                "c": tr.c, "h": tr.h}
+    rows = window.equations.rows
+    assert list(rows) == ["f", "i", "g", "o", "c", "h"]
+    for key, arr in expected.items():
+        shown = _last_number(rows[key].num.text())
+        assert shown == pytest.approx(arr[t, unit], abs=6e-4), key
+    header = window.equations.header.text()
+    assert f"Step {t + 1} of 14" in header and state.unit_names[unit] in header
+
+
+def test_equations_show_every_unit_when_all_are_selected(window, state):
+    state.set_timestep(10)
+    text = re.sub(r"<[^>]+>", "", window.equations.rows["h"].num.text()).replace("−", "-")
+    values = [float(v) for v in re.findall(r"-?\d+\.\d+", text)]
+    np.testing.assert_allclose(values, state.trace.h[10], atol=6e-4)
+
+
+def test_focus_highlights_its_equation(qtbot, window, state):
+    eq = window.equations
+    assert eq.highlighted_key() == ""
+    state.set_focus("mul_f")                 # the forget multiply belongs to C_t's equation
+    assert eq.highlighted_key() == "c"
+    assert "C" in eq.explain_title.text()
+    state.set_focus("o")
+    assert eq.highlighted_key() == "o"
+    state.set_focus("x")                     # feeds every gate: no single equation
+    assert eq.highlighted_key() == ""
+    qtbot.mouseClick(eq.rows["i"], Qt.MouseButton.LeftButton)
+    assert state.focus == "i" and eq.highlighted_key() == "i"
+    qtbot.mouseClick(eq.rows["i"], Qt.MouseButton.LeftButton)    # click again to clear
+    assert state.focus == ""
+
+
+def test_ctrl_plus_and_minus_scale_the_text(qtbot, window, state):
+    cap0 = window.caption.font().pointSizeF()
+    eq0 = window.equations.rows["f"].sym.font().pointSizeF()
+    qtbot.keyClick(window, Qt.Key.Key_Plus, Qt.KeyboardModifier.ControlModifier)
+    assert state.font_scale == pytest.approx(1.1)
+    assert window.caption.font().pointSizeF() > cap0
+    assert window.equations.rows["f"].sym.font().pointSizeF() > eq0
+    assert window.playback_bar.step_label.font().pointSizeF() > 0
+    qtbot.keyClick(window, Qt.Key.Key_Minus, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(window, Qt.Key.Key_Minus, Qt.KeyboardModifier.ControlModifier)
+    assert state.font_scale == pytest.approx(0.9)
+    assert window.caption.font().pointSizeF() < cap0
+    qtbot.keyClick(window, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)
+    assert state.font_scale == 1.0
+    assert window.caption.font().pointSizeF() == cap0
+
+
+def test_theme_switch_applies_everywhere(qtbot, window, state):
+    qtbot.keyClick(window, Qt.Key.Key_D,
+                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier)
+    dark = get_theme("dark")
+    assert state.theme is dark
+    app_pal = QApplication.instance().palette()
+    assert app_pal.color(QPalette.ColorRole.Window) == QColor(dark.panel)
+    assert app_pal.color(QPalette.ColorRole.WindowText) == QColor(dark.foreground)
+    assert window.caption.palette().color(QPalette.ColorRole.WindowText) == QColor(dark.foreground)
+    for p in window.plots.panels.values():
+        assert p.backgroundBrush().color() == QColor(dark.background)
+    assert window.theme_actions["dark"].isChecked()
+    assert dark.panel.lower() in window.equations.rows["f"].styleSheet().lower() or \
+        dark.background.lower() in window.equations.rows["f"].styleSheet().lower()
+    qtbot.keyClick(window, Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier)   # next theme
+    assert state.theme.name == "contrast"
+    assert QApplication.instance().palette().color(QPalette.ColorRole.Window) == QColor("#FFFFFF")
+
+
+def test_presentation_mode_keeps_diagram_strip_and_one_trace(qtbot, window, state):
+    qtbot.keyClick(window, Qt.Key.Key_F11)
+    assert window.presenting
+    assert window.equations.isHidden() and window.playback_bar.isHidden()
+    assert window.menuBar().isHidden()
+    assert not window.diagram.isHidden() and not window.strip.isHidden()
+    assert window.plots.visible_panels() == ["c"]
+    assert state.font_scale == pytest.approx(PRESENTATION_FACTOR)
+    qtbot.keyClick(window, Qt.Key.Key_Right)          # stepping still works
+    assert state.timestep == 1
+    qtbot.keyClick(window, Qt.Key.Key_Escape)
+    assert not window.presenting
+    assert not window.equations.isHidden() and not window.playback_bar.isHidden()
+    assert window.plots.visible_panels() == ["c", "h", "gates"]
+    assert state.font_scale == pytest.approx(1.0)
+
+
+def test_heatmap_key_toggles_every_plot(qtbot, window):
+    qtbot.keyClick(window, Qt.Key.Key_H)
+    assert all(p.heatmap and p.image.isVisible() for p in window.plots.panels.values())
+    qtbot.keyClick(window, Qt.Key.Key_H)
+    assert not any(p.heatmap for p in window.plots.panels.values())
+
+
+def test_every_action_has_a_shortcut_and_a_tooltip(window):
+    for a in window.all_actions():
+        assert a.shortcuts(), a.text()
+        assert a.toolTip() and a.toolTip() != a.text(), a.text()
+
+
+def test_settings_persist_between_runs(make_window, state, tmp_path):
+    path = str(tmp_path / "s.ini")
+    w = make_window(state, settings=QSettings(path, QSettings.Format.IniFormat))
+    state.set_theme("contrast")
+    state.set_font_scale(1.3)
+    w.act_heatmap.setChecked(True)
+    w.close()
+    state2 = AppState()
+    w2 = make_window(state2, settings=QSettings(path, QSettings.Format.IniFormat))
+    assert state2.theme.name == "contrast"
+    assert state2.font_scale == pytest.approx(1.3)
+    assert w2.plots.heatmap
+
+
+def test_bad_saved_settings_are_ignored(make_window, state, tmp_path):
+    path = str(tmp_path / "bad.ini")
+    s = QSettings(path, QSettings.Format.IniFormat)
+    s.setValue("view/theme", "neon")
+    s.setValue("view/font_scale", "big")
+    s.setValue("window/geometry", "garbage")
+    s.sync()
+    make_window(state, settings=QSettings(path, QSettings.Format.IniFormat))
+    assert state.theme.name == "light" and state.font_scale == 1.0

@@ -1,0 +1,142 @@
+"""Playback: every shortcut moves the cursor as a presenter's clicker expects."""
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QApplication
+
+from lstm_viz.state import AppState
+from lstm_viz.ui.playback import SPEEDS
+
+
+@pytest.fixture
+def state(qapp):
+    return AppState()
+
+
+@pytest.fixture
+def window(make_window, state):
+    w = make_window(state)
+    w.activateWindow()
+    return w
+
+
+def key(qtbot, window, k, mod=Qt.KeyboardModifier.NoModifier):
+    """Press a key on whatever widget has focus (or the window), as the user would."""
+    target = QApplication.focusWidget() or window
+    qtbot.keyClick(target, k, mod)
+
+
+def test_right_left_home_end(qtbot, window, state):
+    T = state.steps
+    key(qtbot, window, Qt.Key.Key_Right)
+    key(qtbot, window, Qt.Key.Key_Right)
+    assert state.timestep == 2
+    key(qtbot, window, Qt.Key.Key_Left)
+    assert state.timestep == 1
+    key(qtbot, window, Qt.Key.Key_End)
+    assert state.timestep == T - 1
+    key(qtbot, window, Qt.Key.Key_Right)          # clamped at the end
+    assert state.timestep == T - 1
+    key(qtbot, window, Qt.Key.Key_Home)
+    assert state.timestep == 0
+    key(qtbot, window, Qt.Key.Key_Left)           # clamped at the start
+    assert state.timestep == 0
+    key(qtbot, window, Qt.Key.Key_PageDown)       # clickers send Page Down / Page Up
+    assert state.timestep == 1
+    key(qtbot, window, Qt.Key.Key_PageUp)
+    assert state.timestep == 0
+
+
+def test_keys_work_whatever_has_focus(qtbot, window, state):
+    bar = window.playback_bar
+    for w in (bar.slider, bar.speed, bar.unit, bar.btn_forward):
+        w.setFocus()
+        qtbot.waitUntil(w.hasFocus)
+        before = state.timestep
+        qtbot.keyClick(w, Qt.Key.Key_Right)
+        assert state.timestep == before + 1, type(w).__name__
+
+
+def test_space_plays_to_the_end_and_stops(qtbot, window, state):
+    state.set_animation_ms(0)
+    window.playback.off_interval_ms = 5
+    key(qtbot, window, Qt.Key.Key_Space)
+    assert window.playback.playing
+    qtbot.waitUntil(lambda: state.timestep == state.steps - 1, timeout=5000)
+    qtbot.waitUntil(lambda: not window.playback.playing, timeout=2000)
+    assert state.timestep == state.steps - 1
+
+
+def test_space_pauses_and_a_step_key_stops_playing(qtbot, window, state):
+    state.set_animation_ms(0)
+    window.playback.off_interval_ms = 20
+    key(qtbot, window, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: state.timestep >= 2, timeout=5000)
+    key(qtbot, window, Qt.Key.Key_Space)
+    assert not window.playback.playing
+    t = state.timestep
+    qtbot.wait(100)
+    assert state.timestep == t
+    key(qtbot, window, Qt.Key.Key_Space)
+    assert window.playback.playing
+    key(qtbot, window, Qt.Key.Key_Home)
+    assert not window.playback.playing and state.timestep == 0
+
+
+def test_play_at_the_end_starts_over_and_loop_wraps(qtbot, window, state):
+    state.set_animation_ms(0)
+    pb = window.playback
+    pb.off_interval_ms = 5
+    state.set_timestep(state.steps - 1)
+    key(qtbot, window, Qt.Key.Key_L)
+    assert pb.loop
+    key(qtbot, window, Qt.Key.Key_Space)
+    seen = set()
+    state.timestep_changed.connect(seen.add)
+    qtbot.waitUntil(lambda: len(seen) == state.steps, timeout=5000)   # wrapped round
+    assert pb.playing
+    pb.pause()
+
+
+def test_play_interval_follows_the_animation_speed(qtbot, window, state):
+    pb = window.playback
+    key(qtbot, window, Qt.Key.Key_1, Qt.KeyboardModifier.AltModifier)
+    assert state.animation_ms == SPEEDS["slow"]
+    assert pb.interval_ms() >= SPEEDS["slow"]
+    key(qtbot, window, Qt.Key.Key_BracketRight)
+    assert state.animation_ms == SPEEDS["normal"]
+    key(qtbot, window, Qt.Key.Key_0, Qt.KeyboardModifier.AltModifier)
+    assert state.animation_ms == 0
+    assert window.playback_bar.speed.currentData() == "off"
+
+
+def test_slider_scrubs_the_timeline(qtbot, window, state):
+    slider = window.playback_bar.slider
+    assert (slider.minimum(), slider.maximum()) == (0, state.steps - 1)
+    slider.setValue(6)                   # as a drag does, through valueChanged
+    assert state.timestep == 6
+    r = slider.rect()
+    qtbot.mouseClick(slider, Qt.MouseButton.LeftButton, pos=QPoint(int(r.width() * 0.95), r.center().y()))
+    assert state.timestep > 6 and state.timestep == slider.value()     # a click on the groove
+    state.set_timestep(11)
+    assert slider.value() == 11
+    assert "12 / 14" in window.playback_bar.step_label.text()
+
+
+def test_unit_selector_and_unit_keys(qtbot, window, state):
+    combo = window.playback_bar.unit
+    assert combo.count() == 1 + state.trace.hidden_size
+    assert "latch" in combo.itemText(1)
+    key(qtbot, window, Qt.Key.Key_2)
+    assert state.unit == 1 and combo.currentData() == 1
+    key(qtbot, window, Qt.Key.Key_U)
+    assert state.unit == 2
+    key(qtbot, window, Qt.Key.Key_U)
+    assert state.unit == -1                 # wraps to all units
+    key(qtbot, window, Qt.Key.Key_U, Qt.KeyboardModifier.ShiftModifier)
+    assert state.unit == 2
+    key(qtbot, window, Qt.Key.Key_0)
+    assert state.unit == -1
+    combo.setCurrentIndex(1)
+    combo.activated.emit(1)                 # what choosing an entry does
+    assert state.unit == 0
