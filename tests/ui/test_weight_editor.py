@@ -1,0 +1,266 @@
+"""The weight editor, driven like a user: click, type, drag, scroll, slide; then undo.
+
+Expected values are computed here from the parameters (entry by entry) and the
+engine's own `Network.trace` on the expected parameters, never read back from
+the editor.
+"""
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import QHelpEvent, QMouseEvent, QUndoStack, QWheelEvent
+from PySide6.QtWidgets import QApplication, QToolTip
+
+from lstm_viz.explain import fmt
+from lstm_viz.model import Network, init_params
+from lstm_viz.model.demo import demo_params
+from lstm_viz.state import AppState
+from lstm_viz.ui.weight_editor import (BIAS_STEPS, SCALE_STEPS, WeightEditor, nice_ceil,
+                                       value_scale)
+
+X = np.random.default_rng(7).normal(size=(9, 2))
+
+
+@pytest.fixture
+def setup(qtbot):
+    net = Network(init_params("lstm", 2, 3, seed=3), h0=np.zeros(3), c0=np.zeros(3))
+    state = AppState(net, X)
+    stack = QUndoStack()
+    editor = WeightEditor(state, stack)
+    qtbot.addWidget(editor)
+    editor.resize(800, 900)
+    editor.show()
+    qtbot.waitExposed(editor)
+    return state, stack, editor
+
+
+def click_cell(qtbot, editor, gate, part, r, c):
+    hm = editor.heatmap(gate, part)
+    editor.show_gate(gate if gate not in ("h0", "c0") else "h0")
+    qtbot.mouseClick(hm.viewport(), Qt.MouseButton.LeftButton, pos=hm.cell_pos(r, c))
+    return hm
+
+
+def type_value(qtbot, editor, text):
+    editor.spin.selectAll()
+    qtbot.keyClicks(editor.spin, text)
+    qtbot.keyClick(editor.spin, Qt.Key.Key_Return)
+
+
+def assert_trace_matches(state, expected_net):
+    ref = expected_net.trace(X)
+    tr = state.trace
+    for name in ("h", "c", "dL_dh", "dL_dc", "dL_dx"):
+        np.testing.assert_array_equal(getattr(tr, name), getattr(ref, name))
+    for g in ("i", "f", "g", "o"):
+        np.testing.assert_array_equal(tr.gates[g], ref.gates[g])
+    for k in ref.grads:
+        np.testing.assert_array_equal(tr.grads[k], ref.grads[k])
+
+
+def test_typing_a_value_sets_exactly_that_weight(qtbot, setup):
+    state, stack, editor = setup
+    before = state.network
+    click_cell(qtbot, editor, "f", "hh", 2, 1)        # forget gate unit 3, from h unit 2
+    assert editor.selected_target == ("weight_hh", 3 + 2, 1)
+    type_value(qtbot, editor, "0.35")
+    w = before.params.weight_hh.copy()
+    w[5, 1] = 0.35
+    np.testing.assert_array_equal(state.network.params.weight_hh, w)
+    np.testing.assert_array_equal(state.network.params.weight_ih, before.params.weight_ih)
+    np.testing.assert_array_equal(state.network.params.bias_ih, before.params.bias_ih)
+    expected = Network(before.params.replace(weight_hh=w), h0=before.h0, c0=before.c0)
+    assert_trace_matches(state, expected)
+    assert stack.count() == 1
+
+
+def test_bias_cell_edits_bias_ih_to_give_the_effective_value(qtbot, setup):
+    state, stack, editor = setup
+    p0 = state.network.params
+    click_cell(qtbot, editor, "o", "b", 0, 0)
+    type_value(qtbot, editor, "1.5")
+    row = 9                                           # output gate rows 9..11
+    assert state.network.params.bias_ih[row] == 1.5 - p0.bias_hh[row]
+    np.testing.assert_array_equal(state.network.params.bias_hh, p0.bias_hh)
+    expected = np.delete(p0.bias_ih, row)
+    np.testing.assert_array_equal(np.delete(state.network.params.bias_ih, row), expected)
+
+
+def test_vertical_drag_is_one_undo_step_and_undo_is_exact(qtbot, setup):
+    state, stack, editor = setup
+    before = state.network
+    hm = editor.heatmap("i", "ih")
+    p = hm.cell_pos(1, 0)
+    vp = hm.viewport()
+    qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=p)
+    for dy in (4, 9, 17, 25):
+        qtbot.mouseMove(vp, QPoint(p.x(), p.y() - dy))
+        QApplication.processEvents()
+    qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=QPoint(p.x(), p.y() - 25))
+    expected = before.params.weight_ih[1, 0] + 25 * (editor.vmax / 100)
+    assert state.network.params.weight_ih[1, 0] == pytest.approx(expected, abs=1e-12)
+    assert stack.count() == 1
+    stack.undo()
+    assert state.network.params.equals(before.params)
+    assert_trace_matches(state, before)
+    stack.redo()
+    assert state.network.params.weight_ih[1, 0] == pytest.approx(expected, abs=1e-12)
+
+
+def test_shift_drag_is_ten_times_finer(qtbot, setup):
+    state, stack, editor = setup
+    v0 = state.network.params.weight_hh[0, 0]
+    hm = editor.heatmap("i", "hh")
+    p, vp = hm.cell_pos(0, 0), hm.viewport()
+    qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=p)
+    down = QPointF(p.x(), p.y() + 10)                  # downwards: smaller
+    move = QMouseEvent(QEvent.Type.MouseMove, down, vp.mapToGlobal(down), Qt.MouseButton.NoButton,
+                       Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ShiftModifier)
+    QApplication.sendEvent(vp, move)                   # QTest's mouseMove carries no modifiers
+    qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=down.toPoint())
+    got = state.network.params.weight_hh[0, 0] - v0
+    assert got == pytest.approx(-10 * editor.vmax / 100 / 10, abs=1e-12)
+    assert stack.count() == 1
+
+
+def test_wheel_nudges_the_cell_under_the_mouse(qtbot, setup):
+    state, stack, editor = setup
+    hm = editor.heatmap("g", "hh")
+    editor.show_gate("g")
+    pos = QPointF(hm.cell_pos(1, 2))
+    v0 = state.network.params.weight_hh[6 + 1, 2]
+    for _ in range(2):
+        ev = QWheelEvent(pos, hm.viewport().mapToGlobal(pos), QPoint(0, 0), QPoint(0, 120),
+                         Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+                         Qt.ScrollPhase.NoScrollPhase, False)
+        QApplication.sendEvent(hm.viewport(), ev)
+    qtbot.waitUntil(lambda: state.network.params.weight_hh[7, 2] != v0)
+    editor.flush()
+    assert state.network.params.weight_hh[7, 2] == pytest.approx(v0 + 2 * editor.wheel_step(),
+                                                                 abs=1e-12)
+    assert editor.selected_target == ("weight_hh", 7, 2)
+    assert stack.count() == 1                          # quick notches on one weight merge
+
+
+def test_gate_scale_slider_scales_only_that_gate(qtbot, setup):
+    state, stack, editor = setup
+    p0 = state.network.params
+    sec = editor.section("f")
+    sec.scale.setFocus()
+    qtbot.keyClick(sec.scale, Qt.Key.Key_PageUp)       # +10 positions
+    factor = 2.0 ** (2.0 * 10 / SCALE_STEPS)
+    p1 = state.network.params
+    f = p0.gate_rows("f")
+    for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+        a0, a1 = p0.tensor(name), p1.tensor(name)
+        np.testing.assert_array_equal(a1[f], a0[f] * factor)
+        np.testing.assert_array_equal(np.delete(a1, np.r_[f], axis=0),
+                                      np.delete(a0, np.r_[f], axis=0))
+    assert sec.scale.value() == 0                      # springs back
+    assert stack.count() == 1
+
+
+def test_scale_slider_drag_is_relative_to_the_grab_and_one_step(qtbot, setup):
+    state, stack, editor = setup
+    p0 = state.network.params
+    sl = editor.section("o").scale
+    sl.setSliderDown(True)                             # as when the handle is grabbed
+    for pos in (20, 60, SCALE_STEPS // 2):
+        sl.setValue(pos)
+    sl.setSliderDown(False)
+    o = p0.gate_rows("o")
+    np.testing.assert_array_equal(state.network.params.weight_hh[o], p0.weight_hh[o] * 2.0)
+    assert stack.count() == 1
+    stack.undo()
+    assert state.network.params.equals(p0)
+
+
+def test_bias_slider_shifts_one_chosen_unit(qtbot, setup):
+    state, stack, editor = setup
+    p0 = state.network.params
+    sec = editor.section("i")
+    sec.bias_unit.setCurrentIndex(2)                   # "unit 2"
+    sec.bias.setFocus()
+    qtbot.keyClick(sec.bias, Qt.Key.Key_PageUp)
+    shift = 10 / BIAS_STEPS * editor.vmax
+    expected = p0.bias_ih.copy()
+    expected[1] += shift
+    np.testing.assert_array_equal(state.network.params.bias_ih, expected)
+    np.testing.assert_array_equal(state.network.params.weight_hh, p0.weight_hh)
+
+
+def test_initial_states_reach_the_trace(qtbot, setup):
+    state, stack, editor = setup
+    before = state.network
+    click_cell(qtbot, editor, "c0", "c0", 0, 1)
+    type_value(qtbot, editor, "0.5")
+    click_cell(qtbot, editor, "h0", "h0", 0, 2)
+    type_value(qtbot, editor, "-0.25")
+    np.testing.assert_array_equal(state.trace.c0, [0.0, 0.5, 0.0])
+    np.testing.assert_array_equal(state.trace.h0, [0.0, 0.0, -0.25])
+    expected = Network(before.params, h0=np.array([0, 0, -0.25]), c0=np.array([0, 0.5, 0]))
+    assert_trace_matches(state, expected)
+    stack.undo()
+    stack.undo()
+    np.testing.assert_array_equal(state.trace.c0, before.c0)
+
+
+def test_hover_tooltip_names_the_weight_and_its_value(qtbot, setup):
+    state, stack, editor = setup
+    editor.show_gate("f")
+    hm = editor.heatmap("f", "hh")
+    pos = hm.cell_pos(0, 2)
+    ev = QHelpEvent(QEvent.Type.ToolTip, pos, hm.viewport().mapToGlobal(pos))
+    QApplication.sendEvent(hm.viewport(), ev)
+    text = QToolTip.text()
+    v = state.network.params.weight_hh[3, 2]
+    assert "W_hf[1, 3]" in text
+    assert fmt(v) in text
+    assert "h_{t−1} unit 3" in text and "forget gate unit 1" in text
+    assert "weight_hh_l0[3, 2]" in text
+
+
+def test_heatmaps_show_the_weight_blocks(setup):
+    state, stack, editor = setup
+    p = state.network.params
+    for g in p.gates:
+        s = p.gate_rows(g)
+        np.testing.assert_array_equal(editor.heatmap(g, "hh").image.image, p.weight_hh[s])
+        np.testing.assert_array_equal(editor.heatmap(g, "ih").image.image, p.weight_ih[s])
+        np.testing.assert_array_equal(editor.heatmap(g, "b").image.image[:, 0],
+                                      p.bias_ih[s] + p.bias_hh[s])
+        assert editor.heatmap(g, "hh").image.levels.tolist() == [-editor.vmax, editor.vmax]
+
+
+def test_colour_scale_stays_during_edits_and_refits_for_a_new_model(qtbot, setup):
+    state, stack, editor = setup
+    vmax = editor.vmax
+    assert vmax == nice_ceil(max(np.abs(state.network.params.weight_hh).max(),
+                                 np.abs(state.network.params.weight_ih).max(),
+                                 np.abs(state.network.params.bias_ih
+                                        + state.network.params.bias_hh).max(),
+                                 np.abs(state.network.params.bias_ih).max(),
+                                 np.abs(state.network.params.bias_hh).max()))
+    click_cell(qtbot, editor, "f", "hh", 0, 0)
+    type_value(qtbot, editor, "40")
+    assert editor.vmax == vmax                        # no jump while editing
+    state.set_network(Network(demo_params()))         # e.g. a preset
+    assert editor.vmax == value_scale(state.network) == 20.0
+    np.testing.assert_array_equal(editor.colorbar.vmax, 20.0)
+
+
+def test_gru_and_rnn_layouts(qtbot):
+    x = np.zeros((4, 2))
+    state = AppState(Network(init_params("gru", 2, 4, seed=1)), x)
+    editor = WeightEditor(state, QUndoStack())
+    qtbot.addWidget(editor)
+    assert [g for g in ("r", "z", "n") if editor.show_gate(g)] == ["r", "z", "n"]
+    assert not editor.show_gate("f")
+    b = editor.heatmap("n", "b")
+    p = state.network.params
+    s = p.gate_rows("n")
+    np.testing.assert_array_equal(b.image.image, np.stack([p.bias_ih[s], p.bias_hh[s]], 1))
+    with pytest.raises(KeyError):
+        editor.heatmap("c0", "c0")                    # a GRU has no cell state
+    state.set_network(Network(init_params("rnn", 2, 5, seed=1)))   # rebuilds
+    assert editor.heatmap("a", "hh").image.image.shape == (5, 5)
