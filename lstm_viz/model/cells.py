@@ -152,6 +152,14 @@ def _stop_step(opt: Options, s: int) -> int:
     return max(0, s - opt.truncate + 1)
 
 
+def _prepare(p: Params, x, h0, target, options: Options):
+    """Checked inputs every cell needs: x, T, H, h0, y, the loss step and the first step reached back."""
+    x = _check_x(x, p.input_size)
+    T, H = x.shape[0], p.hidden_size
+    s = _loss_step(options, T)
+    return x, T, H, _vec(h0, H, "h0"), _vec(target, H, "target"), s, _stop_step(options, s)
+
+
 def _param_grads(
     dpre_ih: np.ndarray, dpre_hh: np.ndarray, x: np.ndarray, h_prev: np.ndarray, opt: Options
 ) -> dict[str, np.ndarray]:
@@ -193,16 +201,11 @@ def lstm_trace(
     Returns a `Trace` with h, c, gates i f g o, pre-activations and every
     gradient; see the module docstring for the equations.
     """
-    x = _check_x(x, p.input_size)
-    T, H = x.shape[0], p.hidden_size
-    h0 = _vec(h0, H, "h0")
-    c0 = _vec(c0, H, "c0")
-    y = _vec(target, H, "target")
-    relu_f = options.forget_activation == "relu"
     if options.forget_activation not in ("sigmoid", "relu"):
         raise ModelInputError(f"unknown forget activation {options.forget_activation!r}")
-    s = _loss_step(options, T)
-    stop = _stop_step(options, s)
+    relu_f = options.forget_activation == "relu"
+    x, T, H, h0, y, s, stop = _prepare(p, x, h0, target, options)
+    c0 = _vec(c0, H, "c0")
 
     # Permute PyTorch rows (i f g o) into the internal order (o i f g).
     perm = np.concatenate([np.arange(H) + GATES["lstm"].index(g) * H for g in _LSTM_ORDER])
@@ -339,14 +342,9 @@ def gru_trace(
     options: Options = Options(),
 ) -> Trace:
     """Run a GRU over ``x`` (T, D) with PyTorch's formulation and backpropagate the loss."""
-    x = _check_x(x, p.input_size)
-    T, H = x.shape[0], p.hidden_size
-    h0 = _vec(h0, H, "h0")
-    y = _vec(target, H, "target")
     if options.forget_activation != "sigmoid":
         raise ModelInputError("the forget-gate activation applies to the LSTM only")
-    s = _loss_step(options, T)
-    stop = _stop_step(options, s)
+    x, T, H, h0, y, s, stop = _prepare(p, x, h0, target, options)
     scale = np.ones(3 * H)
     scale[: 2 * H] = 0.5                          # r, z rows pre-halved for the tanh trick
     w_hh_s = np.ascontiguousarray(p.weight_hh * scale[:, None])
@@ -463,16 +461,11 @@ def rnn_trace(
     options: Options = Options(),
 ) -> Trace:
     """Run a simple tanh RNN over ``x`` (T, D) and backpropagate the loss."""
-    x = _check_x(x, p.input_size)
-    T, H = x.shape[0], p.hidden_size
-    h0 = _vec(h0, H, "h0")
-    y = _vec(target, H, "target")
     if options.clamps:
         raise ModelInputError("a simple RNN has no gates to clamp")
     if options.forget_activation != "sigmoid":
         raise ModelInputError("the forget-gate activation applies to the LSTM only")
-    s = _loss_step(options, T)
-    stop = _stop_step(options, s)
+    x, T, H, h0, y, s, stop = _prepare(p, x, h0, target, options)
     w_hh = np.ascontiguousarray(p.weight_hh)
     xp = x @ p.weight_ih.T + (p.bias_ih + p.bias_hh)
     A = np.empty((T, H))
