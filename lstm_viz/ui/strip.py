@@ -8,14 +8,21 @@ current step is outlined. Click a cell to jump there; hover it for its numbers.
 Long sequences (thousands of steps) stay cheap: the widget is one scroll area
 whose ``paintEvent`` draws only the visible cells from colours precomputed when
 the trace, the unit or the theme changes. The current step is kept in view.
+Moving the cursor repaints only the old and the new current cell (unless the
+strip has to scroll), and ``paintEvent`` draws only the cells in the exposed
+rectangle.
+
+The strip needs only the height of a cell and a token line: its size hint and
+maximum height say so (scaled with the font scale), so a splitter does not give
+it a blank band.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QEvent, QPoint, QRect, QRectF, Qt
+from PySide6.QtCore import QEvent, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPen
-from PySide6.QtWidgets import QAbstractScrollArea, QToolTip, QWidget
+from PySide6.QtWidgets import QAbstractScrollArea, QSizePolicy, QToolTip, QWidget
 
 from ..explain import fmt
 from .theme import highlight_color, scaled_font
@@ -26,6 +33,12 @@ MAX_CELL = 110
 #: Height of the cell boxes and of the highway band, at font scale 1.
 BOX_H = 44
 BAND_H = 12
+#: Margin above the boxes and below the tokens, in pixels.
+PAD = 6
+#: Type size of the tokens under the cells (times the theme's base size and the font scale).
+TOKEN_FACTOR = 1.3
+#: Tokens drawn with a bigger glyph of the same meaning (a quiet step's "·" is a speck).
+TOKEN_GLYPH = {"·": "•"}
 
 
 def _colors(theme, values: np.ndarray, vmax: float) -> list[QColor]:
@@ -46,10 +59,12 @@ class UnrolledStripView(QAbstractScrollArea):
         self.viewport().setMouseTracking(True)
         self.viewport().setCursor(Qt.CursorShape.PointingHandCursor)
         self.setAccessibleName("Unrolled sequence strip")
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Maximum)
         self.horizontalScrollBar().valueChanged.connect(self.viewport().update)
         self._c_colors: list[QColor] = []
         self._h_colors: list[QColor] = []
         self._cell = MIN_CELL
+        self._shown_t = state.timestep
         self._state_name = "C"
         state.trace_changed.connect(self._recolor)
         state.unit_changed.connect(self._recolor)
@@ -61,15 +76,16 @@ class UnrolledStripView(QAbstractScrollArea):
 
     def _on_appearance(self) -> None:
         th, s = self.state.theme, self.state.font_scale
-        self._font = scaled_font(th, s, 1.0)
-        self._small = scaled_font(th, s, 0.8)
+        self._font = scaled_font(th, s, TOKEN_FACTOR, bold=True)
         self._scale = s
         fm = QFontMetrics(self._font)
         self._box_h = round(BOX_H * s)
         self._band_h = max(6, round(BAND_H * s))
         self._label_h = fm.height()
-        self.setMinimumHeight(self._box_h + self._label_h + 14
-                              + self.horizontalScrollBar().sizeHint().height())
+        self._height = self.content_height() + self.horizontalScrollBar().sizeHint().height()
+        self.setMinimumHeight(self._height)
+        self.setMaximumHeight(self._height)
+        self.updateGeometry()
         self._pens = {
             "box": QPen(QColor(th.grid), 1.0),
             "current": QPen(QColor(th.accent), max(2.0, 3.0 * s)),
@@ -105,6 +121,17 @@ class UnrolledStripView(QAbstractScrollArea):
         self._ensure_visible(self.state.timestep)
         self.viewport().update()
 
+    def content_height(self) -> int:
+        """Pixels the cells and their tokens need (without the scroll bar)."""
+        return PAD + self._box_h + 2 + self._label_h + PAD
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        return QSize(max(400, self.state.trace.steps * round(MIN_CELL * self._scale)),
+                     self._height)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        return QSize(120, self._height)
+
     def resizeEvent(self, ev) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(ev)
         self._relayout()
@@ -124,39 +151,55 @@ class UnrolledStripView(QAbstractScrollArea):
     def cell_rect(self, t: int) -> QRect:
         """Viewport rectangle of step ``t``'s box."""
         x = self._origin() + t * self._cell
-        return QRect(x + 2, 6, self._cell - 4, self._box_h)
+        return QRect(x + 2, PAD, self._cell - 4, self._box_h)
+
+    def column_rect(self, t: int) -> QRect:
+        """Viewport rectangle of everything step ``t`` draws (box, outline, token)."""
+        return QRect(self._origin() + t * self._cell - 2, 0, self._cell + 4,
+                     self.viewport().height())
 
     def step_at(self, x: float) -> int:
         """The step under viewport x (-1 if none)."""
         t = int((x - self._origin()) // self._cell)
         return t if 0 <= t < self.state.trace.steps else -1
 
-    def _ensure_visible(self, t: int) -> None:
+    def _ensure_visible(self, t: int) -> bool:
+        """Scroll so step ``t`` is in view; True if it scrolled (the scroll repaints all)."""
         bar = self.horizontalScrollBar()
         left = t * self._cell
         width = self.viewport().width()
         if left < bar.value() or left + self._cell > bar.value() + width:
+            before = bar.value()
             bar.setValue(left - (width - self._cell) // 2)
+            return bar.value() != before
+        return False
 
     def _on_timestep(self, t: int) -> None:
-        self._ensure_visible(t)
-        self.viewport().update()
+        old, self._shown_t = self._shown_t, t
+        if self._ensure_visible(t):
+            return
+        vp = self.viewport()
+        vp.update(self.column_rect(old))
+        vp.update(self.column_rect(t))
 
     # ------------------------------------------------------------------ painting
 
     def paintEvent(self, ev) -> None:  # noqa: N802 (Qt override)
+        """Draw the cells inside the exposed rectangle (all visible ones on a full repaint)."""
         p = QPainter(self.viewport())
-        p.fillRect(self.viewport().rect(), self._bg)
+        exposed = ev.rect()
+        p.fillRect(exposed, self._bg)
         T = self.state.trace.steps
         cw = self._cell
         x0 = self._origin()
-        first = max(0, (-x0) // cw)
-        last = min(T, (self.viewport().width() - x0) // cw + 1)
+        first = max(0, (exposed.left() - 2 - x0) // cw)
+        last = min(T, (exposed.right() + 2 - x0) // cw + 1)
         if first >= last:
+            p.end()
             return
         labels = self.state.labels
-        cur = self.state.timestep
-        band_y = 6 + self._box_h // 3 - self._band_h // 2
+        cur = self._shown_t = self.state.timestep
+        band_y = PAD + self._box_h // 3 - self._band_h // 2
         sw = max(6, min(cw - 12, round(14 * self._scale)))
         fm = QFontMetrics(self._font)
         p.setFont(self._font)
@@ -173,15 +216,16 @@ class UnrolledStripView(QAbstractScrollArea):
         p.setPen(self._pens["swatch"])
         p.drawLine(left, band_y - 1, right, band_y - 1)
         p.drawLine(left, band_y + self._band_h, right, band_y + self._band_h)
-        hy = 6 + self._box_h - sw - 5
+        hy = PAD + self._box_h - sw - 5
         for t in range(first, last):
             x = x0 + t * cw + (cw - sw) // 2
             p.setBrush(self._h_colors[t])
             p.drawRect(QRect(x, hy, sw, sw))
         p.setPen(self._pens["text"])
-        ty = 6 + self._box_h + 2
+        ty = PAD + self._box_h + 2
         for t in range(first, last):
             text = labels[t] if t < len(labels) else ""
+            text = TOKEN_GLYPH.get(text, text)
             if text:
                 text = fm.elidedText(text, Qt.TextElideMode.ElideRight, cw - 2)
                 if text == "…":

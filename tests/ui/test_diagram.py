@@ -1,10 +1,12 @@
-"""The cell diagram shows the trace's numbers, explains what is hovered, animates and restyles."""
+"""The cell diagram shows the trace's numbers, explains what is hovered, animates and restyles;
+clicking a gate asks for its weights; the picture fills its pane and nothing overlaps."""
 
+import itertools
 import math
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPointF
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor
 
 from lstm_viz.explain import fmt
@@ -64,11 +66,11 @@ def test_all_units_show_one_strip_cell_per_unit(view, state):
     state.set_unit(-1)
     state.set_timestep(10)
     scene = view.scene()
-    img = scene.wires["f"].look.image
-    assert (img.width(), img.height()) == (tr.hidden_size, 1)
+    cells = scene.wires["f"].look.cells
+    assert len(cells) == tr.hidden_size == len(scene.wires["f"].strip_cells)
     want = state.theme.value_rgb(tr.gates["f"][10], 1.0)
     for u in range(tr.hidden_size):
-        assert img.pixelColor(u, 0) == QColor(*(int(c) for c in want[u]))
+        assert cells[u] == QColor(*(int(c) for c in want[u]))
     assert scene.values["f"].displayed_text() == ""          # no single number for a vector
     assert "one cell per unit" in scene.legend.note()
 
@@ -86,7 +88,7 @@ def test_hover_explains_and_sets_focus(qtbot, view, state):
     assert "keeps almost all" in tip
     assert node.highlighted and scene.wires["f"].highlighted
     # Move onto the cell-state line: focus follows; off the cell: focus clears.
-    qtbot.mouseMove(view.viewport(), _viewport_point(view, (630.0, 120.0)))
+    qtbot.mouseMove(view.viewport(), _viewport_point(view, scene.wires["c"].spec.anchor))
     qtbot.waitUntil(lambda: state.focus == "c")
     assert "Cell state" in scene.wires["c"].toolTip()
     assert not node.highlighted
@@ -155,3 +157,96 @@ def test_other_cell_kinds_get_a_note_not_a_crash(view, state):
     assert not scene.nodes["f"].isVisible()
     state.set_timestep(3)                               # nothing to draw, nothing raised
     assert scene.tooltip_html("f") == ""
+
+
+# ---------------------------------------------------------------- clicking a gate
+
+@pytest.mark.parametrize("key", ["f", "i", "g", "o"])
+def test_clicking_a_gate_box_asks_for_its_weights(qtbot, view, state, key):
+    node = view.scene().nodes[key]
+    pos = _viewport_point(view, node.spec.center)
+    with qtbot.waitSignal(state.activated, timeout=1000) as blocker:
+        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    assert blocker.args == [key]
+    qtbot.mouseMove(view.viewport(), pos)
+    qtbot.waitUntil(lambda: view.viewport().cursor().shape() == Qt.CursorShape.PointingHandCursor)
+
+
+@pytest.mark.parametrize("key", ["h_prev", "c_prev"])
+def test_clicking_an_input_wire_or_its_label_asks_for_it(qtbot, view, state, key):
+    scene = view.scene()
+    wire_point = _viewport_point(view, scene.wires[key].spec.anchor)
+    label_point = view.mapFromScene(scene.items_for(key)[-1].sceneBoundingRect().center())
+    for pos in (wire_point, label_point):
+        with qtbot.waitSignal(state.activated, timeout=1000) as blocker:
+            qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+        assert blocker.args == [key]
+
+
+def test_clicking_elsewhere_asks_for_nothing(qtbot, view, state):
+    scene = view.scene()
+    got = []
+    state.activated.connect(got.append)
+    for key in ("mul_f", "add", "tanh_c"):
+        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton,
+                         pos=_viewport_point(view, scene.nodes[key].spec.center))
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=_viewport_point(view, (40, 300)))
+    assert got == []
+    assert scene.nodes["add"].cursor().shape() != Qt.CursorShape.PointingHandCursor
+
+
+def test_tooltips_of_clickable_elements_say_so(qtbot, view, state):
+    scene = view.scene()
+    for key in ("f", "i", "g", "o", "h_prev", "c_prev"):
+        assert "Click to edit its weights" in scene.tooltip_html(key), key
+    assert "Click" not in scene.tooltip_html("add")
+
+
+# ---------------------------------------------------------------- legibility
+
+def _text_rects(scene):
+    """Scene rectangles of everything written: labels, numbers shown, symbols, caption."""
+    out = [(f"label {lab.key}", lab.sceneBoundingRect()) for lab in scene.labels]
+    out += [(f"number {k}", v.text_rect()) for k, v in scene.values.items() if v.displayed_text()]
+    out += [(f"node {k}", n.shape().boundingRect()) for k, n in scene.nodes.items()]
+    out.append(("caption", scene.caption.sceneBoundingRect()))
+    return out
+
+
+@pytest.mark.parametrize("theme", ["light", "dark", "contrast"])
+@pytest.mark.parametrize("scale", [0.8, 1.0, 1.5, 2.1])
+@pytest.mark.parametrize("unit", [-1, 0])
+def test_no_text_overlaps_or_leaves_the_picture(view, state, theme, scale, unit):
+    state.set_theme(theme)
+    state.set_font_scale(scale)
+    state.set_unit(unit)
+    state.set_timestep(10)
+    scene = view.scene()
+    rects = _text_rects(scene)
+    for (a, ra), (b, rb) in itertools.combinations(rects, 2):
+        assert not ra.intersects(rb), (a, b)
+    for name, r in rects:
+        assert scene.sceneRect().contains(r), name
+    for key, wire in scene.wires.items():            # per-unit strips stay clear of the text
+        if wire.look.cells:
+            for name, r in rects:
+                if not name.endswith(" " + key):
+                    assert not r.intersects(wire.strip_rect), (key, name)
+    assert scene.legend.note_fits()
+
+
+def test_the_picture_fills_a_wide_pane(qtbot, view):
+    for w, h in ((1390, 560), (920, 360)):         # the diagram pane at 1920x1080 and 1280x800
+        view.resize(w, h)
+        qtbot.waitUntil(lambda: view.viewport().width() == w)
+        shown = view.mapFromScene(view.scene().sceneRect()).boundingRect()
+        assert shown.width() >= 0.85 * w and shown.height() >= 0.85 * h
+
+
+def test_focused_numbers_are_big(view, state):
+    state.set_unit(0)
+    scene = view.scene()
+    number = scene.values["f"]._style.value_font
+    label = scene.labels[0].font()
+    assert number.bold() and number.pixelSize() >= 1.9 * state.theme.base_point_size
+    assert label.pixelSize() >= 2.2 * state.theme.base_point_size

@@ -1,7 +1,7 @@
 """Generic diagram items: wires, nodes, numbers, labels and the legend.
 
-Every item is told *what* to show (a `Look`: colours, a number, a per-unit strip
-image) by the scene, which computes looks once per step. An item only blends
+Every item is told *what* to show (a `Look`: colours, a number, the per-unit strip
+colours) by the scene, which prepares looks from arrays precomputed per trace. An item only blends
 between its previous and its new look while a step animates (`set_progress`,
 called from the animation's slot) and draws; ``paint()`` does no maths beyond
 choosing what to draw.
@@ -9,6 +9,12 @@ choosing what to draw.
 Items know their element key and report hover enter/leave to the scene through
 a callback, so hovering a wire, a gate, a number or a label all focus the same
 element.
+
+Speed: static geometry (wire outlines, arrow heads) is turned into filled paths
+once, so ``paint()`` never strokes; what never changes during a step (the cell
+body, the wires' casings and arrow heads) is drawn by the scene's
+``drawBackground``, which the view caches as one opaque pixmap; an item is only
+marked dirty when its look really changed.
 """
 
 from __future__ import annotations
@@ -18,8 +24,8 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import (QBrush, QColor, QFont, QFontMetricsF, QImage, QPainter, QPainterPath,
-                           QPainterPathStroker, QPen, QPolygonF)
+from PySide6.QtGui import (QColor, QFont, QFontMetricsF, QImage, QPainter, QPainterPath,
+                           QPainterPathStroker, QPen, QPolygonF, QStaticText, QTransform)
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsObject, QGraphicsTextItem
 
 from ..theme import Theme, focus_color, scaled_font
@@ -40,6 +46,16 @@ STRIP_THICK = 22.0
 HOVER_WIDTH = 24.0
 
 
+def _outline(path: QPainterPath, width: float, cap=Qt.PenCapStyle.FlatCap) -> QPainterPath:
+    """The area a pen of ``width`` covers along ``path`` (filled instead of stroked at paint)."""
+    stroker = QPainterPathStroker()
+    stroker.setWidth(width)
+    stroker.setCapStyle(cap)
+    stroker.setJoinStyle(Qt.PenJoinStyle.MiterJoin if cap == Qt.PenCapStyle.FlatCap
+                         else Qt.PenJoinStyle.RoundJoin)
+    return stroker.createStroke(path).simplified()
+
+
 def pixel_font(theme: Theme, scale: float, factor: float, bold: bool = False,
                italic: bool = False) -> QFont:
     """`scaled_font` with its size fixed in pixels (= scene units), so the picture has the
@@ -58,12 +74,6 @@ def mix(a: QColor, b: QColor, t: float) -> QColor:
                   round(a.alpha() + (b.alpha() - a.alpha()) * t))
 
 
-def ink_for(fill: QColor, theme: Theme) -> QColor:
-    """Black or white text, whichever reads better on ``fill``."""
-    lum = 0.2126 * fill.redF() + 0.7152 * fill.greenF() + 0.0722 * fill.blueF()
-    return QColor("#000000") if lum > 0.5 else QColor("#FFFFFF")
-
-
 @dataclass
 class Style:
     """Pens, brushes and fonts for one theme and font scale; built once per change."""
@@ -80,15 +90,18 @@ class Style:
 
     def __post_init__(self) -> None:
         th, s = self.theme, self.scale
-        # Symbols sit inside fixed shapes and the legend in a fixed corner: they grow less.
+        # The whole picture is scaled to fill its pane, so its type is already as large as
+        # the pane allows; the font scale adds to that, but labels and numbers sit between
+        # fixed wires and symbols inside fixed shapes, so they grow less past 1.25 / 1.15.
+        outer = min(s, 1.0 + 0.5 * max(s - 1.0, 0.0), 1.3) if s > 1.0 else s
         inner = min(s, 1.15)
-        self.name_font = pixel_font(th, s, 1.9, italic=True)
-        self.value_font = pixel_font(th, s, 1.55, bold=True)
-        self.symbol_font = pixel_font(th, inner, 2.1)
-        self.word_font = pixel_font(th, inner, 1.45)
-        self.op_font = pixel_font(th, inner, 2.2, bold=True)
-        self.small_font = pixel_font(th, min(s, 1.2), 1.0)
-        self.caption_font = pixel_font(th, s, 1.35)
+        self.name_font = pixel_font(th, outer, 2.3, italic=True)
+        self.value_font = pixel_font(th, outer, 1.95, bold=True)
+        self.symbol_font = pixel_font(th, inner, 2.4)
+        self.word_font = pixel_font(th, inner, 1.7)
+        self.op_font = pixel_font(th, inner, 2.4, bold=True)
+        self.small_font = pixel_font(th, min(s, 1.1), 1.3)
+        self.caption_font = pixel_font(th, outer, 1.6)
         self.background = QColor(th.background)
         self.foreground = QColor(th.foreground)
         self.muted = QColor(th.muted)
@@ -107,11 +120,11 @@ class Style:
 
 @dataclass(frozen=True)
 class Look:
-    """What an element shows at one step (computed by the scene, read by paint)."""
+    """What an element shows at one step (prepared by the scene, read by paint)."""
 
     color: QColor                   # wire core or node fill
     text: str = ""                  # the focused unit's number ("" when all units are shown)
-    image: QImage | None = None     # per-unit strip (all units), one pixel per unit
+    cells: tuple = ()               # per-unit strip colours (all units shown), one per unit
     ink: QColor | None = None       # node symbol colour on ``color``
 
 
@@ -139,12 +152,18 @@ class ElementItem(QGraphicsObject):
         self.update()
 
     def show_look(self, look: Look, animate: bool = False) -> None:
-        """Show ``look``; with ``animate`` start from the current look at progress 0."""
+        """Show ``look``; with ``animate`` start from the current look at progress 0.
+
+        Nothing is repainted when the item already shows exactly this look.
+        """
         if animate and self._to is not None:
             self._from, self._to = self._to, look
             self._p = -1.0
             self.set_progress(0.0)
         else:
+            if (look is self._to or look == self._to) and self._from is self._to \
+                    and self._p == 1.0:
+                return
             self._from = self._to = look
             self._p = 1.0
             self._glow = 0.0
@@ -235,23 +254,32 @@ class WireItem(ElementItem):
                 self._heads.closeSubpath()
             self._lines.addPath(_polyline(pts))
         # Short gaps where this wire passes over another one.
-        self._bridges = [QPointF(*b) for b in bridges]
-        stroker = QPainterPathStroker()
-        stroker.setWidth(HOVER_WIDTH)
-        self._shape = stroker.createStroke(self._lines) + self._heads
+        self._bridges = [QRectF(b[0] - 14, b[1] - 12, 28, 24) for b in bridges]
+        # Outlines filled at paint time (stroking wide antialiased pens is the slow part).
+        self._casing = _outline(self._lines, WIRE_CASING)
+        self._core = _outline(self._lines, WIRE_CORE)
+        self._halo = _outline(self._lines, HALO, Qt.PenCapStyle.RoundCap)
+        self._shape = _outline(self._lines, HOVER_WIDTH) + self._heads
         self._strip = QRectF()
+        self._cells: list[QRectF] = []
         self._bounds = self._shape.boundingRect().adjusted(-HALO, -HALO, HALO, HALO)
         self.set_units(1)
 
     def set_units(self, n: int) -> None:
-        """Size the per-unit strip for ``n`` units."""
+        """Size the per-unit strip for ``n`` units (one cell per unit along the wire)."""
         if self.spec.anchor is None:
             return
-        length = min(STRIP_MAX, max(STRIP_CELL, n * STRIP_CELL))
+        longest = self.spec.strip_max or STRIP_MAX
+        length = min(longest, STRIP_MAX, max(STRIP_CELL, n * STRIP_CELL))
         ax, ay = self.spec.anchor
         w, h = (STRIP_THICK, length) if self.spec.vertical else (length, STRIP_THICK)
         self.prepareGeometryChange()
         self._strip = QRectF(ax - w / 2, ay - h / 2, w, h)
+        step = length / max(n, 1)
+        self._cells = [QRectF(self._strip.x(), self._strip.y() + k * step, w, step)
+                       if self.spec.vertical else
+                       QRectF(self._strip.x() + k * step, self._strip.y(), step, h)
+                       for k in range(max(n, 1))]
         self._bounds = self._shape.boundingRect().united(self._strip).adjusted(
             -HALO, -HALO, HALO, HALO)
 
@@ -265,41 +293,42 @@ class WireItem(ElementItem):
     def shape(self) -> QPainterPath:
         return self._shape
 
+    @property
+    def strip_cells(self) -> list[QRectF]:
+        """Scene rectangles of the per-unit strip's cells, unit 0 first."""
+        return [QRectF(r) for r in self._cells]
+
+    def paint_static(self, painter: QPainter, style: Style) -> None:
+        """The parts that never change with the step (casing, arrow heads), for the background."""
+        painter.fillPath(self._casing, style.casing)
+        if not self._heads.isEmpty():
+            painter.fillPath(self._heads, style.casing)
+
     def paint(self, painter: QPainter, option, widget=None) -> None:
         st = self._style
         if st is None or self._to is None:
             return
+        # The casing and heads are in the scene's cached background; they are drawn
+        # again here only where something covered them (a halo, a bridge gap).
         alpha = self._halo_alpha()
         if alpha:
             halo = QColor(st.halo)
             halo.setAlpha(alpha)
-            painter.setPen(QPen(halo, HALO, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap,
-                                Qt.PenJoinStyle.RoundJoin))
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawPath(self._lines)
+            painter.fillPath(self._halo, halo)
         for b in self._bridges:            # a gap in the wire underneath
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(st.body_fill)
-            painter.drawRect(QRectF(b.x() - 14, b.y() - 12, 28, 24))
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.setPen(QPen(st.casing, WIRE_CASING, Qt.PenStyle.SolidLine, Qt.PenCapStyle.FlatCap,
-                            Qt.PenJoinStyle.MiterJoin))
-        painter.drawPath(self._lines)
-        painter.setPen(QPen(self._color, WIRE_CORE, Qt.PenStyle.SolidLine, Qt.PenCapStyle.FlatCap,
-                            Qt.PenJoinStyle.MiterJoin))
-        painter.drawPath(self._lines)
-        if not self._heads.isEmpty():
-            painter.setPen(QPen(st.casing, 2.0))
-            painter.setBrush(st.casing)
-            painter.drawPath(self._heads)
-        img_new = self._to.image
-        if img_new is not None and not self._strip.isEmpty():
-            img_old = self._from.image if self._from is not None else None
-            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
-            if img_old is not None and self._p < 1.0:
-                painter.drawImage(self._strip, img_old)
+            painter.fillRect(b, st.body_fill)
+        if alpha or self._bridges:
+            self.paint_static(painter, st)
+        painter.fillPath(self._core, self._color)
+        new = self._to.cells
+        if new and not self._strip.isEmpty():
+            old = self._from.cells if self._from is not None else ()
+            if old and self._p < 1.0:
+                for r, c in zip(self._cells, old):
+                    painter.fillRect(r, c)
                 painter.setOpacity(self._p)
-            painter.drawImage(self._strip, img_new)
+            for r, c in zip(self._cells, new):
+                painter.fillRect(r, c)
             painter.setOpacity(1.0)
             painter.setPen(st.hair_pen)
             painter.setBrush(Qt.BrushStyle.NoBrush)
@@ -315,14 +344,36 @@ class NodeItem(ElementItem):
         cx, cy = spec.center
         w, h = spec.size
         self._rect = QRectF(cx - w / 2, cy - h / 2, w, h)
-        self._path = QPainterPath()
-        if spec.shape == "box":
-            self._path.addRoundedRect(self._rect, 10.0, 10.0)
-        else:
-            self._path.addEllipse(self._rect)
+        self._path = self._shape_path(0.0)
         self._bounds = self._rect.adjusted(-HALO, -HALO, HALO, HALO)
+        self._halo = _outline(self._path, HALO, Qt.PenCapStyle.RoundCap)
+        # The outline is drawn as the shape grown by half the pen, then the fill on the
+        # shape shrunk by half the pen: two plain shapes fill much faster than a stroke.
+        self._outer = self._inner = self._path
+        self._symbol = QStaticText(spec.symbol)
+        self._symbol_at = QPointF()
         self._ink = QColor()
         self.setZValue(2)
+
+    def _shape_path(self, grow: float) -> QPainterPath:
+        path = QPainterPath()
+        r = self._rect.adjusted(-grow, -grow, grow, grow)
+        if self.spec.shape == "box":
+            path.addRoundedRect(r, 10.0 + grow, 10.0 + grow)
+        else:
+            path.addEllipse(r)
+        return path
+
+    def set_style(self, style: Style) -> None:
+        half = style.outline_pen.widthF() / 2
+        self._outer, self._inner = self._shape_path(half), self._shape_path(-half)
+        font = self.symbol_font(style)
+        self._symbol.prepare(QTransform(), font)
+        self._symbol.setTextFormat(Qt.TextFormat.PlainText)
+        fm = QFontMetricsF(font)
+        self._symbol_at = QPointF(self._rect.center().x() - fm.horizontalAdvance(self.spec.symbol) / 2,
+                                  self._rect.center().y() - fm.height() / 2)
+        super().set_style(style)
 
     def boundingRect(self) -> QRectF:  # noqa: N802 (Qt override)
         return self._bounds
@@ -334,8 +385,8 @@ class NodeItem(ElementItem):
         super().show_look(look, animate)
         self._ink = look.ink or QColor()
 
-    def symbol_font(self) -> QFont:
-        st = self._style
+    def symbol_font(self, style: Style | None = None) -> QFont:
+        st = style or self._style
         if self.spec.symbol in ("×", "+"):
             return st.op_font
         return st.symbol_font if len(self.spec.symbol) == 1 else st.word_font
@@ -348,16 +399,13 @@ class NodeItem(ElementItem):
         if alpha:
             halo = QColor(st.halo)
             halo.setAlpha(alpha)
-            painter.setPen(QPen(halo, HALO))
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawPath(self._path)
-        painter.setPen(st.outline_pen)
-        painter.setBrush(QBrush(self._color))
-        painter.drawPath(self._path)
+            painter.fillPath(self._halo, halo)
+        painter.fillPath(self._outer, st.foreground)
+        painter.fillPath(self._inner, self._color)
         painter.setFont(self.symbol_font())
         ink = self._to.ink if self._p >= 0.5 or self._from is None else self._from.ink
         painter.setPen(ink or st.foreground)
-        painter.drawText(self._rect, Qt.AlignmentFlag.AlignCenter, self.spec.symbol)
+        painter.drawStaticText(self._symbol_at, self._symbol)
 
 
 class ValueItem(ElementItem):
@@ -379,6 +427,10 @@ class ValueItem(ElementItem):
         self.prepareGeometryChange()
         self._rect = QRectF(x, self._at.y() - h / 2, w, h)
         super().set_style(style)
+
+    def text_rect(self) -> QRectF:
+        """Scene rectangle reserved for the number (room for the widest one)."""
+        return QRectF(self._rect)
 
     def boundingRect(self) -> QRectF:  # noqa: N802 (Qt override)
         return self._rect.adjusted(-HALO / 2, -HALO / 2, HALO / 2, HALO / 2)
@@ -445,30 +497,6 @@ class LabelItem(QGraphicsTextItem):
         super().hoverLeaveEvent(ev)
 
 
-class BodyItem(QGraphicsObject):
-    """The rounded rectangle of the cell, behind everything."""
-
-    def __init__(self, rect: QRectF) -> None:
-        super().__init__()
-        self._rect = rect
-        self._style: Style | None = None
-        self.setZValue(-10)
-
-    def set_style(self, style: Style) -> None:
-        self._style = style
-        self.update()
-
-    def boundingRect(self) -> QRectF:  # noqa: N802 (Qt override)
-        return self._rect.adjusted(-2, -2, 2, 2)
-
-    def paint(self, painter: QPainter, option, widget=None) -> None:
-        if self._style is None:
-            return
-        painter.setPen(self._style.body_pen)
-        painter.setBrush(self._style.body_fill)
-        painter.drawRoundedRect(self._rect, 24, 24)
-
-
 class TextItem(QGraphicsObject):
     """Plain text that changes now and then (caption, legend notes); top-left anchored."""
 
@@ -520,16 +548,17 @@ class TextItem(QGraphicsObject):
 class LegendItem(QGraphicsObject):
     """The value colour bar with its scale: blue negative, pale zero, red positive."""
 
-    BAR = QRectF(0, 0, 190, 16)
+    BAR = QRectF(0, 0, 190, 18)
 
-    def __init__(self, at) -> None:
+    def __init__(self, at, size=(714.0, 66.0)) -> None:
         super().__init__()
         self.setPos(*at)
         self._style: Style | None = None
         self._bar: QImage | None = None
         self._note = ""
-        self._rect = QRectF(-24, -6, 714, 66)
+        self._rect = QRectF(-24, -6, size[0] + 24, size[1] + 6)
         self.setZValue(5)
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)    # changes per trace only
 
     def set_style(self, style: Style) -> None:
         self._style = style
@@ -546,8 +575,22 @@ class LegendItem(QGraphicsObject):
     def note(self) -> str:
         return self._note
 
+    def note_fits(self) -> bool:
+        """Whether the wrapped note fits its rectangle in the current font."""
+        if self._style is None:
+            return True
+        r = self.note_rect()
+        need = QFontMetricsF(self._style.small_font).boundingRect(
+            QRectF(0, 0, r.width(), 1e4), int(Qt.TextFlag.TextWordWrap), self._note)
+        return need.height() <= r.height() and need.width() <= r.width() + 0.5
+
     def boundingRect(self) -> QRectF:  # noqa: N802 (Qt override)
         return self._rect
+
+    def note_rect(self) -> QRectF:
+        """Where the note is written (item coordinates)."""
+        x = self.BAR.width() + 30
+        return QRectF(x, -4, self._rect.right() - x, self._rect.bottom() + 4)
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
         st = self._style
@@ -567,6 +610,6 @@ class LegendItem(QGraphicsObject):
         painter.drawText(QRectF(-20, y, 40, h), Qt.AlignmentFlag.AlignHCenter, "−")
         painter.drawText(QRectF(w / 2 - 20, y, 40, h), Qt.AlignmentFlag.AlignHCenter, "0")
         painter.drawText(QRectF(w - 20, y, 40, h), Qt.AlignmentFlag.AlignHCenter, "+")
-        painter.drawText(QRectF(w + 30, -4, self._rect.right() - w - 30, self._rect.height()),
+        painter.drawText(self.note_rect(),
                          int(Qt.TextFlag.TextWordWrap) | int(Qt.AlignmentFlag.AlignLeft),
                          self._note)

@@ -63,6 +63,8 @@ class WireSpec:
         (the text's left edge, right edge or centre at x; vertically centred on y).
     labels : tuple of (text, (x, y), align)
         Symbol labels in the subscript notation of `lstm_viz.explain`.
+    strip_max : float or None
+        Longest the per-unit strip may be (the free length of the wire); None: the default.
     """
 
     key: str
@@ -73,6 +75,7 @@ class WireSpec:
     vertical: bool = False
     value_at: tuple[Point, str] | None = None
     labels: tuple[tuple[str, Point, str], ...] = ()
+    strip_max: float | None = None
 
 
 @dataclass(frozen=True)
@@ -114,26 +117,32 @@ class CellLayout:
 
 # --------------------------------------------------------------------------- LSTM
 
-# Main rows and columns of the LSTM picture.
-_TOP = 120.0        # the cell-state line
-_GATES = 350.0      # centre row of the gate boxes
-_BUS = 455.0        # the [h_{t-1}, x_t] bus
+# Main rows and columns of the LSTM picture. The picture is wide and low because the
+# diagram pane is (about 2.5 : 1 in the main window): fitInView is limited by the
+# height, so every unit of height saved makes labels bigger on the projector.
+_TOP = 108.0        # the cell-state line
+_YMI = 220.0        # row of i × C~
+_GATES = 332.0      # centre row of the gate boxes
+_BUS = 442.0        # the [h_{t-1}, x_t] bus
 _R = 22.0           # radius of a point-wise operation
-_BOX = (84.0, 56.0)
-_XF, _XI, _XG, _XO = 250.0, 370.0, 480.0, 620.0     # gate columns
-_XT = 780.0         # output tanh / multiply column
-_XH = 880.0         # where h_t splits (right and up)
-_XX = 150.0         # where x_t joins the bus
-_YMI = 235.0        # row of i × C~
-_XO_WIRE = (_XO + 42.0 + _XT - 22.0) / 2      # middle of the o_t wire
-_W, _H = 1000.0, 610.0
+_BOX = (92.0, 60.0)
+_XF, _XI, _XG, _XO = 270.0, 440.0, 600.0, 780.0     # gate columns
+_XT = 990.0         # output tanh / multiply column
+_XH = 1165.0        # where h_t splits (right and up)
+_XX = 170.0         # where x_t joins the bus
+_YT = 205.0         # centre of the output tanh
+_TANH = (92.0, 46.0)
+_XO_WIRE = (_XO + _BOX[0] / 2 + _XT - _R) / 2      # middle of the o_t wire
+_W, _H = 1300.0, 570.0
 _BOX_TOP = _GATES - _BOX[1] / 2
 _BOX_BOTTOM = _GATES + _BOX[1] / 2
+_VALUE_DY = 32.0    # numbers above / below a horizontal wire
+_LABEL_DY = 42.0    # symbol labels beside a horizontal wire (clear of its strip)
 
 LSTM_LAYOUT = CellLayout(
     kind="lstm",
     size=(_W, _H),
-    body=(80.0, 60.0, 840.0, 445.0),
+    body=(80.0, 45.0, _XH + 30.0 - 80.0, 447.0),
     nodes=(
         NodeSpec("f", "box", (_XF, _GATES), _BOX, "σ", "f"),
         NodeSpec("i", "box", (_XI, _GATES), _BOX, "σ", "i"),
@@ -142,7 +151,7 @@ LSTM_LAYOUT = CellLayout(
         NodeSpec("mul_f", "circle", (_XF, _TOP), (2 * _R, 2 * _R), "×"),
         NodeSpec("add", "circle", (_XG, _TOP), (2 * _R, 2 * _R), "+"),
         NodeSpec("mul_i", "circle", (_XG, _YMI), (2 * _R, 2 * _R), "×"),
-        NodeSpec("tanh_c", "ellipse", (_XT, 215.0), (80.0, 42.0), "tanh"),
+        NodeSpec("tanh_c", "ellipse", (_XT, _YT), _TANH, "tanh"),
         NodeSpec("mul_o", "circle", (_XT, _GATES), (2 * _R, 2 * _R), "×"),
     ),
     wires=(
@@ -151,40 +160,44 @@ LSTM_LAYOUT = CellLayout(
                       ((_XG, _BUS), (_XG, _BOX_BOTTOM)), ((_XO, _BUS), (_XO, _BOX_BOTTOM))),
                  (False, True, True, True, True)),
         WireSpec("h_prev", (((0.0, _BUS), (_XX, _BUS)),), (False,),
-                 anchor=(70.0, _BUS), value_at=((70.0, _BUS - 26), "c"),
-                 labels=(("h_{t−1}", (8.0, _BUS + 32), "l"),)),
+                 anchor=(85.0, _BUS), value_at=((92.0, _BUS - _VALUE_DY), "c"),
+                 labels=(("h_{t−1}", (6.0, _BUS + 40), "l"),), strip_max=110.0),
         WireSpec("x", (((_XX, _H), (_XX, _BUS)),), (False,), scale="input",
-                 anchor=(_XX, 548.0), vertical=True, value_at=((_XX + 18, 535.0), "l"),
-                 labels=(("x_t", (_XX - 16, 580.0), "r"),)),
+                 anchor=(_XX, 512.0), vertical=True, value_at=((_XX + 18, 498.0), "l"),
+                 labels=(("x_t", (_XX - 16, 540.0), "r"),), strip_max=80.0),
         WireSpec("c_prev", (((0.0, _TOP), (_XF - _R, _TOP)),), (True,), scale="cell",
-                 anchor=(160.0, _TOP), value_at=((160.0, _TOP - 26), "c"),
-                 labels=(("C_{t−1}", (8.0, _TOP - 30), "l"),)),
+                 anchor=(170.0, _TOP), value_at=((160.0, _TOP - _VALUE_DY), "c"),
+                 labels=(("C_{t−1}", (6.0, _TOP + _LABEL_DY), "l"),), strip_max=110.0),
         WireSpec("f", (((_XF, _BOX_TOP), (_XF, _TOP + _R)),), (True,),
-                 anchor=(_XF, 232.0), vertical=True, value_at=((_XF - 16, 262.0), "r"),
-                 labels=(("f_t", (_XF - 16, 200.0), "r"),)),
+                 anchor=(_XF, 214.0), vertical=True, value_at=((_XF - 20, 262.0), "r"),
+                 labels=(("f_t", (_XF - 16, 162.0), "r"),), strip_max=100.0),
         WireSpec("i", (((_XI, _BOX_TOP), (_XI, _YMI), (_XG - _R, _YMI)),), (True,),
-                 anchor=(_XI, 284.0), vertical=True, value_at=((_XI - 16, 298.0), "r"),
-                 labels=(("i_t", (_XI - 16, 262.0), "r"),)),
+                 anchor=(_XI, 266.0), vertical=True, value_at=((_XI - 14, 272.0), "r"),
+                 labels=(("i_t", (_XI - 16, 200.0), "r"),), strip_max=66.0),
         WireSpec("g", (((_XG, _BOX_TOP), (_XG, _YMI + _R)),), (True,),
-                 anchor=(_XG, 290.0), vertical=True, value_at=((_XG + 16, 304.0), "l"),
-                 labels=(("C̃_t", (_XG + 16, 274.0), "l"),)),
+                 anchor=(_XG, 272.0), vertical=True, value_at=((_XG + 16, 272.0), "l"),
+                 labels=(("C̃_t", (_XG - 16, 272.0), "r"),), strip_max=52.0),
         WireSpec("mul_i", (((_XG, _YMI - _R), (_XG, _TOP + _R)),), (True,),
-                 anchor=(_XG, 178.0), vertical=True, value_at=((_XG + 16, 178.0), "l")),
+                 anchor=(_XG, 164.0), vertical=True, value_at=((_XG + 16, 164.0), "l"),
+                 strip_max=60.0),
         WireSpec("mul_f", (((_XF + _R, _TOP), (_XG - _R, _TOP)),), (True,), scale="cell",
-                 anchor=(365.0, _TOP), value_at=((365.0, _TOP - 26), "c")),
-        WireSpec("c", (((_XG + _R, _TOP), (_W, _TOP)), ((_XT, _TOP), (_XT, 194.0))),
+                 anchor=((_XF + _XG) / 2, _TOP), value_at=(((_XF + _XG) / 2, _TOP - _VALUE_DY), "c")),
+        WireSpec("c", (((_XG + _R, _TOP), (_W, _TOP)), ((_XT, _TOP), (_XT, _YT - _TANH[1] / 2))),
                  (True, True), scale="cell",
-                 anchor=(630.0, _TOP), value_at=((630.0, _TOP - 26), "c"),
-                 labels=(("C_t", (_W - 8, _TOP - 30), "r"),)),
+                 anchor=(800.0, _TOP), value_at=((800.0, _TOP - _VALUE_DY), "c"),
+                 labels=(("C_t", (_W - 6, _TOP - _LABEL_DY), "r"),)),
         WireSpec("o", (((_XO + _BOX[0] / 2, _GATES), (_XT - _R, _GATES)),), (True,),
-                 anchor=(_XO_WIRE, _GATES), value_at=((_XO_WIRE, _GATES + 30), "c"),
-                 labels=(("o_t", (_XO_WIRE, _GATES - 30), "c"),)),
-        WireSpec("tanh_c", (((_XT, 236.0), (_XT, _GATES - _R)),), (True,),
-                 anchor=(_XT, 284.0), vertical=True, value_at=((_XT + 16, 284.0), "l")),
+                 anchor=(_XO_WIRE, _GATES), value_at=((_XO_WIRE, _GATES + 56.0), "c"),
+                 labels=(("o_t", (_XO_WIRE, _GATES - _LABEL_DY), "c"),), strip_max=110.0),
+        WireSpec("tanh_c", (((_XT, _YT + _TANH[1] / 2), (_XT, _GATES - _R)),), (True,),
+                 anchor=(_XT, 269.0), vertical=True, value_at=((_XT + 16, 269.0), "l"),
+                 strip_max=58.0),
         WireSpec("h", (((_XT + _R, _GATES), (_XH, _GATES), (_XH, _BUS), (_W, _BUS)),
                        ((_XH, _GATES), (_XH, 0.0))), (True, True),
-                 anchor=(945.0, _BUS), value_at=((_W - 6, _BUS - 26), "r"),
-                 labels=(("h_t", (_W - 8, _BUS + 32), "r"), ("h_t", (_XH + 14, 22.0), "l"))),
+                 anchor=(1234.0, _BUS), value_at=((_W - 6, _BUS - _VALUE_DY), "r"),
+                 labels=(("h_t", (_W - 6, _BUS + _LABEL_DY), "r"),
+                         ("h_t", (_XH + 16, 30.0), "l")),
+                 strip_max=100.0),
     ),
     bridges=((_XH, _TOP),),
     # Inputs arrive, gates light up, the old state is scaled, the write is added,
@@ -196,8 +209,8 @@ LSTM_LAYOUT = CellLayout(
         "mul_i": (0.55, 0.7), "add": (0.55, 0.7), "c": (0.6, 0.75),
         "tanh_c": (0.75, 0.87), "mul_o": (0.85, 1.0), "h": (0.85, 1.0),
     },
-    legend_at=(300.0, 548.0),
-    caption_at=(10.0, 8.0),
+    legend_at=(360.0, 506.0),
+    caption_at=(8.0, 4.0),
 )
 
 #: Layouts by cell kind; GRU and RNN pictures are added here.
