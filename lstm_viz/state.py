@@ -13,9 +13,17 @@ unit_changed(int)        focused hidden unit, -1 = all units
 focus_changed(str)       element key under the mouse / selected, "" = none
 appearance_changed()     theme or font scale changed
 animation_changed()      duration of one step's animation changed
+activated(str)           the user clicked element ``key`` (e.g. a gate box); always emitted
 
 When the trace changes and the cursor or focused unit no longer fits, they are
 clamped and their signals are emitted *after* ``trace_changed``.
+
+Besides the network and its inputs, the state keeps where the inputs came
+from: the text and encoding the user typed (`sequence_text`, `encoding`), so
+the sequence field can be put back in step after a preset, an undo or a
+refused change, and the preset last loaded (`preset_id`, for "Reset to
+preset"). `snapshot` / `restore` capture and put back all of the model at
+once (used by the undo commands).
 
 The default model is the built-in demo (`lstm_viz.model.demo`), with token
 labels from `demo_labels`: ``"·"`` for a quiet step (0, 0), ``"1"`` for a value
@@ -24,7 +32,7 @@ spike, ``"go"`` for the release pulse.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 import numpy as np
@@ -37,6 +45,9 @@ from .ui.theme import LIGHT, Theme, get_theme
 #: Limits of the global font scale.
 FONT_SCALE_MIN = 0.6
 FONT_SCALE_MAX = 3.0
+
+#: Preset id of the built-in demo (`lstm_viz.model.presets.build_latch`).
+DEMO_PRESET = "latch"
 
 #: Default duration of one step's animation, in milliseconds.
 DEFAULT_ANIMATION_MS = 600
@@ -72,7 +83,45 @@ def default_labels(x: np.ndarray) -> tuple[str, ...]:
     return tuple(str(t + 1) for t in range(len(x)))
 
 
-def _same_network(a: Network, b: Network) -> bool:
+def _short(v: float) -> str:
+    """The shortest text that reads back as exactly ``v`` (``1``, ``0.5``, ``0.1234567891234``)."""
+    text = f"{v:g}"
+    return text if float(text) == v else repr(float(v))
+
+
+def format_sequence(x: np.ndarray) -> tuple[str, str]:
+    """Text and encoding that `lstm_viz.model.encoding.encode` reads back as exactly ``x`` (T, D).
+
+    One value per step gives the numbers grammar (``"1 0 0.5"``), several the
+    vectors grammar (``"1,0; 0,1"``).
+    """
+    x = np.asarray(x, dtype=float)
+    if x.ndim == 1:
+        x = x[:, None]
+    if x.shape[1] == 1:
+        return " ".join(_short(v) for v in x[:, 0]), "numbers"
+    return "; ".join(",".join(_short(v) for v in row) for row in x), "vectors"
+
+
+@dataclass(frozen=True, eq=False)
+class ModelSnapshot:
+    """Everything `AppState.restore` needs to put the model back exactly as it was.
+
+    The arrays are the state's own read-only arrays (kept by reference), so a
+    snapshot restores the network and inputs bit for bit.
+    """
+
+    network: Network
+    inputs: np.ndarray
+    labels: tuple[str, ...]
+    caption: str
+    unit_names: tuple[str, ...]
+    sequence_text: str
+    encoding: str
+    preset_id: str
+
+
+def same_network(a: Network, b: Network) -> bool:
     """True if two networks would produce the same trace on any input."""
     if a is b:
         return True
@@ -115,11 +164,14 @@ class AppState(QObject):
     focus_changed = Signal(str)
     appearance_changed = Signal()
     animation_changed = Signal()
+    activated = Signal(str)
 
     def __init__(self, network: Network | None = None, inputs: np.ndarray | None = None,
                  labels: Sequence[str] | None = None, caption: str = "",
                  unit_names: Sequence[str] = (), parent: QObject | None = None) -> None:
         super().__init__(parent)
+        text = encoding = None
+        preset_id = ""
         if network is None:
             network = _demo.demo_network()
             if inputs is None:
@@ -128,10 +180,13 @@ class AppState(QObject):
                     labels = demo_labels(inputs)
                 caption = caption or _demo.CAPTION
                 unit_names = unit_names or _demo.UNIT_NAMES
+                text, encoding, preset_id = _demo.SEQUENCE_TEXT, "vectors", DEMO_PRESET
         if inputs is None:
             raise ValueError("inputs are required when a network is given")
         self._network = network
         self._x, self._labels = self._check_inputs(inputs, labels)
+        self._text, self._encoding = self._check_text(self._x, text, encoding)
+        self._preset_id = preset_id
         self._trace = self._compute(network, self._x, self._labels)
         self._caption = str(caption)
         self._unit_names = self._check_names(unit_names, network.hidden_size)
@@ -161,6 +216,21 @@ class AppState(QObject):
     @property
     def labels(self) -> tuple[str, ...]:
         return self._labels
+
+    @property
+    def sequence_text(self) -> str:
+        """The text that produced the inputs (in the grammar of `encoding`)."""
+        return self._text
+
+    @property
+    def encoding(self) -> str:
+        """How `sequence_text` is read: "auto", "numbers", "vectors", "chars" or "words"."""
+        return self._encoding
+
+    @property
+    def preset_id(self) -> str:
+        """Id of the preset last loaded ("" if none, e.g. after loading a weights file)."""
+        return self._preset_id
 
     @property
     def caption(self) -> str:
@@ -208,7 +278,7 @@ class AppState(QObject):
 
     def set_network(self, net: Network) -> None:
         """Replace the network (weights, initial states, options) and recompute."""
-        if _same_network(net, self._network):
+        if same_network(net, self._network):
             return
         trace = self._compute(net, self._x, self._labels)
         names = self._unit_names
@@ -216,27 +286,57 @@ class AppState(QObject):
             names = ("",) * net.hidden_size
         self._apply(net, self._x, self._labels, trace, self._caption, names)
 
-    def set_inputs(self, x: np.ndarray, labels: Sequence[str] | None = None) -> None:
-        """Replace the input sequence (T, D) and its token labels, and recompute."""
+    def set_inputs(self, x: np.ndarray, labels: Sequence[str] | None = None, *,
+                   text: str | None = None, encoding: str | None = None) -> None:
+        """Replace the input sequence (T, D) and its token labels, and recompute.
+
+        ``text`` and ``encoding`` say what the user typed to get ``x``; without
+        them the sequence is written out in the numbers / vectors grammar.
+        A new text for the same inputs is stored without any signal.
+        """
         x, labels = self._check_inputs(x, labels)
+        text, encoding = self._check_text(x, text, encoding)
         if (x.shape == self._x.shape and np.array_equal(x, self._x)
                 and labels == self._labels):
+            self._text, self._encoding = text, encoding
             return
         trace = self._compute(self._network, x, labels)
+        self._text, self._encoding = text, encoding
         self._apply(self._network, x, labels, trace, self._caption, self._unit_names)
 
     def set_model(self, net: Network, x: np.ndarray, labels: Sequence[str] | None = None,
-                  caption: str = "", unit_names: Sequence[str] = ()) -> None:
-        """Replace network, inputs, labels, caption and unit names at once (one trace_changed)."""
+                  caption: str = "", unit_names: Sequence[str] = (), *,
+                  text: str | None = None, encoding: str | None = None,
+                  preset_id: str = "") -> None:
+        """Replace network, inputs, labels, caption and unit names at once (one trace_changed).
+
+        ``text`` / ``encoding`` as in `set_inputs`; ``preset_id`` names the
+        preset this model comes from ("" for none).
+        """
         x, labels = self._check_inputs(x, labels)
         names = self._check_names(unit_names, net.hidden_size)
         caption = str(caption)
-        if (_same_network(net, self._network) and x.shape == self._x.shape
+        text, encoding = self._check_text(x, text, encoding)
+        self._preset_id = str(preset_id)
+        if (same_network(net, self._network) and x.shape == self._x.shape
                 and np.array_equal(x, self._x) and labels == self._labels
                 and caption == self._caption and names == self._unit_names):
+            self._text, self._encoding = text, encoding
             return
         trace = self._compute(net, x, labels)
+        self._text, self._encoding = text, encoding
         self._apply(net, x, labels, trace, caption, names)
+
+    def snapshot(self) -> ModelSnapshot:
+        """The whole model as it is now (network, inputs, texts), for `restore`."""
+        return ModelSnapshot(self._network, self._x, self._labels, self._caption,
+                             self._unit_names, self._text, self._encoding, self._preset_id)
+
+    def restore(self, snap: ModelSnapshot) -> None:
+        """Put back a `snapshot` (one trace_changed if anything changed)."""
+        self.set_model(snap.network, snap.inputs, snap.labels, snap.caption, snap.unit_names,
+                       text=snap.sequence_text, encoding=snap.encoding,
+                       preset_id=snap.preset_id)
 
     # ------------------------------------------------------------------ view setters
 
@@ -264,6 +364,14 @@ class AppState(QObject):
         if key != self._focus:
             self._focus = key
             self.focus_changed.emit(key)
+
+    def activate(self, key: str) -> None:
+        """The user clicked element ``key`` (e.g. a gate box in the diagram).
+
+        Always emits `activated`, even for the same key twice: a click is an
+        event, not a state. The window answers a gate key by opening its weights.
+        """
+        self.activated.emit(str(key or ""))
 
     def set_theme(self, name: str) -> None:
         """Switch to theme ``name``; raises ValueError for an unknown name."""
@@ -304,6 +412,12 @@ class AppState(QObject):
         if x.ndim == 2 and len(labels) != x.shape[0]:
             raise ValueError(f"{len(labels)} labels for {x.shape[0]} steps")
         return x, labels
+
+    @staticmethod
+    def _check_text(x: np.ndarray, text: str | None, encoding: str | None) -> tuple[str, str]:
+        if text is None:
+            return format_sequence(x)
+        return str(text), str(encoding or "auto")
 
     @staticmethod
     def _check_names(names: Sequence[str], hidden: int) -> tuple[str, ...]:

@@ -15,6 +15,16 @@ At T = 100 steps and H = 8 units (a seeded random LSTM, 3 inputs):
 ``gui.full_window_paint``
     With the diagram mid-animation, painting the *whole* window (every widget)
     into a 1920x1080 image: the worst case of a frame.
+``gui.drag_T100_H8`` / ``gui.drag_T500_H32``
+    Dragging a weight in the *whole* 1920x1080 window (Weights tab open, 8
+    inputs): one mouse move on a cell of the forget gate's W_hh, then
+    ``processEvents()`` until the coalesced edit has run (new `Network`, the
+    whole trace forward and backward, one undo merge) and the diagram, strip,
+    plots and editor have repainted (``painted`` counts, as above).
+``gui.drag_coalescing``
+    20 mouse moves sent while no event is processed, then one
+    ``processEvents()``: ``recomputes`` must be 1 and the weight must hold the
+    value of the *last* move (``latest``); median_ms is that one catch-up.
 ``gui.startup``
     A fresh Python process that imports the app, builds the window on the same
     model, shows it and paints once; measured from just before the process is
@@ -34,7 +44,11 @@ import time
 T_STEPS, HIDDEN, INPUTS = 100, 8, 3
 SIZE = (1920, 1080)
 TARGETS = {"gui.cursor_step": 8.0, "gui.animation_frame": 16.0, "gui.full_window_paint": 16.0,
-           "gui.startup": 2000.0}
+           "gui.startup": 2000.0, "gui.drag_T100_H8": 16.0, "gui.drag_T500_H32": 33.0,
+           "gui.drag_coalescing": 33.0}
+#: (T, H) of the drag benchmarks; D = DRAG_INPUTS.
+DRAG_SIZES = ((100, 8), (500, 32))
+DRAG_INPUTS = 8
 
 _STARTUP_SCRIPT = """
 import sys
@@ -56,15 +70,16 @@ def bench_model():
     return net, x, [f"{k + 1}" for k in range(T_STEPS)]
 
 
-def build_window(size=SIZE):
-    """QApplication, AppState and a shown MainWindow of ``size`` on the benchmark model."""
+def build_window(size=SIZE, model=None):
+    """QApplication, AppState and a shown MainWindow of ``size`` on the benchmark model
+    (or on ``model`` = (network, inputs, labels))."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from ..state import AppState
     from .app import make_app
     from .main_window import MainWindow
 
     app = make_app()
-    net, x, labels = bench_model()
+    net, x, labels = model if model is not None else bench_model()
     state = AppState(net, x, labels)
     window = MainWindow(state)
     window.resize_for_layout(*size)
@@ -159,6 +174,80 @@ def _animation_frames(app, state, window, n: int) -> tuple[list[float], list[flo
     return frames, full
 
 
+def _drag(T: int, H: int, n: int) -> list[dict]:
+    """Mouse drags on a weight cell in the full window; see the module docstring."""
+    import numpy as np
+    from PySide6.QtCore import QEvent, QPointF, Qt
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication
+
+    from ..model import Network, init_params
+    from .main_window import TAB_WEIGHTS
+
+    x = np.random.default_rng(0).normal(size=(T, DRAG_INPUTS))
+    net = Network(init_params("lstm", DRAG_INPUTS, H, seed=0))
+    app, state, window = build_window(model=(net, x, [str(k + 1) for k in range(T)]))
+    try:
+        state.set_animation_ms(0)
+        window.show_side_tab(TAB_WEIGHTS)
+        ed = window.weights
+        ed.show_gate("f")
+        app.processEvents()
+        hm = ed.heatmap("f", "hh")
+        vp = hm.viewport()
+        p0 = QPointF(hm.cell_pos(0, 0))
+        row = net.params.gate_rows("f").start
+
+        def send(kind, pos, buttons):
+            button = Qt.MouseButton.NoButton if kind == QEvent.Type.MouseMove else Qt.MouseButton.LeftButton
+            QApplication.sendEvent(vp, QMouseEvent(kind, pos, vp.mapToGlobal(pos), button, buttons,
+                                                   Qt.KeyboardModifier.NoModifier))
+
+        views = _views(window)
+        views["editor"] = hm
+        counter = _PaintCounter(views)
+        painted = {k: 0 for k in counter.counts}
+        recomputes = [0]
+        state.trace_changed.connect(lambda: recomputes.__setitem__(0, recomputes[0] + 1))
+        send(QEvent.Type.MouseButtonPress, p0, Qt.MouseButton.LeftButton)
+        app.processEvents()
+        base = float(state.network.params.weight_hh[row, 0])
+        times = []
+        for k in range(n + 5):
+            counter.reset()
+            pos = QPointF(p0.x(), p0.y() - 1 - (k % 40))
+            t0 = time.perf_counter()
+            send(QEvent.Type.MouseMove, pos, Qt.MouseButton.LeftButton)
+            app.processEvents()          # the coalesced edit, then every view repaints
+            times.append((time.perf_counter() - t0) * 1e3)
+            if k >= 5:
+                for name, c in counter.counts.items():
+                    painted[name] += c > 0
+        # coalescing: many moves while nothing is processed -> one recompute, latest value
+        catch_up, ok = [], True
+        for rep in range(5):
+            recomputes[0] = 0
+            for j in range(20):
+                send(QEvent.Type.MouseMove, QPointF(p0.x(), p0.y() - 2 - j - rep), Qt.MouseButton.LeftButton)
+            t0 = time.perf_counter()
+            app.processEvents()
+            catch_up.append((time.perf_counter() - t0) * 1e3)
+            latest = base + (2 + 19 + rep) * ed.drag_step()
+            got = float(state.network.params.weight_hh[row, 0])
+            ok = ok and recomputes[0] == 1 and abs(got - latest) < 1e-9
+        send(QEvent.Type.MouseButtonRelease, p0, Qt.MouseButton.NoButton)
+        app.processEvents()
+        undo_steps = window.undo_stack.count()
+    finally:
+        window.close()
+    out = [_result(f"gui.drag_T{T}_H{H}", times[5:], painted=painted, undo_steps=undo_steps)]
+    if (T, H) == DRAG_SIZES[0]:
+        res = _result("gui.drag_coalescing", catch_up, recomputes_ok=ok)
+        res["pass"] = res["pass"] and ok
+        out.append(res)
+    return out
+
+
 def _startup(runs: int) -> list[float]:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -191,6 +280,8 @@ def run(quick: bool = False) -> list[dict]:
         ]
     finally:
         window.close()
+    for T, H in DRAG_SIZES:
+        results.extend(_drag(T, H, 20 if quick else 80))
     results.append(_result("gui.startup", _startup(2 if quick else 5)))
     return results
 

@@ -15,7 +15,7 @@ import html
 import re
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QPainter, QPalette
+from PySide6.QtGui import QColor, QPainter, QPalette
 from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
 from .. import explain
@@ -98,7 +98,8 @@ class NumberLines(QWidget):
 
     Cheaper than a rich-text QLabel for text that changes on every step: a new
     text only repaints, and the layout is asked to change only when the
-    number of wrapped lines does.
+    number of wrapped lines does. It paints its own background (`set_background`)
+    and is opaque, so a new number does not repaint the frames behind it.
     """
 
     FLAGS = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap
@@ -107,7 +108,14 @@ class NumberLines(QWidget):
         super().__init__(parent)
         self._text = ""
         self._height = 0
+        self._background: QColor | None = None
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+
+    def set_background(self, color: QColor | None) -> None:
+        """Fill with ``color`` (then the widget is opaque); None: transparent."""
+        self._background = None if color is None else QColor(color)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, color is not None)
+        self.update()
 
     def text(self) -> str:
         return self._text
@@ -138,6 +146,8 @@ class NumberLines(QWidget):
 
     def paintEvent(self, ev) -> None:  # noqa: N802 (Qt override)
         p = QPainter(self)
+        if self._background is not None:
+            p.fillRect(ev.rect(), self._background)
         p.setPen(self.palette().color(QPalette.ColorRole.WindowText))
         p.drawText(self.rect(), int(self.FLAGS), self._text)
         p.end()
@@ -183,8 +193,7 @@ class EquationsPanel(QWidget):
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.state = state
-        self.header = QLabel(self)
-        self.header.setWordWrap(True)
+        self.header = NumberLines(self)          # changes every step: painted, no relayout
         self.rows: dict[str, EquationRow] = {}
         self.body = QWidget()
         body_lay = QVBoxLayout(self.body)
@@ -304,6 +313,7 @@ class EquationsPanel(QWidget):
             bar = th.gate_color(key).name()
             bg = hi if on else th.background
             width = 3 if th.name == "contrast" or on else 1
+            row.num.set_background(QColor(bg))
             row.setStyleSheet(
                 f"QFrame#{row.objectName()} {{ background: {bg}; border: {width}px solid "
                 f"{th.foreground if on else th.grid}; border-left: 8px solid {bar}; "

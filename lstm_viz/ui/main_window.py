@@ -1,15 +1,27 @@
-"""The main window: cell diagram, unrolled strip, traces, equations and playback.
+"""The main window: cell diagram, unrolled strip, traces, equations, weights and playback.
 
 Layout (normal mode)::
 
-    menu bar
+    menu bar: File  Edit  Presets  Playback  Units  View  Help
     playback bar: |<- <- play -> ->|  timeline ........  Step 3 / 14  loop speed unit heatmap
+    sequence field [encoding] [Examples]            Preset [combo]  Hidden units [spin]
     caption: what to watch
-    +-------------------------------------------+------------------+
-    | cell diagram                              | equations panel  |
-    | unrolled strip                            |  (six equations, |
-    | traces: C_t | h_t | gates                 |   explanation)   |
-    +-------------------------------------------+------------------+
+    +-------------------------------------------+---------------------------+
+    | cell diagram                              | [Equations] [Weights]     |
+    | unrolled strip                            |  six equations with this  |
+    | traces: C_t | h_t | gates                 |  step's numbers, or every |
+    |                                           |  weight as a heatmap      |
+    +-------------------------------------------+---------------------------+
+    status bar: the preset and what it shows          LSTM · 2 inputs · 3 units
+
+Every change of the model goes through one ``QUndoStack`` (Edit > Undo,
+Ctrl+Z; Redo, Ctrl+Shift+Z or Ctrl+Y): weight edits (`commands.edit`) and
+sequences, presets, weights files and rebuilds for another size
+(`commands.change`, whole-model snapshots). Changing the input width or the
+number of hidden units rebuilds the weights with ``init_params(kind, D, H,
+seed=REBUILD_SEED)`` after a confirmation that says what will be replaced.
+The file code takes paths (`open_weights`, `save_weights`); only the menu
+actions open file dialogs.
 
 Presentation mode (F11) goes full screen with larger type and keeps only the
 diagram, the strip and one trace (the cell state); F11 or Esc leaves it.
@@ -21,16 +33,31 @@ its own layout, theme and font scale in `QSettings` when given one.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, QSettings, QSignalBlocker, Qt
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import (QApplication, QDialog, QDialogButtonBox, QLabel, QMainWindow,
-                               QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+import importlib.util
+from dataclasses import replace
+from pathlib import Path
 
-from ..state import AppState
+import numpy as np
+from PySide6.QtCore import QByteArray, QSettings, QSignalBlocker, Qt, QTimer
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QTextCursor, QUndoStack
+from PySide6.QtWidgets import (QApplication, QComboBox, QDialog, QDialogButtonBox, QFileDialog,
+                               QHBoxLayout, QLabel, QMainWindow, QMessageBox, QSpinBox,
+                               QSplitter, QTableWidget, QTableWidgetItem, QTabWidget,
+                               QVBoxLayout, QWidget)
+
+from ..model import (ENCODINGS, ModelInputError, Network, SequenceError, WeightsError, WeightsFileError,
+                     detect_encoding, encode, init_params, load_weights)
+from ..model import io as weights_io
+from ..model.presets import Preset, list_presets
+from ..state import (DEMO_PRESET, AppState, ModelSnapshot, demo_labels, format_sequence,
+                     same_network)
+from .commands import change
 from .equations import EquationsPanel
 from .playback import Playback, PlaybackBar, _action
 from .plots import TracePlots
+from .sequence_input import SequenceInput
 from .theme import THEMES, palette, scaled_font, stylesheet
+from .weight_editor import WeightEditor
 
 from .diagram import CellDiagramView
 from .strip import UnrolledStripView
@@ -42,6 +69,52 @@ PRESENTATION_FACTOR = 1.4
 #: Theme order for "next theme".
 THEME_ORDER = ("light", "dark", "contrast")
 THEME_TITLES = {"light": "Light (projector)", "dark": "Dark", "contrast": "High contrast"}
+#: Seed of the random weights made when the input width or the number of units changes.
+REBUILD_SEED = 0
+#: Largest number of hidden units the spin box offers.
+MAX_HIDDEN = 64
+#: Presets whose token labels are the demo's readable ones ("·", "1", "go").
+DEMO_LABEL_PRESETS = {DEMO_PRESET: demo_labels}
+#: Index of the two side-panel tabs.
+TAB_EQUATIONS, TAB_WEIGHTS = 0, 1
+
+
+def torch_available() -> bool:
+    """True if PyTorch is installed (checked without importing it)."""
+    return importlib.util.find_spec("torch") is not None
+
+
+def _short_text(text: str, n: int = 28) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[:n - 1] + "…"
+
+
+def _values(n: int) -> str:
+    return f"{n} value" if n == 1 else f"{n} values"
+
+
+def _inputs(n: int) -> str:
+    return f"{n} input" if n == 1 else f"{n} inputs"
+
+
+def save_pt(path: str | Path, net: Network) -> None:
+    """Write ``net``'s state_dict (float64 tensors, PyTorch names) with ``torch.save``, atomically.
+
+    Raises `WeightsFileError` if PyTorch is missing or the file cannot be written.
+    """
+    try:
+        import torch
+    except ImportError:
+        raise WeightsFileError(path, "saving .pt files needs PyTorch; save as .npz instead") from None
+    sd = {k: torch.from_numpy(np.array(v)) for k, v in net.params.to_state_dict().items()}
+    for name in weights_io.STATE_NAMES:
+        v = getattr(net, name)
+        if v is not None:
+            sd[name] = torch.from_numpy(np.array(v, dtype=np.float64))
+    try:
+        weights_io.atomic_write(path, lambda f: torch.save(sd, f))
+    except OSError as e:
+        raise WeightsFileError(path, f"cannot be written ({e.strerror or e})") from None
 
 
 class MainWindow(QMainWindow):
@@ -66,20 +139,74 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("lstm-viz — inside an LSTM cell")
         self.setMinimumSize(640, 400)
 
+        # ---- the model's history: every change of the model is one command here
+        self.undo_stack = QUndoStack(self)
+        self.message_box: QMessageBox | None = None       # the last error shown (non-blocking)
+        self._seq_serial = 0                              # typing merges into one undo step
+        self._synced = (state.sequence_text, state.encoding)
+        self._pending_hidden: int | None = None
+        try:
+            self.presets: dict[str, Preset] = {p.id: p for p in list_presets()}
+            self._preset_error = ""
+        except WeightsError as e:                         # a broken installation: no presets
+            self.presets, self._preset_error = {}, str(e)
+
         # ---- views
         self.diagram = CellDiagramView(state)
         self.strip = UnrolledStripView(state)
         self.plots = TracePlots(state)
         self.equations = EquationsPanel(state)
+        self.weights = WeightEditor(state, self.undo_stack)
+        self.side = QTabWidget()
+        self.side.setDocumentMode(True)
+        self.side.addTab(self.equations, "Equations")
+        self.side.addTab(self.weights, "Weights")
+        self.side.setTabToolTip(TAB_EQUATIONS, "The six LSTM equations with this step's numbers (F3)")
+        self.side.setTabToolTip(TAB_WEIGHTS, "Every weight, bias and initial state, editable (F4); "
+                                             "click a gate in the diagram to open its weights")
         self.caption = QLabel()
         self.caption.setWordWrap(True)
         self.caption.setObjectName("caption")
         self.caption.setToolTip("What to watch in this example")
         self.caption.setContentsMargins(4, 2, 4, 2)
 
+        # ---- model controls: sequence, preset, hidden units
+        self.sequence_input = SequenceInput()
+        self.sequence_input.set_text(state.sequence_text, self._field_encoding())
+        self.sequence_input.field.moveCursor(QTextCursor.MoveOperation.Start)
+        self.preset_combo = QComboBox()
+        self.preset_combo.setToolTip("Load a preset: weights, a sequence and what to watch "
+                                     "(Presets menu; Ctrl+R resets to it)")
+        self.preset_combo.setAccessibleName("Preset")
+        self.preset_combo.addItem("Custom", "")
+        for p in self.presets.values():
+            self.preset_combo.addItem(p.title, p.id)
+            self.preset_combo.setItemData(self.preset_combo.count() - 1, p.explanation,
+                                          Qt.ItemDataRole.ToolTipRole)
+        self.preset_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.hidden_spin = QSpinBox()
+        self.hidden_spin.setRange(1, MAX_HIDDEN)
+        self.hidden_spin.setKeyboardTracking(False)
+        self.hidden_spin.setAccessibleName("Hidden units")
+        self.hidden_spin.setToolTip("Number of hidden units H. Changing it rebuilds the weights "
+                                    "(seeded random) after asking; Ctrl+Z brings them back.")
+        self.preset_label = QLabel("Preset")
+        self.hidden_label = QLabel("Hidden units")
+        self.preset_label.setBuddy(self.preset_combo)
+        self.hidden_label.setBuddy(self.hidden_spin)
+        self.model_row = QWidget()
+        row = QHBoxLayout(self.model_row)
+        row.setContentsMargins(8, 0, 8, 0)
+        row.setSpacing(6)
+        row.addWidget(self.sequence_input, 1)
+        row.addSpacing(10)
+        for w in (self.preset_label, self.preset_combo, self.hidden_label, self.hidden_spin):
+            row.addWidget(w, 0, Qt.AlignmentFlag.AlignTop)
+
         # ---- actions and playback
         self.playback = Playback(state, self)
         self._make_view_actions()
+        self._make_model_actions()
         self.playback_bar = PlaybackBar(state, self.playback, extra_actions=(self.act_heatmap,))
 
         # ---- layout
@@ -93,24 +220,40 @@ class MainWindow(QMainWindow):
         self.main_split = QSplitter(Qt.Orientation.Horizontal)
         self.main_split.setChildrenCollapsible(False)
         self.main_split.addWidget(self.left)
-        self.main_split.addWidget(self.equations)
+        self.main_split.addWidget(self.side)
         self.main_split.setStretchFactor(0, 3)
         self.main_split.setStretchFactor(1, 1)
-        self.equations.setMinimumWidth(260)
+        self.side.setMinimumWidth(260)
 
         central = QWidget()
         lay = QVBoxLayout(central)
-        lay.setContentsMargins(6, 0, 6, 6)
+        lay.setContentsMargins(6, 0, 6, 0)
         lay.setSpacing(4)
         lay.addWidget(self.playback_bar)
+        lay.addWidget(self.model_row)
         lay.addWidget(self.caption)
         lay.addWidget(self.main_split, 1)
         self.setCentralWidget(central)
+        self.model_info = QLabel()
+        self.model_info.setTextFormat(Qt.TextFormat.PlainText)
+        self.model_info.setToolTip("The preset this model comes from, and what it shows")
+        self.model_shape = QLabel()
+        self.model_shape.setToolTip("Cell kind, input width D and hidden units H")
+        self.statusBar().addWidget(self.model_info, 1)
+        self._notify_timer = QTimer(self)
+        self._notify_timer.setSingleShot(True)
+        self._notify_timer.timeout.connect(self._show_model_info)
+        self.statusBar().addPermanentWidget(self.model_shape)
         self._make_menus()
         self._initial_sizes()
 
+        self.sequence_input.sequence_accepted.connect(self._on_sequence)
+        self.preset_combo.activated.connect(self._on_preset_combo)
+        self.hidden_spin.valueChanged.connect(self._on_hidden_spin)
+        self.side.currentChanged.connect(self._on_tab)
         state.trace_changed.connect(self._on_trace)
         state.appearance_changed.connect(self._on_appearance)
+        state.activated.connect(self._on_activated)
         self._on_trace()
         self._on_appearance()
         if settings is not None:
@@ -148,9 +291,14 @@ class MainWindow(QMainWindow):
         self.act_leave = A(self, "Leave presentation mode", "Esc", "Leave presentation mode",
                            lambda: self.set_presentation(False))
         self.act_leave.setEnabled(False)
-        self.act_equations = A(self, "Equations panel", "F9", "Show or hide the equations panel",
+        self.act_equations = A(self, "Side panel", "F9",
+                               "Show or hide the side panel (equations and weights)",
                                self._toggle_equations, checkable=True)
         self.act_equations.setChecked(True)
+        self.act_show_equations = A(self, "Equations", "F3", "Show the equations panel",
+                                    lambda: self.show_side_tab(TAB_EQUATIONS))
+        self.act_show_weights = A(self, "Weights", "F4", "Show the weight editor",
+                                  lambda: self.show_side_tab(TAB_WEIGHTS))
         self.act_shortcuts = A(self, "Keyboard shortcuts", "F1", "List every keyboard shortcut",
                                self.show_shortcuts)
         self.act_quit = A(self, "Quit", QKeySequence.StandardKey.Quit, "Close the window",
@@ -161,12 +309,58 @@ class MainWindow(QMainWindow):
     def view_actions(self) -> list[QAction]:
         return [*self.theme_actions.values(), self.act_next_theme, self.act_bigger,
                 self.act_smaller, self.act_reset_font, self.act_heatmap, self.act_present,
-                self.act_leave, self.act_equations, self.act_shortcuts, self.act_quit]
+                self.act_leave, self.act_equations, self.act_show_equations,
+                self.act_show_weights, self.act_shortcuts, self.act_quit]
+
+    def _make_model_actions(self) -> None:
+        """File, Edit and Presets actions (window shortcuts: a text field keeps its own Ctrl+Z)."""
+        A = _action
+        self.act_open = A(self, "&Open weights…", QKeySequence.StandardKey.Open,
+                          "Open a weights file (.npz, or .pt with PyTorch) in PyTorch's layout",
+                          self._open_dialog)
+        self.act_save = A(self, "&Save weights…", QKeySequence.StandardKey.Save,
+                          "Save the weights and initial states in PyTorch's layout",
+                          self._save_dialog)
+        self.act_undo = self.undo_stack.createUndoAction(self, "&Undo")
+        self.act_redo = self.undo_stack.createRedoAction(self, "&Redo")
+        for a, keys, tip in ((self.act_undo, [QKeySequence.StandardKey.Undo], "Undo the last change"),
+                             (self.act_redo, ["Ctrl+Shift+Z", "Ctrl+Y"], "Redo what was undone")):
+            a.setShortcuts([QKeySequence(k) for k in keys])
+            a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            names = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in a.shortcuts())
+            a.setToolTip(f"{tip} ({names})")
+            a.setStatusTip(tip)
+        self.act_reset_preset = A(self, "&Reset to preset", "Ctrl+R",
+                                  "Put back the weights of the preset last loaded", self.reset_to_preset)
+        self.preset_actions: dict[str, QAction] = {}
+        for p in self.presets.values():
+            a = QAction(p.title, self)
+            a.setToolTip(p.explanation)
+            a.setStatusTip(p.explanation)
+            a.triggered.connect(lambda _=False, pid=p.id: self.load_preset(pid))
+            self.preset_actions[p.id] = a
+        for a in (self.act_open, self.act_save, self.act_reset_preset):
+            a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        for a in self.model_actions():
+            self.addAction(a)
+
+    def model_actions(self) -> list[QAction]:
+        return [self.act_open, self.act_save, self.act_undo, self.act_redo, self.act_reset_preset]
 
     def _make_menus(self) -> None:
         mb = self.menuBar()
         m = mb.addMenu("&File")
+        m.addActions([self.act_open, self.act_save])
+        m.addSeparator()
         m.addAction(self.act_quit)
+        m = mb.addMenu("&Edit")
+        m.addActions([self.act_undo, self.act_redo])
+        m.addSeparator()
+        m.addAction(self.act_reset_preset)
+        m = self.presets_menu = mb.addMenu("P&resets")
+        m.addActions(list(self.preset_actions.values()))
+        m.addSeparator()
+        m.addAction(self.act_reset_preset)
         pb = self.playback
         m = mb.addMenu("&Playback")
         for a in (pb.act_play, pb.act_back, pb.act_forward, pb.act_first, pb.act_last,
@@ -188,7 +382,8 @@ class MainWindow(QMainWindow):
         themes.addAction(self.act_next_theme)
         m.addActions([self.act_bigger, self.act_smaller, self.act_reset_font])
         m.addSeparator()
-        m.addActions([self.act_heatmap, self.act_equations, self.act_present])
+        m.addActions([self.act_heatmap, self.act_equations, self.act_show_equations,
+                      self.act_show_weights, self.act_present])
         m = mb.addMenu("&Help")
         m.addAction(self.act_shortcuts)
         for menu in mb.findChildren(type(m)):
@@ -196,7 +391,7 @@ class MainWindow(QMainWindow):
 
     def all_actions(self) -> list[QAction]:
         """Every action of the window (each has a shortcut and a tool tip)."""
-        return [*self.playback.actions(), *self.view_actions()]
+        return [*self.playback.actions(), *self.view_actions(), *self.model_actions()]
 
     # ------------------------------------------------------------------ commands
 
@@ -215,7 +410,13 @@ class MainWindow(QMainWindow):
 
     def _toggle_equations(self, on: bool) -> None:
         if not self.presenting:
-            self.equations.setVisible(on)
+            self.side.setVisible(on)
+
+    def show_side_tab(self, index: int) -> None:
+        """Show the side panel at the Equations or the Weights tab."""
+        if not self.presenting and not self.act_equations.isChecked():
+            self.act_equations.setChecked(True)
+        self.side.setCurrentIndex(index)
 
     def set_presentation(self, on: bool) -> None:
         """Enter or leave presentation mode (full screen, large type, fewer panels)."""
@@ -236,7 +437,9 @@ class MainWindow(QMainWindow):
             self.showMaximized() if self._was_maximized else self.showNormal()
         self.menuBar().setVisible(not on)
         self.playback_bar.setVisible(not on)
-        self.equations.setVisible(not on and self.act_equations.isChecked())
+        self.model_row.setVisible(not on)
+        self.statusBar().setVisible(not on)
+        self.side.setVisible(not on and self.act_equations.isChecked())
         self.plots.set_only("c" if on else None)
 
     def show_shortcuts(self) -> None:
@@ -265,10 +468,314 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ state -> window
 
+    # ------------------------------------------------------------------ model changes
+
+    def confirm(self, title: str, text: str) -> bool:
+        """Ask a yes/cancel question (blocking); True for yes."""
+        answer = QMessageBox.question(self, title, text,
+                                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                                      QMessageBox.StandardButton.Cancel)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def report_error(self, title: str, text: str) -> None:
+        """Show an error in a window-modal box that does not block (kept in `message_box`)."""
+        if self.message_box is not None:
+            self.message_box.close()
+        box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self)
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+        box.open()
+        self.message_box = box
+
+    def _push(self, snap: ModelSnapshot, text: str, merge_key=None) -> bool:
+        """One undoable change of the model; an engine refusal is shown, never raised."""
+        try:
+            return change(self.undo_stack, self.state, snap, text, merge_key)
+        except (ModelInputError, WeightsError, ValueError) as e:
+            self.report_error("Not applied", f"That change was not applied: {e}\n"
+                                             "The model is unchanged.")
+            return False
+
+    def rebuilt_network(self, inputs: int, hidden: int) -> Network:
+        """Seeded random weights of the current kind for ``inputs`` x ``hidden``.
+
+        Options are kept; initial states too when the number of units stays.
+        """
+        net = self.state.network
+        params = init_params(net.kind, inputs, hidden, seed=REBUILD_SEED)
+        keep = hidden == net.hidden_size
+        return Network(params, h0=net.h0 if keep else None, c0=net.c0 if keep else None,
+                       options=net.options)
+
+    def _rebuild_caption(self, inputs: int, hidden: int) -> str:
+        return (f"New random weights for {_values(inputs)} per step and {hidden} hidden "
+                f"unit{'s' if hidden != 1 else ''} (PyTorch's initialisation, seed {REBUILD_SEED}): "
+                "nothing is learned yet. Ctrl+Z brings the old weights back.")
+
+    def _on_sequence(self, enc) -> None:
+        """The field parsed a sequence: use it (same width) or offer to rebuild the weights."""
+        si, st = self.sequence_input, self.state
+        text, encoding = si.text(), si.encoding()
+        example = si.last_example if si.last_trigger == "example" else None
+        x = enc.x
+        T, D = x.shape
+        net = st.network
+        snap = replace(st.snapshot(), inputs=x, labels=enc.labels, sequence_text=text,
+                       encoding=encoding)
+        if example is not None:
+            snap = replace(snap, caption=example.explanation)
+        if D == net.input_size:
+            key = ("sequence", self._seq_serial)
+            if si.explicit or si.last_trigger == "focus":
+                self._seq_serial += 1
+                key = None
+            self._synced = (text, encoding)
+            self._push(snap, f"Sequence “{_short_text(text)}”", key)
+            return
+        if not si.explicit:
+            si.show_note(f"The weights expect {_values(net.input_size)} per step; this sequence "
+                         f"has {D}. Press Enter to rebuild the weights for {_inputs(D)}.")
+            return
+        question = (f"The weights expect {_values(net.input_size)} per step; this sequence has {D}. "
+                    f"Rebuild the weights for {_inputs(D)}?\n\n"
+                    "The current weights (W_ih, W_hh, biases) will be replaced by seeded random "
+                    "ones; Undo brings them back.")
+        if not self.confirm("Rebuild the weights?", question):
+            self.sync_sequence()
+            return
+        H = net.hidden_size
+        snap = replace(snap, network=self.rebuilt_network(D, H),
+                       caption=snap.caption if example is not None else self._rebuild_caption(D, H))
+        self._seq_serial += 1
+        self._synced = (text, encoding)
+        if self._push(snap, f"Rebuild the weights for {_inputs(D)}"):
+            self.notify(f"Rebuilt the weights for {_inputs(D)} (seed {REBUILD_SEED}); "
+                                         "Ctrl+Z brings the old ones back.", 8000)
+
+    def set_hidden_units(self, hidden: int, ask: bool = True) -> bool:
+        """Rebuild the weights for ``hidden`` units after a confirmation; True if done."""
+        st = self.state
+        net = st.network
+        hidden = int(hidden)
+        if hidden == net.hidden_size:
+            return False
+        if ask and not self.confirm(
+                "Change the number of hidden units?",
+                f"The network has {net.hidden_size} hidden unit{'s' if net.hidden_size != 1 else ''}. "
+                f"Rebuild it with {hidden}?\n\nThe current weights (W_ih, W_hh, biases) and initial "
+                "states will be replaced by seeded random ones; Undo brings them back."):
+            self._sync_hidden()
+            return False
+        D = net.input_size
+        snap = replace(st.snapshot(), network=self.rebuilt_network(D, hidden), unit_names=(),
+                       caption=self._rebuild_caption(D, hidden))
+        return self._push(snap, f"Rebuild the weights for {hidden} hidden units")
+
+    def _on_hidden_spin(self, hidden: int) -> None:
+        # after the click or key that changed it: no dialog inside the spin box's own event
+        self._pending_hidden = hidden
+        QTimer.singleShot(0, self._apply_hidden)
+
+    def _apply_hidden(self) -> None:
+        hidden, self._pending_hidden = self._pending_hidden, None
+        if hidden is not None:
+            self.set_hidden_units(hidden)
+        self._sync_hidden()
+
+    def _preset_snapshot(self, p: Preset) -> ModelSnapshot:
+        enc = encode(p.sequence, p.encoding)
+        make_labels = DEMO_LABEL_PRESETS.get(p.id)
+        labels = make_labels(enc.x) if make_labels else enc.labels
+        return ModelSnapshot(p.network, enc.x, tuple(labels), p.caption, p.unit_names,
+                             p.sequence, p.encoding, p.id)
+
+    def load_preset(self, preset_id: str) -> bool:
+        """Load a preset (network, sequence, caption, unit names) as one undoable step."""
+        p = self.presets.get(preset_id)
+        if p is None:
+            self.report_error("No such preset", f"There is no preset called {preset_id!r}.")
+            return False
+        try:
+            snap = self._preset_snapshot(p)
+        except SequenceError as e:
+            self.report_error("Preset not loaded", f"The sequence of preset {p.title!r} "
+                                                   f"cannot be read: {e}")
+            return False
+        self._seq_serial += 1
+        return self._push(snap, f"Load preset “{p.title}”")
+
+    def reset_to_preset(self) -> bool:
+        """Put back the weights of the last loaded preset (and its sequence if the width differs)."""
+        st = self.state
+        p = self.presets.get(st.preset_id)
+        if p is None:
+            self.notify("No preset was loaded: nothing to reset to "
+                                         "(choose one in the Presets menu).", 6000)
+            return False
+        if p.network.input_size == st.inputs.shape[1]:
+            snap = replace(st.snapshot(), network=p.network, unit_names=p.unit_names,
+                           caption=p.caption)
+        else:
+            snap = self._preset_snapshot(p)
+        self._seq_serial += 1
+        return self._push(snap, f"Reset to preset “{p.title}”")
+
+    def _on_preset_combo(self, index: int) -> None:
+        pid = self.preset_combo.itemData(index)
+        if pid:
+            self.load_preset(pid)
+        self._sync_preset_combo()
+
+    def weight_filters(self) -> str:
+        """File dialog filters for weights files (PyTorch's only when it is installed)."""
+        if torch_available():
+            return ("Weights (*.npz *.pt *.pth);;NumPy weights (*.npz);;"
+                    "PyTorch state_dict (*.pt *.pth)")
+        return "NumPy weights (*.npz)"
+
+    def _open_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open weights", "", self.weight_filters())
+        if path:
+            self.open_weights(path)
+
+    def _save_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save weights", "weights.npz",
+                                              self.weight_filters())
+        if path:
+            self.save_weights(path)
+
+    def open_weights(self, path: str | Path) -> bool:
+        """Load a weights file as one undoable step; on any problem say why and change nothing.
+
+        If the file's input width differs from the sequence's, the user is asked
+        whether to replace the sequence by zeros of the right width (T steps kept).
+        """
+        st = self.state
+        name = Path(path).name
+        try:
+            net = load_weights(path)
+        except WeightsFileError as e:
+            self.report_error("Could not open the weights",
+                              f"{name} was not opened: {e.reason}\n\nThe current model is unchanged.")
+            return False
+        snap = replace(st.snapshot(), network=net, unit_names=(), preset_id="",
+                       caption=f"Weights from {name}.")
+        T, D = st.inputs.shape
+        if net.input_size != D:
+            if not self.confirm(
+                    "The sequence does not fit these weights",
+                    f"The weights in {name} expect {_values(net.input_size)} per step; the "
+                    f"sequence has {D}.\n\nOpen them and replace the sequence by {T} steps of "
+                    f"zeros ({_values(net.input_size)} each)? Type a new sequence afterwards; "
+                    "Undo brings back the current weights and sequence."):
+                return False
+            x = np.zeros((T, net.input_size))
+            text, encoding = format_sequence(x)
+            snap = replace(snap, inputs=x, labels=tuple("0" if net.input_size == 1 else "·"
+                                                        for _ in range(T)),
+                           sequence_text=text, encoding=encoding)
+        self._seq_serial += 1
+        if not self._push(snap, f"Open weights {name}"):
+            return False
+        self.notify(
+            f"Opened {name}: {net.kind.upper()}, {_values(net.input_size)} per step, "
+            f"{net.hidden_size} hidden units.", 8000)
+        return True
+
+    def save_weights(self, path: str | Path) -> bool:
+        """Write the current weights (and initial states) to ``path`` (.npz; .pt with PyTorch)."""
+        p = Path(path)
+        if not p.suffix:
+            p = p.with_suffix(".npz")
+        try:
+            if p.suffix.lower() in (".pt", ".pth"):
+                save_pt(p, self.state.network)
+            else:
+                weights_io.save_weights(p, self.state.network)
+        except WeightsFileError as e:
+            self.report_error("Could not save the weights", f"{p.name} was not saved: {e.reason}")
+            return False
+        self.notify(f"Saved the weights to {p}.", 8000)
+        return True
+
+    def _on_activated(self, key: str) -> None:
+        """A click on a diagram element: a gate (or h_{t-1} / C_{t-1}) opens its weights."""
+        if key in self.state.network.params.gates or key in ("h_prev", "c_prev", "h0", "c0"):
+            if self.presenting:
+                return
+            self.show_side_tab(TAB_WEIGHTS)
+            self.weights.show_gate(key)
+
+    def _on_tab(self, index: int) -> None:
+        """The weights need more room than the equations: widen the side panel for them."""
+        total = sum(self.main_split.sizes())
+        if total <= 0 or self.side.isHidden():
+            return
+        want = int(total * (0.42 if index == TAB_WEIGHTS else 0.27))
+        if index == TAB_WEIGHTS and self.side.width() >= want:
+            return
+        self.main_split.setSizes([total - max(300, want), max(300, want)])
+
+    # ------------------------------------------------------------------ state -> window
+
+    def sync_sequence(self) -> None:
+        """Show the state's sequence text in the field (after presets, undo, a refused change)."""
+        st = self.state
+        self.sequence_input.set_text(st.sequence_text, self._field_encoding())
+        self.sequence_input.field.moveCursor(QTextCursor.MoveOperation.Start)   # show the start
+        self._synced = (st.sequence_text, st.encoding)
+
+    def _field_encoding(self) -> str:
+        """The state's encoding for the field: "auto" when auto reads the text the same way,
+        so that typing a different kind of sequence next just works."""
+        st = self.state
+        if st.encoding != "auto" and detect_encoding(st.sequence_text) == st.encoding:
+            return "auto"
+        return st.encoding if st.encoding in ENCODINGS else "auto"
+
+    def _sync_hidden(self) -> None:
+        with QSignalBlocker(self.hidden_spin):
+            self.hidden_spin.setValue(self.state.network.hidden_size)
+
+    def _sync_preset_combo(self) -> None:
+        with QSignalBlocker(self.preset_combo):
+            k = self.preset_combo.findData(self.state.preset_id)
+            self.preset_combo.setCurrentIndex(max(k, 0))
+
     def _on_trace(self) -> None:
-        text = self.state.caption
+        st = self.state
+        text = st.caption
         self.caption.setText(text)
         self.caption.setVisible(bool(text))
+        if (st.sequence_text, st.encoding) != self._synced:
+            self.sync_sequence()
+        if self._pending_hidden is None:
+            self._sync_hidden()
+        self._sync_preset_combo()
+        net = st.network
+        self.model_shape.setText(f"{net.kind.upper()} · {_values(net.input_size)} per step · "
+                                 f"{net.hidden_size} unit{'s' if net.hidden_size != 1 else ''} · "
+                                 f"{st.steps} steps")
+        self._show_model_info()
+
+    def notify(self, text: str, ms: int = 8000) -> None:
+        """Say something in the status line for a while, then show the model again."""
+        self.model_info.setText(text)
+        self._notify_timer.start(ms)
+
+    def _show_model_info(self) -> None:
+        if self._notify_timer.isActive():
+            self._notify_timer.stop()
+        st, net = self.state, self.state.network
+        p = self.presets.get(st.preset_id)
+        if p is not None:
+            edited = "" if same_network(net, p.network) else \
+                " (weights edited; Ctrl+R resets)"
+            self.model_info.setText(f"Preset “{p.title}”{edited}: {p.explanation}")
+            self.model_info.setToolTip(p.explanation)
+        elif self._preset_error:
+            self.model_info.setText(f"Presets unavailable: {self._preset_error}")
+        else:
+            self.model_info.setText("Your own model: Presets menu for examples, Ctrl+Z to undo.")
 
     def _on_appearance(self) -> None:
         st = self.state
@@ -281,16 +788,23 @@ class MainWindow(QMainWindow):
         self.setPalette(palette(th))
         self.caption.setFont(scaled_font(th, s, 1.2, bold=True))
         self.menuBar().setFont(scaled_font(th, s))
+        self.sequence_input.apply_appearance(th, s)
+        normal = scaled_font(th, s)
+        for w in (self.preset_label, self.preset_combo, self.hidden_label, self.hidden_spin,
+                  self.model_info, self.model_shape, self.side.tabBar()):
+            w.setFont(normal)
+        self.statusBar().setFont(normal)
         if th.name in self.theme_actions:
             self.theme_actions[th.name].setChecked(True)
 
     # ------------------------------------------------------------------ layout and settings
 
     def _initial_sizes(self, width: int | None = None, height: int | None = None) -> None:
-        """Split the space: equations ~27 % of the width; diagram, strip, traces 5:1.1:3.1."""
+        """Split the space: side panel ~27 % of the width (42 % for the weights); diagram, strip, traces 5:1.1:3.1."""
         w = width or max(self.width(), 1280)
         h = height or max(self.height(), 800)
-        right = max(300, int(w * 0.27))
+        frac = 0.42 if self.side.currentIndex() == TAB_WEIGHTS else 0.27
+        right = max(300, int(w * frac))
         self.main_split.setSizes([w - right, right])
         self.left.setSizes([int(h * 0.50), int(h * 0.11), int(h * 0.31)])
 

@@ -31,6 +31,8 @@ OFF_INTERVAL_MS = 700
 HOLD_MS = 350
 #: Glyphs of the play button.
 PLAY_GLYPH, PAUSE_GLYPH = "▶", "❚❚"
+#: Longest input token shown in the step read-out (longer ones end in "…").
+MAX_LABEL_CHARS = 24
 #: How many steps Page Up / Page Down jump.
 PAGE_FRACTION = 10
 
@@ -255,7 +257,6 @@ class PlaybackBar(QWidget):
 
         self.step_label = QLabel(self)
         self.step_label.setToolTip("The current step and its input")
-        self.step_label.setMinimumWidth(10)
 
         self.speed = QComboBox(self)
         for name in ("off", "slow", "normal", "fast"):
@@ -314,16 +315,32 @@ class PlaybackBar(QWidget):
             for u in range(st.trace.hidden_size):
                 self.unit.addItem(st.unit_label(u).capitalize(), u)
         self._on_unit(st.unit)
+        self._fit_step_label()
         self._on_timestep(st.timestep)
+
+    def _step_text(self, t: int) -> str:
+        st = self.state
+        label = st.labels[t] if t < len(st.labels) else ""
+        if len(label) > MAX_LABEL_CHARS:
+            label = label[:MAX_LABEL_CHARS - 1] + "…"
+        width = len(str(st.steps))
+        text = f"Step {t + 1:>{width}} / {st.steps}"
+        return f"{text} · “{label}”" if label else text
+
+    def _fit_step_label(self) -> None:
+        """A fixed width that fits every step's text: stepping then never re-lays out the bar."""
+        st = self.state
+        fm = self.step_label.fontMetrics()
+        longest = {}
+        for t, lab in enumerate(st.labels):
+            longest.setdefault(lab, t)
+        texts = [self._step_text(t) for t in longest.values()] or [self._step_text(0)]
+        self.step_label.setFixedWidth(max(fm.horizontalAdvance(x) for x in texts) + 8)
 
     def _on_timestep(self, t: int) -> None:
         with QSignalBlocker(self.slider):
             self.slider.setValue(t)
-        st = self.state
-        label = st.labels[t] if t < len(st.labels) else ""
-        width = len(str(st.steps))
-        text = f"Step {t + 1:>{width}} / {st.steps}"
-        self.step_label.setText(f"{text} · “{label}”" if label else text)
+        self.step_label.setText(self._step_text(t))
 
     def _on_unit(self, u: int) -> None:
         with QSignalBlocker(self.unit):
@@ -343,3 +360,4 @@ class PlaybackBar(QWidget):
         for w in (self.speed, self.unit):
             w.setFont(font)
         self.step_label.setFont(scaled_font(th, s, 1.1, bold=True))
+        self._fit_step_label()

@@ -10,7 +10,9 @@ A vertical cursor marks the current step in every panel: clicking a panel or
 dragging the cursor moves it. Hovering shows the value under the mouse.
 
 The x axis counts steps from 1 (step ``t + 1`` for the 0-based time step ``t``),
-as everywhere the user reads step numbers. All plot items are created once per
+as everywhere the user reads step numbers. When every step's input token fits
+under its step, the axis shows the tokens instead (labelled "input"; the hover
+text still names the step). All plot items are created once per
 trace shape and updated in place; long sequences are downsampled for display.
 """
 
@@ -18,8 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt, Signal
-from PySide6.QtGui import QPen, QPixmapCache
+from PySide6.QtCore import QElapsedTimer, QPointF, Qt, QTimer, Signal
+from PySide6.QtGui import QFontMetrics, QPen, QPixmapCache
 from PySide6.QtWidgets import QGraphicsItem, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from ..state import AppState
@@ -40,6 +42,13 @@ MAX_LEGEND_UNITS = 8
 MAX_CACHED_LINES = 40
 #: Pixmap cache the cached lines need (KB); raised once if Qt's default is smaller.
 PIXMAP_CACHE_KB = 128 * 1024
+
+#: A trace change this soon (ms) after the previous one was drawn means the user is
+#: dragging (or typing):
+#: the lines are drawn 1 px wide (Qt's fast antialiased path, ~70x faster than 2 px)
+#: until the changes have paused for SETTLE_MS, then redrawn at full width.
+DRAFT_WITHIN_MS = 500
+SETTLE_MS = 250
 
 #: Readable names of the plotted quantities (HTML, for titles and hover text).
 SYMBOLS = {
@@ -92,6 +101,10 @@ class TracePanel(pg.GraphicsLayoutWidget):
         self.plot.setClipToView(True)
         self.plot.showGrid(x=False, y=True, alpha=0.25)     # the cursor marks time
         self.vb: pg.ViewBox = self.plot.getViewBox()
+        # The axes (tick text, and the left one's grid across the view) are kept as
+        # pixmaps: moving the cursor then blits them instead of replaying their text.
+        for name in ("left", "bottom"):
+            self.plot.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
         self.curves: dict[tuple[str, int], pg.PlotDataItem] = {}    # lines of this trace
         self._pool: dict[tuple[str, int], pg.PlotDataItem] = {}     # every line ever made
@@ -122,7 +135,19 @@ class TracePanel(pg.GraphicsLayoutWidget):
             item.hide()
             self.plot.addItem(item, ignoreBounds=True)
         self.hover_value: float | None = None
+        self._time_ticks: list | None = None
+        self._left_axis: tuple | None = ("unset",)
+        self._unit_range: list | None = None
+        self._title: tuple | None = None
+        self.draft = False                       # 1 px lines while the data changes fast
+        self._repaint_pending = False
+        self._last_change = QElapsedTimer()
+        self._settle = QTimer(self)
+        self._settle.setSingleShot(True)
+        self._settle.setInterval(SETTLE_MS)
+        self._settle.timeout.connect(self._end_draft)
 
+        self.vb.sigXRangeChanged.connect(lambda *_: self._update_time_ticks())
         self.scene().sigMouseClicked.connect(self._clicked)
         self.scene().sigMouseMoved.connect(self._moved)
         state.trace_changed.connect(self._on_trace)
@@ -160,6 +185,15 @@ class TracePanel(pg.GraphicsLayoutWidget):
     # ------------------------------------------------------------------ state -> view
 
     def _on_trace(self) -> None:
+        # time from the end of the previous redraw (see paintEvent) to this change
+        fast = self._last_change.isValid() and self._last_change.elapsed() < DRAFT_WITHIN_MS
+        self._last_change.start()
+        self._repaint_pending = True
+        if fast:
+            self._settle.start()
+            if not self.draft:
+                self.draft = True
+                self._style_curves()
         trace = self.state.trace
         self.series = panel_series(trace, self.panel)
         T, H = trace.steps, trace.hidden_size
@@ -182,8 +216,44 @@ class TracePanel(pg.GraphicsLayoutWidget):
             self.colorbar.setLevels((-m, m))
         self.vb.setLimits(xMin=0.5 - 0.02 * T, xMax=T + 0.5 + 0.02 * T)
         self.vb.setXRange(0.5, T + 0.5, padding=0.01)
+        self._update_time_ticks()
         self._apply_mode()
         self._on_timestep(self.state.timestep)
+
+    def paintEvent(self, ev) -> None:  # noqa: N802 (Qt override)
+        super().paintEvent(ev)
+        if self._repaint_pending:             # the change is on screen: start the clock now
+            self._repaint_pending = False
+            self._last_change.start()
+
+    def _end_draft(self) -> None:
+        if self.draft:
+            self.draft = False
+            self._style_curves()
+
+    def _update_time_ticks(self) -> None:
+        """Token labels on the time axis when all visible ones fit, else step numbers."""
+        st = self.state
+        labels = st.labels
+        axis = self.plot.getAxis("bottom")
+        (x0, x1), _ = self.vb.viewRange()
+        lo, hi = max(0, int(np.ceil(x0 - 1))), min(st.steps, int(np.floor(x1)))
+        shown = labels[lo:hi]
+        fits = False
+        if shown and hi > lo:
+            fm = QFontMetrics(scaled_font(st.theme, st.font_scale, 0.85))
+            widest = max(fm.horizontalAdvance(t) for t in set(shown)) + fm.horizontalAdvance("  ")
+            fits = widest * (x1 - x0) <= max(1, self.vb.width())
+        ticks = [[(t + 1.0, labels[t]) for t in range(lo, hi)]] if fits else None
+        if ticks != self._time_ticks:
+            self._time_ticks = ticks
+            axis.setTicks(ticks)
+            axis.setLabel("input" if fits else "step", color=st.theme.foreground)
+
+    def resizeEvent(self, ev) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(ev)
+        if hasattr(self, "_time_ticks"):        # not during construction
+            self._update_time_ticks()
 
     def _rebuild_curves(self, keys: tuple[str, ...], H: int) -> None:
         """Choose the line items for a new trace shape (only when keys or H change).
@@ -216,26 +286,34 @@ class TracePanel(pg.GraphicsLayoutWidget):
         unit = self.state.unit
         for (key, u), c in self.curves.items():
             c.setVisible(not heat and (unit < 0 or u == unit))
-        left = self.plot.getAxis("left")
         rows = sum(a.shape[1] for _, a in self.series)
         if heat:
             self.vb.setYRange(0.0, float(max(rows, 1)), padding=0.0)
             H = self.state.trace.hidden_size
             if self.panel == "gates":
-                left.setTicks(self._heat_ticks)
+                ticks = self._heat_ticks
             else:
                 step = max(1, H // 8)
-                left.setTicks([[(u + 0.5, str(u + 1)) for u in range(0, H, step)]])
-            left.setLabel("unit" if self.panel != "gates" else "")
+                ticks = [[(u + 0.5, str(u + 1)) for u in range(0, H, step)]]
+            self._set_left_axis(ticks, "unit" if self.panel != "gates" else "")
         else:
-            left.setTicks(None)
-            left.setLabel("")
+            self._set_left_axis(None, "")
             if self.panel == "c":
                 lo, hi = self._line_range()
                 self.vb.setYRange(lo, hi, padding=0.08)
-            else:
+            elif self.vb.viewRange()[1] != self._unit_range:
                 self.vb.setYRange(-1.0, 1.0, padding=0.06)
+                self._unit_range = self.vb.viewRange()[1]
         self._set_title()
+
+    def _set_left_axis(self, ticks, label: str) -> None:
+        """Ticks and label of the y axis, only when they change (each change redraws the axis)."""
+        if (ticks, label) == self._left_axis:
+            return
+        self._left_axis = (ticks, label)
+        left = self.plot.getAxis("left")
+        left.setTicks(ticks)
+        left.setLabel(label)
 
     def _line_range(self) -> tuple[float, float]:
         unit = self.state.unit
@@ -267,7 +345,8 @@ class TracePanel(pg.GraphicsLayoutWidget):
             ax.setTextPen(pg.mkPen(th.foreground))
             ax.setStyle(tickFont=tick_font, tickTextOffset=max(3, round(4 * scale)))
             ax.label.setFont(tick_font)
-        self.plot.getAxis("bottom").setLabel("step", color=th.foreground)
+        self._time_ticks = ["redo"]                 # font or colour changed: redo the labels
+        self._update_time_ticks()
         for ax_name in ("left", "right"):
             cb_ax = self.colorbar.getAxis(ax_name)
             cb_ax.setPen(pg.mkPen(th.foreground))
@@ -294,12 +373,13 @@ class TracePanel(pg.GraphicsLayoutWidget):
         as a pixmap (moving the cursor or animating the diagram then only blits
         it). With many lines (all units of a wide layer) the pixmaps would not
         fit the cache; those lines are drawn 1 px wide, which Qt strokes fast,
-        and the heatmap is the better overview anyway.
+        and the heatmap is the better overview anyway. While a drag changes the
+        data many times a second (`draft`), lines are 1 px too, uncached.
         """
         th = self.state.theme
         unit = self.state.unit
         n_visible = len(self.curves) if unit < 0 else len(self.series)
-        many = n_visible > MAX_CACHED_LINES
+        many = n_visible > MAX_CACHED_LINES or self.draft
         width = 1.0 if many else th.line_width * (1.5 if unit >= 0 else 1.0)
         cache = (QGraphicsItem.CacheMode.NoCache if many
                  else QGraphicsItem.CacheMode.DeviceCoordinateCache)
@@ -308,7 +388,10 @@ class TracePanel(pg.GraphicsLayoutWidget):
             pen = QPen(th.gate_color(key))
             pen.setWidthF(width)
             pen.setCosmetic(True)
-            pen.setStyle(Qt.PenStyle.SolidLine if unit >= 0 else UNIT_STYLES[u % len(UNIT_STYLES)])
+            # dashes on long paths are slow to stroke, and with more lines than dash
+            # styles they no longer tell units apart: solid lines then
+            solid = unit >= 0 or n_visible > MAX_CACHED_LINES
+            pen.setStyle(Qt.PenStyle.SolidLine if solid else UNIT_STYLES[u % len(UNIT_STYLES)])
             c.setPen(pen)
 
     def _set_title(self) -> None:
@@ -326,8 +409,10 @@ class TracePanel(pg.GraphicsLayoutWidget):
         where = self.state.unit_label(u) if u >= 0 else "all units"
         if self.heatmap:
             where = "units × time"
-        self.plot.setTitle(f"{title} <span style='color:{th.muted}'>· {where}</span>",
-                           size=size, color=th.foreground)
+        html = f"{title} <span style='color:{th.muted}'>· {where}</span>"
+        if (html, size, th.foreground) != self._title:       # setTitle re-lays out the plot
+            self._title = (html, size, th.foreground)
+            self.plot.setTitle(html, size=size, color=th.foreground)
 
     # ------------------------------------------------------------------ view -> state
 

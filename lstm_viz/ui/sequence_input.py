@@ -226,6 +226,12 @@ class SequenceInput(QWidget):
         self._error: SequenceError | None = None
         self._encoded: Encoded | None = None
         self._theme: Theme = LIGHT
+        self._note = ""
+        #: What caused the last ``sequence_accepted``: "typing" (a pause), "focus"
+        #: (leaving the field), "enter", "encoding" or "example"; see `explicit`.
+        self.last_trigger = ""
+        #: The example of the last ``sequence_accepted`` when it came from the menu.
+        self.last_example: Example | None = None
 
         self.field = SequenceField(self)
         self.field.setToolTip(FIELD_TIP)
@@ -302,6 +308,7 @@ class SequenceInput(QWidget):
         if index < 0:
             raise ValueError(f"unknown encoding {encoding!r}; expected one of {', '.join(ENCODINGS)}")
         self._timer.stop()
+        self._note = ""
         with QSignalBlocker(self.field), QSignalBlocker(self.encoding_combo):
             self.encoding_combo.setCurrentIndex(index)
             self.field.setPlainText(text)
@@ -314,6 +321,20 @@ class SequenceInput(QWidget):
     def history(self) -> list[tuple[str, str]]:
         """Accepted ``(text, encoding)`` pairs, oldest first."""
         return list(self._history)
+
+    @property
+    def explicit(self) -> bool:
+        """True if the last ``sequence_accepted`` was asked for (Enter, encoding, example).
+
+        A pause in typing or leaving the field is not: the receiver should not
+        ask questions (a dialog in the middle of typing) for those.
+        """
+        return self.last_trigger in ("enter", "encoding", "example")
+
+    def show_note(self, text: str) -> None:
+        """Show ``text`` in the status line (instead of the step count) until the text changes."""
+        self._note = str(text)
+        self._show_status()
 
     def error_message(self) -> str:
         """The current parse error in words ("" when the text parses)."""
@@ -337,7 +358,8 @@ class SequenceInput(QWidget):
         self._show_status()
 
     # -- parsing ----------------------------------------------------------------
-    def _parse(self, emit: bool, force: bool = False) -> Encoded | None:
+    def _parse(self, emit: bool, force: bool = False, trigger: str = "typing",
+               example: Example | None = None) -> Encoded | None:
         """Parse the text; show the result; emit it when asked (and new, unless forced)."""
         key = (self.text(), self.encoding())
         try:
@@ -353,6 +375,7 @@ class SequenceInput(QWidget):
         self._show_status()
         if emit and (force or key != self._last_emitted):
             self._last_emitted = key
+            self.last_trigger, self.last_example = trigger, example
             self.sequence_accepted.emit(encoded)
         return encoded
 
@@ -377,6 +400,10 @@ class SequenceInput(QWidget):
         if enc is None:
             self.status.setText(HINT)
             return
+        if self._note:
+            self.status.setStyleSheet(f"color: {theme.foreground}; font-weight: bold;")
+            self.status.setText(self._note)
+            return
         T, D = enc.x.shape
         how = enc.encoding if self.encoding() != "auto" else f"auto: {enc.encoding}"
         width = f"{D} value" + ("s" if D != 1 else "")
@@ -387,6 +414,7 @@ class SequenceInput(QWidget):
 
     # -- slots --------------------------------------------------------------------
     def _on_text_changed(self) -> None:
+        self._note = ""
         if not self._browsing:
             self._hist_pos = None
         self.field.set_error_span(0, 0, QColor(ERROR_COLOR))   # the old span no longer fits
@@ -394,17 +422,18 @@ class SequenceInput(QWidget):
 
     def _on_submit(self) -> None:
         self._timer.stop()
-        if self._parse(emit=True, force=True) is not None:
+        if self._parse(emit=True, force=True, trigger="enter") is not None:
             self._remember()
 
     def _on_encoding_changed(self, _index: int) -> None:
         self._timer.stop()
-        self._parse(emit=True)
+        self._note = ""
+        self._parse(emit=True, trigger="encoding")
 
     def _on_focus_left(self) -> None:
         if self._timer.isActive():
             self._timer.stop()
-            self._parse(emit=True)
+            self._parse(emit=True, trigger="focus")
         if self._error is None and self._last_valid == (self.text(), self.encoding()):
             self._remember()
 
@@ -414,7 +443,7 @@ class SequenceInput(QWidget):
             self.encoding_combo.setCurrentIndex(self.encoding_combo.findData(example.encoding))
             self.field.replace_text(example.text)
         self._hist_pos = None
-        if self._parse(emit=True, force=True) is not None:
+        if self._parse(emit=True, force=True, trigger="example", example=example) is not None:
             self._remember()
         self.example_chosen.emit(example)
 

@@ -242,7 +242,7 @@ class _GateSection(QFrame):
         self.gate = gate
         self.title = QLabel(GATE_TITLES.get(gate, gate))
         self.role = QLabel(GATE_ROLES.get(gate, ""))
-        self.role.setWordWrap(False)
+        self.role.setWordWrap(True)
         self.hh = Heatmap(1, 1)
         self.ih = Heatmap(1, 1)
         self.b = Heatmap(1, 1)
@@ -391,6 +391,7 @@ class WeightEditor(QWidget):
         if w is None:
             return False
         self.scroll.ensureWidgetVisible(w, 0, 0)
+        self.scroll.horizontalScrollBar().setValue(0)      # titles and row labels stay in view
         return True
 
     def select(self, gate: str, part: str, row: int, col: int) -> None:

@@ -110,7 +110,7 @@ def test_theme_switch_applies_everywhere(qtbot, window, state):
 def test_presentation_mode_keeps_diagram_strip_and_one_trace(qtbot, window, state):
     qtbot.keyClick(window, Qt.Key.Key_F11)
     assert window.presenting
-    assert window.equations.isHidden() and window.playback_bar.isHidden()
+    assert window.side.isHidden() and window.playback_bar.isHidden()
     assert window.menuBar().isHidden()
     assert not window.diagram.isHidden() and not window.strip.isHidden()
     assert window.plots.visible_panels() == ["c"]
@@ -119,7 +119,7 @@ def test_presentation_mode_keeps_diagram_strip_and_one_trace(qtbot, window, stat
     assert state.timestep == 1
     qtbot.keyClick(window, Qt.Key.Key_Escape)
     assert not window.presenting
-    assert not window.equations.isHidden() and not window.playback_bar.isHidden()
+    assert not window.side.isHidden() and not window.playback_bar.isHidden()
     assert window.plots.visible_panels() == ["c", "h", "gates"]
     assert state.font_scale == pytest.approx(1.0)
 

@@ -1,0 +1,288 @@
+"""The window drives the model like a user: type a sequence, rebuild for another width,
+edit a weight, undo, load presets, save and open weights files, click a gate.
+
+Expected traces come from the engine (`Network.trace`) on networks and inputs built
+here in the test, never read back from the window.
+"""
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+
+from lstm_viz.model import Network, init_params
+from lstm_viz.model.demo import demo_network
+from lstm_viz.model.presets import list_presets
+from lstm_viz.state import AppState
+from lstm_viz.ui.main_window import REBUILD_SEED, TAB_EQUATIONS, TAB_WEIGHTS
+
+
+@pytest.fixture
+def state(qapp):
+    return AppState()
+
+
+@pytest.fixture
+def window(make_window, state):
+    return make_window(state)
+
+
+@pytest.fixture
+def answers(monkeypatch):
+    """Answer the window's confirmations from a list; records the questions asked."""
+    asked = []
+    queue = []
+
+    def question(parent, title, text, *args, **kwargs):
+        asked.append(text)
+        return QMessageBox.StandardButton.Yes if queue.pop(0) else QMessageBox.StandardButton.Cancel
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    return queue, asked
+
+
+def type_sequence(qtbot, window, text):
+    field = window.sequence_input.field
+    field.setFocus()
+    field.selectAll()
+    qtbot.keyClicks(field, text)
+    qtbot.keyClick(field, Qt.Key.Key_Return)
+
+
+def assert_trace_is(state, net, x):
+    ref = net.trace(x)
+    tr = state.trace
+    for name in ("h", "c", "dL_dh", "dL_dc", "dL_dx"):
+        np.testing.assert_array_equal(getattr(tr, name), getattr(ref, name))
+    for g in ref.gates:
+        np.testing.assert_array_equal(tr.gates[g], ref.gates[g])
+
+
+def test_typing_a_sequence_changes_the_trace_as_the_engine_computes(qtbot, window, state):
+    net = state.network
+    type_sequence(qtbot, window, "1,0; 0,0; 0.5,0; 0,1")
+    x = np.array([[1, 0], [0, 0], [0.5, 0], [0, 1]], dtype=float)
+    assert state.steps == 4
+    assert_trace_is(state, net, x)
+    assert state.labels == ("1,0", "0,0", "0.5,0", "0,1")
+    assert state.sequence_text == "1,0; 0,0; 0.5,0; 0,1"
+
+
+def test_space_and_digits_go_into_the_field_not_to_playback(qtbot, window, state):
+    type_sequence(qtbot, window, "0,0; 1,0")
+    assert state.unit == -1 and not window.playback.playing       # "1" and Space were typed
+    assert window.sequence_input.text() == "0,0; 1,0"
+
+
+def test_a_bad_sequence_shows_its_error_and_keeps_the_last_trace(qtbot, window, state):
+    before = state.trace
+    type_sequence(qtbot, window, "1,0; 0,x; 0,1")
+    si = window.sequence_input
+    assert "x" in si.error_message() and "step 2" in si.error_message()
+    start, end = si.error_span()
+    assert si.text()[start:end] == "x"
+    assert state.trace is before
+    assert si.status.text().startswith("✗")
+
+
+def test_width_change_asks_rebuilds_seeded_and_undo_restores_bit_for_bit(qtbot, window, state,
+                                                                          answers):
+    queue, asked = answers
+    old_net, old_x, old_labels = state.network, state.inputs, state.labels
+    queue.append(True)
+    type_sequence(qtbot, window, "1 0 0.5 0")
+    assert len(asked) == 1
+    assert asked[0].startswith("The weights expect 2 values per step; this sequence has 1.")
+    assert "W_ih, W_hh, biases" in asked[0] and "Undo" in asked[0]
+    expected = init_params("lstm", 1, 3, seed=REBUILD_SEED)
+    assert state.network.params.equals(expected)
+    assert_trace_is(state, Network(expected), np.array([[1.0], [0.0], [0.5], [0.0]]))
+    assert window.weights.heatmap("f", "ih").values.shape == (3, 1)
+    assert "Rebuild" in window.act_undo.text()
+
+    window.act_undo.trigger()
+    assert state.network is old_net and state.labels == old_labels
+    assert state.network.params.equals(demo_network().params)
+    np.testing.assert_array_equal(state.inputs, old_x)
+    assert_trace_is(state, old_net, old_x)
+    assert window.sequence_input.text() == state.sequence_text       # the field follows
+    window.act_redo.trigger()
+    assert state.network.params.equals(expected)
+
+
+def test_width_change_cancelled_keeps_the_model_and_resyncs_the_field(qtbot, window, state,
+                                                                      answers):
+    queue, asked = answers
+    before = state.snapshot()
+    queue.append(False)
+    type_sequence(qtbot, window, "1 2 3")
+    assert len(asked) == 1
+    assert state.network is before.network and state.inputs is before.inputs
+    assert window.sequence_input.text() == before.sequence_text
+    assert window.sequence_input.error_message() == ""
+    assert window.undo_stack.count() == 0
+
+
+def test_a_pause_while_typing_another_width_asks_nothing(qtbot, window, state, answers):
+    _, asked = answers
+    window.sequence_input.field.setFocus()
+    window.sequence_input.field.selectAll()
+    qtbot.keyClicks(window.sequence_input.field, "1 0 1")
+    qtbot.waitUntil(lambda: "Press Enter" in window.sequence_input.status.text())
+    assert asked == [] and state.inputs.shape[1] == 2
+
+
+def test_hidden_units_spin_rebuilds_after_asking(qtbot, window, state, answers):
+    queue, asked = answers
+    old = state.network
+    queue.append(True)
+    window.hidden_spin.setValue(5)
+    qtbot.waitUntil(lambda: state.network.hidden_size == 5)
+    assert "3 hidden units" in asked[0] and "Rebuild it with 5" in asked[0]
+    assert state.network.params.equals(init_params("lstm", 2, 5, seed=REBUILD_SEED))
+    assert window.weights.heatmap("f", "hh").values.shape == (5, 5)
+    window.act_undo.trigger()
+    assert state.network is old and window.hidden_spin.value() == 3
+    queue.append(False)
+    window.hidden_spin.setValue(4)
+    qtbot.waitUntil(lambda: len(asked) == 2)
+    qtbot.waitUntil(lambda: window.hidden_spin.value() == 3)
+    assert state.network is old
+
+
+def test_editing_a_weight_in_the_window_and_undo(qtbot, window, state):
+    x = state.inputs
+    old = state.network
+    window.show_side_tab(TAB_WEIGHTS)
+    ed = window.weights
+    hm = ed.heatmap("f", "hh")
+    ed.show_gate("f")
+    qtbot.mouseClick(hm.viewport(), Qt.MouseButton.LeftButton, pos=hm.cell_pos(0, 1))
+    ed.spin.selectAll()
+    qtbot.keyClicks(ed.spin, "-2.5")
+    qtbot.keyClick(ed.spin, Qt.Key.Key_Return)
+    row = old.params.gate_rows("f").start + 0
+    w_hh = old.params.weight_hh.copy()
+    w_hh[row, 1] = -2.5
+    expected = Network(old.params.replace(weight_hh=w_hh))
+    assert state.network.params.equals(expected.params)
+    assert_trace_is(state, expected, x)
+    assert "W_hf[1, 2]" in window.act_undo.text()
+    qtbot.keyClick(window.diagram, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert state.network is old
+    assert_trace_is(state, old, x)
+    qtbot.keyClick(window.diagram, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)
+    assert state.network.params.equals(expected.params)
+
+
+@pytest.mark.parametrize("preset", list_presets(), ids=lambda p: p.id)
+def test_each_preset_loads_from_the_menu_and_shows_its_explanation(qtbot, window, state, preset):
+    window.load_preset("copy_input" if preset.id == "latch" else "latch")   # start elsewhere
+    action = window.preset_actions[preset.id]
+    assert action in window.presets_menu.actions()
+    action.trigger()
+    assert state.preset_id == preset.id
+    assert state.network.params.equals(preset.network.params)
+    assert state.caption == preset.caption and window.caption.text() == preset.caption
+    assert preset.explanation in window.model_info.text()
+    assert window.sequence_input.text() == preset.sequence
+    assert window.preset_combo.currentData() == preset.id
+    assert "Load preset" in window.act_undo.text()
+
+
+def test_latch_preset_keeps_the_demo_labels(window, state):
+    window.load_preset("counter")
+    window.load_preset("latch")
+    assert state.labels[2] == "1" and state.labels[10] == "go" and state.labels[0] == "·"
+
+
+def test_reset_to_preset_puts_back_its_weights(qtbot, window, state):
+    window.load_preset("counter")
+    original = state.network
+    window.weights.select("f", "ih", 0, 0)
+    window.weights.spin.setValue(3.0)
+    assert not state.network.params.equals(original.params)
+    assert "edited" in window.model_info.text()
+    qtbot.keyClick(window.diagram, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    assert state.network.params.equals(original.params)
+    window.act_undo.trigger()
+    assert state.network.params.weight_ih[original.params.gate_rows("f").start, 0] == 3.0
+
+
+def test_example_from_the_menu_sets_the_inputs(qtbot, window, state, answers):
+    queue, _ = answers
+    queue.append(True)                    # the spike example has 1 value per step
+    window.sequence_input.example_actions["spike"].trigger()
+    assert state.inputs.shape == (12, 1) and state.inputs[0, 0] == 1.0
+    assert "memory" in state.caption or "spike" in state.caption.lower()
+
+
+def test_save_then_open_round_trips_exactly(tmp_path, window, state):
+    window.load_preset("random")
+    net = state.network
+    path = tmp_path / "w.npz"
+    assert window.save_weights(path)
+    window.load_preset("counter")
+    assert window.open_weights(path)
+    assert state.network.params.equals(net.params)
+    assert "Open weights" in window.act_undo.text()
+    window.act_undo.trigger()
+    assert state.preset_id == "counter"
+
+
+@pytest.mark.torch
+def test_save_then_open_pt_round_trips_exactly(tmp_path, window, state):
+    pytest.importorskip("torch")
+    window.load_preset("xavier")
+    net = state.network
+    assert window.save_weights(tmp_path / "w.pt")
+    window.load_preset("counter")
+    assert window.open_weights(tmp_path / "w.pt")
+    assert state.network.params.equals(net.params)
+
+
+def test_a_corrupt_file_shows_the_reason_and_changes_nothing(tmp_path, window, state):
+    bad = tmp_path / "broken.npz"
+    bad.write_bytes(b"PK\x03\x04 this is not really a zip archive")
+    before = state.snapshot()
+    assert not window.open_weights(bad)
+    box = window.message_box
+    assert box is not None and box.isVisible()
+    assert "broken.npz was not opened" in box.text() and "unchanged" in box.text()
+    assert state.network is before.network and state.inputs is before.inputs
+    assert window.undo_stack.count() == 0
+    box.close()
+
+
+def test_weights_of_another_width_ask_to_replace_the_sequence(tmp_path, window, state, answers):
+    from lstm_viz.model import save_weights
+    queue, asked = answers
+    other = Network(init_params("gru", 4, 2, seed=5))
+    save_weights(tmp_path / "gru.npz", other)
+    queue.append(False)
+    assert not window.open_weights(tmp_path / "gru.npz")
+    assert "expect 4 values per step" in asked[0] and state.network.kind == "lstm"
+    queue.append(True)
+    assert window.open_weights(tmp_path / "gru.npz")
+    assert state.network.params.equals(other.params)
+    np.testing.assert_array_equal(state.inputs, np.zeros((14, 4)))
+    window.act_undo.trigger()
+    assert state.network.kind == "lstm" and state.inputs.shape == (14, 2)
+
+
+@pytest.mark.parametrize("key", ["f", "o", "h_prev"])
+def test_gate_click_opens_the_weights_tab_at_that_gate(window, state, key):
+    window.side.setCurrentIndex(TAB_EQUATIONS)
+    state.activate(key)
+    assert window.side.currentIndex() == TAB_WEIGHTS
+    assert window.side.currentWidget() is window.weights
+
+
+def test_undo_redo_shortcuts_are_listed(window):
+    keys = {a.text().replace("&", ""): [s.toString() for s in a.shortcuts()]
+            for a in window.all_actions()}
+    assert "Ctrl+Z" in keys[window.act_undo.text().replace("&", "")]
+    redo = keys[window.act_redo.text().replace("&", "")]
+    assert "Ctrl+Shift+Z" in redo and "Ctrl+Y" in redo
+    assert "Ctrl+O" in keys["Open weights…"] and "Ctrl+S" in keys["Save weights…"]
+    assert "Ctrl+R" in keys["Reset to preset"]
