@@ -14,6 +14,13 @@ focus_changed(str)       element key under the mouse / selected, "" = none
 appearance_changed()     theme or font scale changed
 animation_changed()      duration of one step's animation changed
 activated(str)           the user clicked element ``key`` (e.g. a gate box); always emitted
+gradients_shown(bool)    the views switched between forward values and gradients
+
+The loss is ``L = 0.5 * ||h_s - y||^2`` with ``s = network.options.loss_step``
+(the last step by default) and the target ``y = state.target`` (zeros by
+default; reset to zeros when the number of hidden units changes). Experiments
+(ReLU forget gate, clamps, truncation, clipping) are the network's `Options`
+and change through `set_options`, like any other change of the network.
 
 When the trace changes and the cursor or focused unit no longer fits, they are
 clamped and their signals are emitted *after* ``trace_changed``.
@@ -38,7 +45,7 @@ from typing import Sequence
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from .model import Network, Trace
+from .model import ModelInputError, Network, Options, Trace
 from .model import demo as _demo
 from .ui.theme import LIGHT, Theme, get_theme
 
@@ -119,6 +126,7 @@ class ModelSnapshot:
     sequence_text: str
     encoding: str
     preset_id: str
+    target: np.ndarray | None = None
 
 
 def same_network(a: Network, b: Network) -> bool:
@@ -159,6 +167,7 @@ class AppState(QObject):
     """
 
     trace_changed = Signal()
+    gradients_shown = Signal(bool)
     timestep_changed = Signal(int)
     unit_changed = Signal(int)
     focus_changed = Signal(str)
@@ -187,7 +196,10 @@ class AppState(QObject):
         self._x, self._labels = self._check_inputs(inputs, labels)
         self._text, self._encoding = self._check_text(self._x, text, encoding)
         self._preset_id = preset_id
-        self._trace = self._compute(network, self._x, self._labels)
+        self._target = np.zeros(network.hidden_size)
+        self._target.flags.writeable = False
+        self._trace = self._compute(network, self._x, self._labels, self._target)
+        self._show_gradients = False
         self._caption = str(caption)
         self._unit_names = self._check_names(unit_names, network.hidden_size)
         self._timestep = 0
@@ -212,6 +224,26 @@ class AppState(QObject):
     def trace(self) -> Trace:
         """The trace of (network, inputs); always current."""
         return self._trace
+
+    @property
+    def target(self) -> np.ndarray:
+        """The loss target y, shape (H,) (read-only)."""
+        return self._target
+
+    @property
+    def options(self) -> Options:
+        """The network's experiments and loss settings."""
+        return self._network.options
+
+    @property
+    def loss_step(self) -> int:
+        """The step (0-based) whose hidden state enters the loss."""
+        return self._trace.loss_step
+
+    @property
+    def show_gradients(self) -> bool:
+        """True when the views show gradients dL/d(...) instead of forward values."""
+        return self._show_gradients
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -280,11 +312,56 @@ class AppState(QObject):
         """Replace the network (weights, initial states, options) and recompute."""
         if same_network(net, self._network):
             return
-        trace = self._compute(net, self._x, self._labels)
+        target = self._fit_target(self._target, net.hidden_size)
+        trace = self._compute(net, self._x, self._labels, target)
         names = self._unit_names
         if len(names) != net.hidden_size:
             names = ("",) * net.hidden_size
+        self._target = target
         self._apply(net, self._x, self._labels, trace, self._caption, names)
+
+    def set_options(self, options: Options) -> None:
+        """Replace the network's options (experiments, loss step) and recompute.
+
+        Raises ModelInputError (state unchanged) if they do not fit, e.g. a
+        clamp on a gate this cell does not have.
+        """
+        self.set_network(self._network.with_(options=options))
+
+    def set_loss_step(self, s: int | None) -> None:
+        """Put the loss on step ``s`` (0-based; None = the last step)."""
+        if s is not None:
+            s = min(max(int(s), 0), self.steps - 1)
+            if s == self.steps - 1:
+                s = None
+        self.set_options(replace(self.options, loss_step=s))
+
+    def set_target(self, y) -> None:
+        """Set the loss target y (H values) and recompute.
+
+        Raises ModelInputError (state unchanged) for a wrong length or a
+        non-finite value.
+        """
+        y = np.array(y, dtype=np.float64).reshape(-1)
+        H = self._network.hidden_size
+        if y.shape != (H,):
+            raise ModelInputError(f"the target needs {H} value(s), got {y.size}")
+        if not np.all(np.isfinite(y)):
+            raise ModelInputError("the target must be finite numbers")
+        if np.array_equal(y, self._target):
+            return
+        y.flags.writeable = False
+        trace = self._compute(self._network, self._x, self._labels, y)
+        self._target = y
+        self._apply(self._network, self._x, self._labels, trace, self._caption,
+                    self._unit_names)
+
+    def set_show_gradients(self, on: bool) -> None:
+        """Switch the views between forward values (False) and gradients (True)."""
+        on = bool(on)
+        if on != self._show_gradients:
+            self._show_gradients = on
+            self.gradients_shown.emit(on)
 
     def set_inputs(self, x: np.ndarray, labels: Sequence[str] | None = None, *,
                    text: str | None = None, encoding: str | None = None) -> None:
@@ -300,43 +377,56 @@ class AppState(QObject):
                 and labels == self._labels):
             self._text, self._encoding = text, encoding
             return
-        trace = self._compute(self._network, x, labels)
+        net = self._fit_loss_step(self._network, x.shape[0])
+        trace = self._compute(net, x, labels, self._target)
         self._text, self._encoding = text, encoding
-        self._apply(self._network, x, labels, trace, self._caption, self._unit_names)
+        self._apply(net, x, labels, trace, self._caption, self._unit_names)
 
     def set_model(self, net: Network, x: np.ndarray, labels: Sequence[str] | None = None,
                   caption: str = "", unit_names: Sequence[str] = (), *,
                   text: str | None = None, encoding: str | None = None,
-                  preset_id: str = "") -> None:
+                  preset_id: str = "", target: np.ndarray | None = None) -> None:
         """Replace network, inputs, labels, caption and unit names at once (one trace_changed).
 
         ``text`` / ``encoding`` as in `set_inputs`; ``preset_id`` names the
-        preset this model comes from ("" for none).
+        preset this model comes from ("" for none). ``target`` is the loss
+        target (None: the current one); one that does not fit the hidden size
+        becomes zeros, as when the number of units changes.
         """
         x, labels = self._check_inputs(x, labels)
         names = self._check_names(unit_names, net.hidden_size)
         caption = str(caption)
         text, encoding = self._check_text(x, text, encoding)
-        self._preset_id = str(preset_id)
+        y = self._target if target is None else np.array(target, dtype=np.float64).reshape(-1)
+        if not np.all(np.isfinite(y)):
+            raise ModelInputError("the target must be finite numbers")
+        y = self._fit_target(y, net.hidden_size)
+        y.flags.writeable = False
+        net = self._fit_loss_step(net, x.shape[0])
         if (same_network(net, self._network) and x.shape == self._x.shape
                 and np.array_equal(x, self._x) and labels == self._labels
-                and caption == self._caption and names == self._unit_names):
+                and caption == self._caption and names == self._unit_names
+                and np.array_equal(y, self._target)):
             self._text, self._encoding = text, encoding
+            self._preset_id = str(preset_id)
             return
-        trace = self._compute(net, x, labels)
+        trace = self._compute(net, x, labels, y)
+        self._preset_id = str(preset_id)
         self._text, self._encoding = text, encoding
+        self._target = y
         self._apply(net, x, labels, trace, caption, names)
 
     def snapshot(self) -> ModelSnapshot:
         """The whole model as it is now (network, inputs, texts), for `restore`."""
         return ModelSnapshot(self._network, self._x, self._labels, self._caption,
-                             self._unit_names, self._text, self._encoding, self._preset_id)
+                             self._unit_names, self._text, self._encoding, self._preset_id,
+                             self._target)
 
     def restore(self, snap: ModelSnapshot) -> None:
         """Put back a `snapshot` (one trace_changed if anything changed)."""
         self.set_model(snap.network, snap.inputs, snap.labels, snap.caption, snap.unit_names,
                        text=snap.sequence_text, encoding=snap.encoding,
-                       preset_id=snap.preset_id)
+                       preset_id=snap.preset_id, target=snap.target)
 
     # ------------------------------------------------------------------ view setters
 
@@ -429,8 +519,25 @@ class AppState(QObject):
         return names
 
     @staticmethod
-    def _compute(net: Network, x: np.ndarray, labels: tuple[str, ...]) -> Trace:
-        return replace(net.trace(x), labels=labels)
+    def _fit_target(y: np.ndarray, hidden: int) -> np.ndarray:
+        if y.shape == (hidden,):
+            return y
+        z = np.zeros(hidden)
+        z.flags.writeable = False
+        return z
+
+    @staticmethod
+    def _fit_loss_step(net: Network, steps: int) -> Network:
+        """Keep the loss step inside a sequence that got shorter (it moves to the last step)."""
+        s = net.options.loss_step
+        if s is None or -steps <= s < steps:
+            return net
+        return net.with_(options=replace(net.options, loss_step=None))
+
+    @staticmethod
+    def _compute(net: Network, x: np.ndarray, labels: tuple[str, ...],
+                 target: np.ndarray) -> Trace:
+        return replace(net.trace(x, target=target), labels=labels)
 
     def _apply(self, net: Network, x: np.ndarray, labels: tuple[str, ...], trace: Trace,
                caption: str, names: tuple[str, ...]) -> None:

@@ -161,3 +161,68 @@ def test_labels_default_to_values_or_step_numbers(qapp):
     s = AppState(net, np.array([0.5, -1.0, 2.0]))
     assert s.labels == ("0.5", "−1", "2")
     assert s.unit_names == ("", "") and s.caption == ""
+
+
+# ----------------------------------------------------------------------------- loss settings
+
+
+def test_target_enters_the_loss_as_half_squared_error(state):
+    H = state.network.hidden_size
+    y = np.linspace(-0.5, 0.5, H)
+    spy = Spy(state)
+    state.set_target(y)
+    assert spy.events == [("trace_changed",)]
+    h_T = state.trace.h[-1]
+    assert state.trace.loss == pytest.approx(0.5 * np.sum((h_T - y) ** 2), rel=1e-14)
+    np.testing.assert_array_equal(state.trace.dL_dh[-1], h_T - y)   # direct term at T
+    state.set_target(y.copy())
+    assert spy.events == [("trace_changed",)]                       # same value: no signal
+    with pytest.raises(ValueError, match="needs"):
+        state.set_target([1.0])
+    with pytest.raises(ValueError, match="finite"):
+        state.set_target([np.nan] * H)
+    np.testing.assert_array_equal(state.target, y)                  # unchanged by the refusals
+
+
+def test_loss_step_moves_the_loss_and_the_gradient_before_it_only(state):
+    T = state.steps
+    state.set_loss_step(3)
+    tr = state.trace
+    assert tr.loss_step == state.loss_step == 3
+    assert tr.loss == pytest.approx(0.5 * np.sum((tr.h[3] - state.target) ** 2), rel=1e-14)
+    assert not np.any(tr.dL_dh[4:]) and not np.any(tr.dL_dc[4:])  # nothing after the loss
+    assert np.any(tr.dL_dh[:3])
+    state.set_loss_step(T + 10)                                     # clamped to the last step
+    assert state.loss_step == T - 1 and state.options.loss_step is None
+    state.set_loss_step(2)
+    state.set_inputs(np.zeros((2, state.network.input_size)))      # sequence got shorter
+    assert state.loss_step == 1
+
+
+def test_options_change_through_the_network_and_snapshot_restores_target(state):
+    from lstm_viz.model import Clamp, Options
+    snap = state.snapshot()
+    state.set_target(np.ones(state.network.hidden_size) * 0.25)
+    state.set_options(Options(clamps=(Clamp("f", 1.0, 0),)))
+    assert np.all(state.trace.gates["f"] == 1.0)
+    with pytest.raises(ValueError, match="no gate"):
+        state.set_options(Options(clamps=(Clamp("z", 1.0, 0),)))
+    assert state.options.clamps == (Clamp("f", 1.0, 0),)            # refused: unchanged
+    state.restore(snap)
+    assert state.options == Options() and not np.any(state.target)
+    assert state.trace.loss == pytest.approx(0.5 * np.sum(state.trace.h[-1] ** 2), rel=1e-14)
+
+
+def test_new_hidden_size_resets_the_target(state):
+    state.set_target(np.ones(state.network.hidden_size))
+    net = Network(init_params("lstm", state.network.input_size, 5, seed=1))
+    state.set_network(net)
+    np.testing.assert_array_equal(state.target, np.zeros(5))
+
+
+def test_show_gradients_signal(state, qtbot):
+    with qtbot.waitSignal(state.gradients_shown) as blocker:
+        state.set_show_gradients(True)
+    assert blocker.args == [True] and state.show_gradients
+    with qtbot.assertNotEmitted(state.gradients_shown):
+        state.set_show_gradients(True)
