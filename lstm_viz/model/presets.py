@@ -446,6 +446,26 @@ def list_presets() -> list[Preset]:
 
 # ----------------------------------------------------------------------------- command line
 
+def _same_numbers(path: Path, built: Preset) -> bool:
+    """The file holds the built preset up to the last bits of its floats.
+
+    Orthogonal initialisation goes through LAPACK's QR, whose last bits differ
+    between NumPy builds; such a file is still up to date.
+    """
+    try:
+        loaded = load_preset_file(path)
+    except WeightsError:
+        return False
+    a, b = loaded.network.params, built.network.params
+    if a.kind != b.kind or a.hidden_size != b.hidden_size or a.input_size != b.input_size:
+        return False
+    same_text = all(getattr(loaded, f) == getattr(built, f)
+                    for f in ("title", "explanation", "caption", "sequence", "encoding",
+                              "unit_names"))
+    return same_text and all(np.allclose(a.tensor(n), b.tensor(n), rtol=1e-12, atol=1e-15)
+                             for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Check (default) or ``--write`` the preset files from the builders."""
     ap = argparse.ArgumentParser(
@@ -460,7 +480,8 @@ def main(argv: list[str] | None = None) -> int:
         path = folder / f"{preset_id}.json"
         text = preset_to_json(build())
         current = path.read_text(encoding="utf-8") if path.is_file() else None
-        if current == text:
+        if current == text or (current is not None and not args.write
+                               and _same_numbers(path, build())):
             continue
         if args.write:
             folder.mkdir(parents=True, exist_ok=True)
