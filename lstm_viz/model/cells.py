@@ -565,8 +565,11 @@ class Network:
     def trace(self, x: np.ndarray, target: np.ndarray | None = None) -> Trace:
         """Forward and backward through time over ``x`` (T, D); see `Trace`."""
         p, o = self.params, self.options
-        if p.kind == "lstm":
-            return lstm_trace(p, x, self.h0, self.c0, target, o)
-        if p.kind == "gru":
-            return gru_trace(p, x, self.h0, target, o)
-        return rnn_trace(p, x, self.h0, target, o)
+        # An experiment such as a ReLU forget gate can make the cell state grow past
+        # float64's range: inf and NaN are then the honest result, not an error.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            if p.kind == "lstm":
+                return lstm_trace(p, x, self.h0, self.c0, target, o)
+            if p.kind == "gru":
+                return gru_trace(p, x, self.h0, target, o)
+            return rnn_trace(p, x, self.h0, target, o)
