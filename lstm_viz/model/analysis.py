@@ -1,0 +1,100 @@
+"""How gradients fade (or grow) going back in time: small NumPy helpers for the views.
+
+Everything here reads a `Trace` or a weight matrix and returns plain numbers.
+
+* `grad_norms` — ``||dL/dh_t||`` for every step t (the quantity the comparison plots).
+* `decay_per_step` — the geometric factor r that best fits ``||dL/dh_t|| ~ A r^(s - t)``
+  going back from the loss step s. It is a *factor*, not a rate: r = 0.71 means the
+  gradient is 0.71 times as large one step further back, i.e. it shrinks by 29 % per
+  step; r = 1.2 means it grows by 20 % per step.
+* `spectral_radius`, `scale_recurrent` — the largest |eigenvalue| of a recurrent
+  matrix, and a copy of a simple RNN's weights rescaled to a chosen radius. For a
+  tanh RNN near h = 0 the gradient goes back through ``W_hh^T`` once per step, so a
+  radius below 1 makes it vanish and above 1 lets it explode.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .trace import Trace
+from .weights import Params
+
+
+def grad_norms(trace: Trace) -> np.ndarray:
+    """``||dL/dh_t||_2`` for every step, shape (T,).
+
+    Steps after the loss step (and before a truncation window) are 0. Infinite or
+    NaN gradients give inf or NaN.
+    """
+    d = np.asarray(trace.dL_dh, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.sqrt(np.einsum("th,th->t", d, d))
+
+
+def decay_per_step(norms: np.ndarray, loss_step: int) -> float:
+    """Geometric factor per step back from the loss step, fitted by least squares.
+
+    Fits ``log ||g_t|| = a + (s - t) log r`` over the steps ``t < s`` whose norm is
+    finite and nonzero (``s = loss_step``), and returns ``r``. So ``0.71`` means
+    the gradient shrinks 29 % per step back, ``1.2`` that it grows 20 % per step.
+
+    Parameters
+    ----------
+    norms : array, shape (T,)
+        ``||dL/dh_t||`` per step (see `grad_norms`).
+    loss_step : int
+        0-based step of the loss.
+
+    Returns
+    -------
+    float
+        The factor r, or NaN with fewer than two usable steps.
+    """
+    n = np.asarray(norms, dtype=np.float64).reshape(-1)
+    s = int(loss_step)
+    t = np.arange(min(max(s, 0), n.size))
+    v = n[t]
+    ok = np.isfinite(v) & (v > 0.0)
+    if np.count_nonzero(ok) < 2:
+        return float("nan")
+    dist = (s - t[ok]).astype(np.float64)
+    logv = np.log(v[ok])
+    dm = dist - dist.mean()
+    slope = float(np.dot(dm, logv - logv.mean()) / np.dot(dm, dm))
+    with np.errstate(over="ignore"):
+        return float(np.exp(slope))
+
+
+def spectral_radius(w: np.ndarray) -> float:
+    """Largest absolute eigenvalue of a square matrix ``w``."""
+    w = np.asarray(w, dtype=np.float64)
+    if w.ndim != 2 or w.shape[0] != w.shape[1]:
+        raise ValueError(f"the spectral radius needs a square matrix, got shape {w.shape}")
+    if w.size == 0:
+        return 0.0
+    return float(np.max(np.abs(np.linalg.eigvals(w))))
+
+
+def scale_recurrent(params: Params, rho: float) -> Params:
+    """A copy of a simple RNN's params whose ``weight_hh`` has spectral radius ``rho``.
+
+    ``weight_hh`` is multiplied by ``rho / spectral_radius(weight_hh)``; nothing
+    else changes. Raises ValueError for a gated cell (its ``weight_hh`` stacks
+    several gate blocks and is not square), a negative or non-finite ``rho``, or a
+    recurrent matrix whose radius is 0 (it cannot be scaled to a nonzero radius).
+    """
+    if params.kind != "rnn":
+        raise ValueError("only a simple RNN's recurrent matrix has one spectral radius")
+    rho = float(rho)
+    if not (np.isfinite(rho) and rho >= 0.0):
+        raise ValueError("the spectral radius must be a finite number >= 0")
+    r = spectral_radius(params.weight_hh)
+    if r == 0.0:
+        if rho == 0.0:
+            return params
+        raise ValueError("the recurrent matrix has spectral radius 0 and cannot be rescaled")
+    return params.replace(weight_hh=params.weight_hh * (rho / r))
+
+
+__all__ = ["decay_per_step", "grad_norms", "scale_recurrent", "spectral_radius"]

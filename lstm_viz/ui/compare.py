@@ -1,0 +1,347 @@
+"""The comparison tab: how far back the gradient reaches in an LSTM, a GRU and a simple RNN.
+
+Left, one log-scale plot of ``||dL/dh_t||`` over the steps for the three cells
+(one colour and line style per kind, a legend), the loss step marked by a dashed
+line and the time cursor linked to ``state.timestep``. Steps with no gradient
+(after the loss step, or cut off by truncated BPTT) are left out of the log plot.
+
+Right, one row per kind: where its weights come from (the user's model or seeded
+ones), the fitted factor per step back (`decay_per_step`), ``||dL/dx_1||`` and a
+"Use as main cell" button (it calls the ``use_as_main(network)`` callback given
+to the constructor). Under them, a slider sets the spectral radius of the
+seeded RNN's recurrent matrix.
+
+The numbers come from a `ComparisonState`; the view sets it active while shown,
+so nothing is computed while the tab is hidden.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QPen
+from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QPushButton, QSizePolicy,
+                               QSlider, QVBoxLayout, QWidget)
+
+from ..compare import KIND_NAMES, KINDS, RADIUS_MAX, RADIUS_MIN, ComparisonState
+from ..explain import fmt
+from ..model import Network
+from ..state import AppState
+from .theme import OKABE_ITO, scaled_font
+
+#: Identity colour and line style of each cell kind in this view (colour-blind safe).
+KIND_COLORS = {"lstm": OKABE_ITO["blue"], "gru": OKABE_ITO["orange"], "rnn": OKABE_ITO["vermillion"]}
+KIND_STYLES = {"lstm": Qt.PenStyle.SolidLine, "gru": Qt.PenStyle.DashLine,
+               "rnn": Qt.PenStyle.DotLine}
+#: Slider positions per unit of spectral radius.
+RADIUS_STEPS = 100
+
+
+def decay_text(kind: str, r: float, with_name: bool = True) -> str:
+    """``"RNN: ×0.62 per step back (shrinks 38 %)"`` (without ``"RNN: "`` if not ``with_name``)."""
+    name = f"{KIND_NAMES[kind]}: " if with_name else ""
+    if not math.isfinite(r):
+        return f"{name}too few steps with a gradient to fit"
+    change = (1.0 - r) * 100.0
+    if abs(change) < 0.5:
+        how = "about constant"
+    elif change > 0:
+        how = f"shrinks {change:.0f} %"
+    else:
+        how = f"grows {-change:.0f} %"
+    return f"{name}×{fmt(r)} per step back ({how})"
+
+
+def plot_points(norms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What the log plot draws: (steps from 1, norms, connect-to-next flags).
+
+    Zero, infinite and NaN norms are left out (a log axis cannot show them); a
+    line joins two points only if they are neighbouring steps.
+    """
+    y = np.asarray(norms, dtype=np.float64)
+    keep = np.flatnonzero(np.isfinite(y) & (y > 0.0))
+    connect = np.zeros(keep.size, dtype=bool)
+    connect[:-1] = np.diff(keep) == 1
+    return keep + 1.0, y[keep], connect
+
+
+class ComparisonView(QWidget):
+    """Gradient norms through time for LSTM, GRU and RNN side by side.
+
+    Parameters
+    ----------
+    state : AppState
+    use_as_main : callable(Network), optional
+        Called by a kind's "Use as main cell" button with that kind's network.
+    comparison : ComparisonState, optional
+        Made from ``state`` when not given.
+    """
+
+    def __init__(self, state: AppState, use_as_main: Callable[[Network], None] | None = None,
+                 comparison: ComparisonState | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.use_as_main = use_as_main
+        self.comparison = comparison if comparison is not None else ComparisonState(state, parent=self)
+        self._stale = True
+        self.setAccessibleName("Gradient comparison of LSTM, GRU and RNN")
+
+        # ---- plot
+        self.plot_widget = pg.PlotWidget(self)
+        self.plot_widget.setMinimumSize(300, 160)
+        self.plot: pg.PlotItem = self.plot_widget.getPlotItem()
+        self.plot.hideButtons()
+        self.plot.setMenuEnabled(False)
+        self.plot.setMouseEnabled(x=True, y=False)
+        self.plot.setLogMode(x=False, y=True)
+        self.plot.showGrid(x=False, y=True, alpha=0.25)
+        self.plot.setLabel("bottom", "step")
+        self.plot.setLabel("left", "‖dL/dh<sub>t</sub>‖")
+        self.legend = self.plot.addLegend(offset=(10, 10))
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        for kind in KINDS:
+            c = pg.PlotDataItem(name=KIND_NAMES[kind])
+            self.plot.addItem(c)
+            self.curves[kind] = c
+        self.loss_line = pg.InfiniteLine(angle=90, movable=False, label="loss",
+                                         labelOpts={"position": 0.92})
+        self.loss_line.setToolTip("The step whose hidden state enters the loss")
+        self.plot.addItem(self.loss_line, ignoreBounds=True)
+        self.cursor = pg.InfiniteLine(pos=1, angle=90, movable=True)
+        self.cursor.setZValue(20)
+        self.cursor.setToolTip("Time cursor: drag it, or click in the plot")
+        self.plot.addItem(self.cursor, ignoreBounds=True)
+        self.cursor.sigPositionChanged.connect(self._cursor_dragged)
+        self.plot_widget.scene().sigMouseClicked.connect(self._clicked)
+        self.plot_widget.setToolTip(
+            "Size of the gradient of the loss with respect to each hidden state h_t (log scale). "
+            "A straight falling line means the gradient shrinks by the same factor every step back.")
+
+        # ---- side panel
+        self.title = QLabel("How far back does the gradient reach?", self)
+        self.source_note = QLabel(self)
+        self.source_note.setWordWrap(True)
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(14)
+        self.name_labels: dict[str, QLabel] = {}
+        self.source_labels: dict[str, QLabel] = {}
+        self.decay_labels: dict[str, QLabel] = {}
+        self.dx1_labels: dict[str, QLabel] = {}
+        self.use_buttons: dict[str, QPushButton] = {}
+        for row, kind in enumerate(KINDS):
+            name = QLabel(f"━ {KIND_NAMES[kind]}", self)
+            name.setToolTip(f"The {KIND_NAMES[kind]} line in the plot")
+            src = QLabel(self)
+            dec = QLabel(self)
+            dec.setToolTip(
+                "Fitted factor by which ‖dL/dh_t‖ changes per step going back from the loss step "
+                "(least squares on the log of the norm). ×0.7 means 30 % smaller each step back.")
+            dx1 = QLabel(self)
+            dx1.setToolTip("‖dL/dx₁‖: how much gradient reaches the first input of the sequence.")
+            btn = QPushButton("Use as main cell", self)
+            btn.setAccessibleName(f"Use the {KIND_NAMES[kind]} as main cell")
+            btn.clicked.connect(lambda _=False, k=kind: self._use(k))
+            for col, w in enumerate((name, src, dec, dx1, btn)):
+                grid.addWidget(w, row, col)
+            self.name_labels[kind], self.source_labels[kind] = name, src
+            self.decay_labels[kind], self.dx1_labels[kind] = dec, dx1
+            self.use_buttons[kind] = btn
+        self.at_step = QLabel(self)
+        self.at_step.setWordWrap(True)
+        self.at_step.setToolTip("‖dL/dh_t‖ of each cell at the time cursor")
+
+        self.radius_slider = QSlider(Qt.Orientation.Horizontal, self)
+        self.radius_slider.setRange(round(RADIUS_MIN * RADIUS_STEPS), round(RADIUS_MAX * RADIUS_STEPS))
+        self.radius_slider.setPageStep(10)
+        self.radius_slider.setAccessibleName("RNN recurrent weight scale")
+        self.radius_slider.valueChanged.connect(self._radius_moved)
+        self.radius_label = QLabel(self)
+        self.radius_label.setToolTip("Spectral radius: the largest |eigenvalue| of the RNN's W_hh")
+        self.radius_hint = QLabel(
+            "Below 1 the RNN's gradient vanishes going back; above 1 it can explode "
+            "(near h = 0; where tanh saturates it still shrinks).", self)
+        self.radius_hint.setWordWrap(True)
+        radius_row = QHBoxLayout()
+        radius_row.addWidget(QLabel("RNN W_hh scale", self))
+        radius_row.addWidget(self.radius_slider, 1)
+        radius_row.addWidget(self.radius_label)
+
+        side = QVBoxLayout()
+        side.addWidget(self.title)
+        side.addWidget(self.source_note)
+        side.addLayout(grid)
+        side.addWidget(self.at_step)
+        side.addStretch(1)
+        side.addLayout(radius_row)
+        side.addWidget(self.radius_hint)
+        self.side = QWidget(self)
+        self.side.setLayout(side)
+        self.side.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addWidget(self.plot_widget, 3)
+        lay.addWidget(self.side, 2)
+
+        self.comparison.changed.connect(self._on_changed)
+        state.timestep_changed.connect(self._on_timestep)
+        state.appearance_changed.connect(self._on_appearance)
+        self._on_appearance()
+
+    # ------------------------------------------------------------------ visibility
+
+    def showEvent(self, ev) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(ev)
+        self.comparison.set_active(True)
+        if self._stale:
+            self.refresh()
+
+    def hideEvent(self, ev) -> None:  # noqa: N802 (Qt override)
+        super().hideEvent(ev)
+        self.comparison.set_active(False)
+
+    def _on_changed(self) -> None:
+        if self.isVisible():
+            self.refresh()
+        else:
+            self._stale = True
+
+    # ------------------------------------------------------------------ state -> view
+
+    def refresh(self) -> None:
+        """Redraw everything from the comparison (called when shown or on a change)."""
+        self._stale = False
+        comp, st = self.comparison, self.state
+        T = st.steps
+        main = comp.main_kind
+        for kind in KINDS:
+            xs, ys, connect = plot_points(comp.norms(kind))
+            self.curves[kind].setData(xs, ys, connect=connect)
+            err = comp.error(kind)
+            if err:
+                self.decay_labels[kind].setText(f"{KIND_NAMES[kind]}: {err}")
+                self.dx1_labels[kind].setText("")
+            else:
+                self.decay_labels[kind].setText(decay_text(kind, comp.decay(kind), with_name=False))
+                self.dx1_labels[kind].setText(f"‖dL/dx₁‖ = {fmt(comp.dx1(kind))}")
+            is_main = kind == main
+            self.source_labels[kind].setText("your model" if is_main else "seeded")
+            self.source_labels[kind].setToolTip(
+                "The network in the main view, with your edits and experiments" if is_main else
+                f"Random weights from init_params (PyTorch's scheme, seed {comp.seed}), "
+                f"{st.network.input_size} input(s) and {st.network.hidden_size} units like your model"
+                + ("; biases zero, so with no input h rests at 0" if kind == "rnn" else ""))
+            btn = self.use_buttons[kind]
+            btn.setText("Main cell" if is_main else "Use as main cell")
+            btn.setEnabled(not is_main and self.use_as_main is not None)
+            btn.setToolTip("This is already the main cell" if is_main else
+                           f"Make this seeded {KIND_NAMES[kind]} the main cell (undoable)"
+                           if self.use_as_main is not None else "Not available here")
+        self.source_note.setText(
+            f"Same inputs, target and loss step for all three. The {KIND_NAMES[main]} is your model; "
+            f"the other two have seeded random weights (seed {comp.seed}).")
+        s = st.loss_step + 1
+        self.loss_line.setValue(s)
+        self.loss_line.label.setFormat(f"loss (step {s})")
+        self.plot.vb.setLimits(xMin=0.5 - 0.02 * T, xMax=T + 0.5 + 0.02 * T)
+        self.plot.setXRange(0.5, T + 0.5, padding=0.01)
+        self._sync_radius()
+        self._on_timestep(st.timestep)
+
+    def _sync_radius(self) -> None:
+        comp = self.comparison
+        rho = comp.rnn_radius
+        adjustable = comp.rnn_adjustable
+        self.radius_slider.blockSignals(True)
+        self.radius_slider.setValue(round(min(max(rho, RADIUS_MIN), RADIUS_MAX) * RADIUS_STEPS))
+        self.radius_slider.blockSignals(False)
+        self.radius_slider.setEnabled(adjustable)
+        self.radius_slider.setToolTip(
+            "Scale the seeded RNN's recurrent weights to this spectral radius" if adjustable else
+            "The RNN is your main model here: change its weights in the weight editor")
+        trend = "vanishes" if rho < 1.0 else "can explode" if rho > 1.0 else "neither shrinks nor grows (near h = 0)"
+        self.radius_label.setText(f"ρ(W_hh) = {rho:.2f} → gradient {trend}")
+
+    def _on_timestep(self, t: int) -> None:
+        self.cursor.blockSignals(True)
+        self.cursor.setValue(t + 1)
+        self.cursor.blockSignals(False)
+        if self._stale or not self.isVisible():
+            return
+        parts = []
+        for kind in KINDS:
+            n = self.comparison.norms(kind)
+            v = float(n[t]) if t < len(n) else float("nan")
+            parts.append(f"{KIND_NAMES[kind]} {fmt(v)}")
+        self.at_step.setText(f"At step {t + 1}: ‖dL/dh‖  " + " · ".join(parts))
+
+    def _on_appearance(self) -> None:
+        th, s = self.state.theme, self.state.font_scale
+        self.plot_widget.setBackground(th.background)
+        tick_font = scaled_font(th, s, 0.85)
+        for name in ("left", "bottom"):
+            ax = self.plot.getAxis(name)
+            ax.setPen(pg.mkPen(th.foreground, width=1))
+            ax.setTextPen(pg.mkPen(th.foreground))
+            ax.setStyle(tickFont=tick_font)
+            ax.label.setFont(tick_font)
+        for kind, c in self.curves.items():
+            pen = QPen(pg.mkColor(KIND_COLORS[kind]))
+            pen.setWidthF(th.line_width * 1.25)
+            pen.setCosmetic(True)
+            pen.setStyle(KIND_STYLES[kind])
+            c.setPen(pen)
+        self.legend.setLabelTextColor(th.foreground)
+        self.legend.setLabelTextSize(f"{th.base_point_size * s:.1f}pt")
+        self.legend.setBrush(pg.mkBrush(th.background))
+        self.legend.setPen(pg.mkPen(th.grid))
+        for _sample, item in list(self.legend.items):   # re-lay the labels in the new size
+            item.setText(item.text, size=f"{th.base_point_size * s:.1f}pt", color=th.foreground)
+        width = max(2.0, th.line_width * 1.25)
+        self.cursor.setPen(pg.mkPen(th.accent, width=width))
+        self.cursor.setHoverPen(pg.mkPen(th.gate_colors.get("o", th.accent), width=width + 2))
+        self.loss_line.setPen(pg.mkPen(th.muted, width=2, style=Qt.PenStyle.DashLine))
+        self.loss_line.label.setColor(th.foreground)
+        self.loss_line.label.setFont(tick_font)
+        font = scaled_font(th, s)
+        for w in self.findChildren(QLabel) + self.findChildren(QPushButton):
+            w.setFont(font)
+        self.title.setFont(scaled_font(th, s, 1.15, bold=True))
+        for kind, lab in self.name_labels.items():
+            lab.setFont(scaled_font(th, s, 1.0, bold=True))
+            lab.setStyleSheet(f"color: {KIND_COLORS[kind]};")
+        self.radius_hint.setStyleSheet(f"color: {th.muted};")
+        self.source_note.setStyleSheet(f"color: {th.muted};")
+
+    # ------------------------------------------------------------------ view -> state
+
+    def _radius_moved(self, v: int) -> None:
+        self.comparison.set_rnn_radius(v / RADIUS_STEPS)
+        if not self.isVisible():
+            self._sync_radius()
+
+    def _use(self, kind: str) -> None:
+        if self.use_as_main is not None and kind != self.comparison.main_kind:
+            self.use_as_main(self.comparison.network(kind))
+
+    def _step_at(self, x: float) -> int:
+        return int(np.clip(np.floor(x + 0.5) - 1, 0, self.state.steps - 1))
+
+    def _cursor_dragged(self) -> None:
+        self.state.set_timestep(self._step_at(self.cursor.value()))
+        self._on_timestep(self.state.timestep)
+
+    def _clicked(self, ev) -> None:
+        if ev.button() != Qt.MouseButton.LeftButton:
+            return
+        vb = self.plot.vb
+        pos = ev.scenePos()
+        if vb.sceneBoundingRect().contains(pos):
+            self.state.set_timestep(self._step_at(vb.mapSceneToView(pos).x()))
+
+
+__all__ = ["KIND_COLORS", "ComparisonView", "decay_text", "plot_points"]

@@ -1,0 +1,175 @@
+"""The comparison tab: three cells on the state's inputs, read back from the plot."""
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from lstm_viz.compare import KINDS, ComparisonState
+from lstm_viz.explain import fmt
+from lstm_viz.model import Network, Options, init_params
+from lstm_viz.model.analysis import decay_per_step
+from lstm_viz.state import AppState
+from lstm_viz.ui.compare import ComparisonView, decay_text
+
+
+@pytest.fixture
+def state(qapp):
+    return AppState()
+
+
+@pytest.fixture
+def used():
+    return []
+
+
+@pytest.fixture
+def view(qtbot, state, used):
+    w = ComparisonView(state, use_as_main=used.append)
+    qtbot.addWidget(w)
+    w.resize(1900, 400)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+def _plotted(view, kind):
+    c = view.curves[kind]
+    return np.asarray(c.xData), np.asarray(c.yData)
+
+
+def _engine_norms(state, net):
+    """||dL/dh_t|| of an independent engine run of ``net`` on the state's inputs."""
+    tr = net.trace(state.inputs, target=state.target)
+    return np.linalg.norm(tr.dL_dh, axis=1), tr
+
+
+def test_three_traces_match_each_engine_trace(view, state):
+    state.set_target(np.full(state.network.hidden_size, 0.3))
+    opts = Options(loss_step=state.loss_step)
+    for kind in KINDS:
+        if kind == state.network.kind:
+            net = state.network                       # the user's own model
+        else:
+            p = init_params(kind, state.network.input_size, state.network.hidden_size, seed=0)
+            if kind == "rnn":
+                p = p.replace(bias_ih=np.zeros_like(p.bias_ih), bias_hh=np.zeros_like(p.bias_hh))
+            net = Network(p, options=opts)
+        norms, tr = _engine_norms(state, net)
+        x, y = _plotted(view, kind)
+        keep = np.flatnonzero(norms > 0)
+        np.testing.assert_array_equal(x, keep + 1)
+        np.testing.assert_allclose(y, norms[keep], rtol=1e-12)
+        r = decay_per_step(norms, tr.loss_step)
+        assert decay_text(kind, r, with_name=False) == view.decay_labels[kind].text()
+        assert view.dx1_labels[kind].text().endswith(fmt(np.linalg.norm(tr.dL_dx[0])))
+
+
+def test_main_kind_is_the_state_trace_and_says_so(view, state):
+    assert view.comparison.trace("lstm") is state.trace
+    assert view.source_labels["lstm"].text() == "your model"
+    assert view.source_labels["gru"].text() == "seeded"
+    assert not view.use_buttons["lstm"].isEnabled()
+    assert view.use_buttons["gru"].isEnabled()
+
+
+def test_traces_follow_a_state_edit(view, state):
+    old = _plotted(view, "gru")[1].copy()
+    state.set_loss_step(7)
+    norms, _ = _engine_norms(state, view.comparison.network("gru"))
+    x, y = _plotted(view, "gru")
+    assert x.max() == 8                              # nothing after the loss step
+    np.testing.assert_allclose(y, norms[norms > 0], rtol=1e-12)
+    assert len(y) != len(old)
+    assert view.loss_line.value() == 8
+
+
+def test_rnn_radius_slider_gives_decay_below_one_and_growth_above(qtbot, qapp):
+    # A fixed case near h = 0: zero inputs, and the seeded RNN has zero biases, so the
+    # gradient goes back through W_hh^T alone and its size follows the spectral radius.
+    net = Network(init_params("lstm", 1, 4, seed=1))
+    state = AppState(net, np.zeros((30, 1)))
+    state.set_target(np.ones(4))
+    view = ComparisonView(state)
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.waitExposed(view)
+    view.radius_slider.setValue(50)                  # radius 0.5
+    assert view.comparison.rnn_radius == pytest.approx(0.5)
+    assert "0.50" in view.radius_label.text() and "vanishes" in view.radius_label.text()
+    r_low = view.comparison.decay("rnn")
+    assert r_low < 0.9
+    y_low = _plotted(view, "rnn")[1]
+    assert y_low[0] < 1e-3 * y_low[-1]               # step 1 gets almost nothing
+    view.radius_slider.setValue(150)                 # radius 1.5
+    assert "explode" in view.radius_label.text()
+    r_high = view.comparison.decay("rnn")
+    assert r_high > 1.1
+    y_high = _plotted(view, "rnn")[1]
+    assert y_high[0] > 1e3 * y_high[-1]              # step 1 gets far more than the loss step
+    assert view.decay_labels["rnn"].text() == decay_text("rnn", r_high, with_name=False)
+    assert decay_text("rnn", r_high).startswith("RNN: ×1.")
+
+
+def test_rnn_slider_is_off_when_the_rnn_is_the_users_model(view, state):
+    state.set_network(Network(init_params("rnn", 2, 3, seed=7)))
+    assert not view.radius_slider.isEnabled()
+    assert "weight editor" in view.radius_slider.toolTip()
+    assert view.comparison.trace("rnn") is state.trace
+
+
+def test_use_as_main_hands_over_that_kinds_network(qtbot, view, state, used):
+    qtbot.mouseClick(view.use_buttons["gru"], Qt.MouseButton.LeftButton)
+    assert len(used) == 1 and used[0].kind == "gru"
+    assert used[0].hidden_size == state.network.hidden_size
+    state.set_network(used[0])                        # what the window will do
+    assert view.source_labels["gru"].text() == "your model"
+    assert not view.use_buttons["gru"].isEnabled()
+    assert view.use_buttons["lstm"].isEnabled()
+
+
+def test_cursor_follows_the_time_step_and_moves_it(view, state):
+    state.set_timestep(4)
+    assert view.cursor.value() == 5
+    assert view.at_step.text().startswith("At step 5")
+    view.cursor.setValue(9.2)                         # as a drag does
+    assert state.timestep == 8
+
+
+def test_nothing_is_computed_while_hidden_but_reads_are_current(qtbot, state):
+    comp = ComparisonState(state)
+    comp.set_active(False)
+    comp.trace("gru")
+    assert not comp.stale
+    state.set_target(np.full(state.network.hidden_size, 0.7))
+    assert comp.stale                                  # not recomputed yet
+    norms, _ = _engine_norms(state, comp.network("gru"))
+    np.testing.assert_allclose(comp.norms("gru"), norms, rtol=1e-12)
+    assert not comp.stale
+
+
+def test_hidden_view_catches_up_when_shown(qtbot, state):
+    view = ComparisonView(state)
+    qtbot.addWidget(view)
+    state.set_loss_step(5)                             # while never shown
+    assert view.comparison.stale
+    view.show()
+    qtbot.waitExposed(view)
+    assert _plotted(view, "rnn")[0].max() == 6
+
+
+def test_font_scale_reaches_the_labels(view, state):
+    before = view.decay_labels["gru"].font().pointSizeF()
+    state.set_font_scale(2.0)
+    assert view.decay_labels["gru"].font().pointSizeF() == pytest.approx(2 * before)
+
+
+def test_a_weight_edit_reruns_only_the_users_cell(view, state):
+    gru_before = view.comparison.trace("gru")
+    p = state.network.params
+    state.set_network(state.network.with_(params=p.with_value("weight_hh", (0, 0), 0.37)))
+    assert view.comparison.trace("gru") is gru_before          # seeded: inputs unchanged
+    assert view.comparison.trace("lstm") is state.trace
+    norms = np.linalg.norm(state.trace.dL_dh, axis=1)
+    np.testing.assert_allclose(_plotted(view, "lstm")[1], norms[norms > 0], rtol=1e-12)
+    state.set_target(np.full(state.network.hidden_size, -0.2))
+    assert view.comparison.trace("gru") is not gru_before       # new target: rerun
