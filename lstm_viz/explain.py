@@ -1,4 +1,5 @@
-"""Words and numbers for every element of the LSTM cell: what it computes and what it means now.
+"""Words and numbers for every element of a cell (LSTM, GRU, simple RNN): what it computes,
+what it means now, and (in gradient mode) how much the loss depends on it.
 
 The diagram's tool tips and the equations panel both read this module, so an
 element is explained the same way everywhere. Pure Python and NumPy (no Qt).
@@ -10,11 +11,15 @@ Plain Unicode with a light subscript notation that views turn into rich text:
 (about three significant digits, a real minus sign ``−``). Multiplication of
 numbers is written ``·``; element-wise products of vectors ``⊙``.
 
-Element keys (shared with the diagram and `AppState.focus`)::
+Element keys (shared with the diagram and `AppState.focus`), per cell kind::
 
-    x  h_prev  c_prev  f  i  g  o  mul_f  mul_i  add  c  tanh_c  mul_o  h
+    LSTM  x  h_prev  c_prev  f  i  g  o  mul_f  mul_i  add  c  tanh_c  mul_o  h
+    GRU   x  h_prev  r  z  n  hn  mul_r  one_minus_z  mul_n  mul_z  add  h
+    RNN   x  h_prev  a  h
 
-Equation keys: ``f i g o c h`` (the six LSTM equations, in that order).
+Equation keys: LSTM ``f i g o c h`` (six equations), GRU ``r z n h`` (four), RNN ``a``
+(one); see `equations` and `equation_of`. Gate keys (``f i g o``, ``r z n``, ``a``) are
+also the weight blocks' names in `lstm_viz.model.GATES`.
 """
 
 from __future__ import annotations
@@ -57,6 +62,51 @@ MAX_LISTED_UNITS = 8
 
 _GATE_SYMBOL = {"f": "f_t", "i": "i_t", "g": "C̃_t", "o": "o_t"}
 _GATE_NAME = {"f": "forget gate", "i": "input gate", "g": "candidate", "o": "output gate"}
+
+#: The four GRU equations (PyTorch's formulation), in the order r z n h.
+GRU_EQUATIONS: tuple[tuple[str, str], ...] = (
+    ("r", "r_t = σ(W_ir x_t + b_ir + W_hr h_{t−1} + b_hr)"),
+    ("z", "z_t = σ(W_iz x_t + b_iz + W_hz h_{t−1} + b_hz)"),
+    ("n", "n_t = tanh(W_in x_t + b_in + r_t ⊙ (W_hn h_{t−1} + b_hn))"),
+    ("h", "h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_{t−1}"),
+)
+
+#: The simple RNN's one equation (key ``a``, the name of its weight block).
+RNN_EQUATIONS: tuple[tuple[str, str], ...] = (
+    ("a", "h_t = tanh(W_ih x_t + b_ih + W_hh h_{t−1} + b_hh)"),
+)
+
+_EQUATIONS_BY_KIND = {"lstm": EQUATIONS, "gru": GRU_EQUATIONS, "rnn": RNN_EQUATIONS}
+
+_EQUATION_OF_BY_KIND: dict[str, dict[str, str]] = {
+    "lstm": EQUATION_OF,
+    "gru": {"r": "r", "z": "z", "n": "n", "hn": "n", "mul_r": "n",
+            "one_minus_z": "h", "mul_n": "h", "mul_z": "h", "add": "h", "h": "h"},
+    "rnn": {"a": "a", "h": "a"},
+}
+
+_ELEMENT_KEYS_BY_KIND: dict[str, tuple[str, ...]] = {
+    "lstm": ELEMENT_KEYS,
+    "gru": ("x", "h_prev", "r", "z", "n", "hn", "mul_r", "one_minus_z", "mul_n", "mul_z",
+            "add", "h"),
+    "rnn": ("x", "h_prev", "a", "h"),
+}
+
+
+def equations(kind: str) -> tuple[tuple[str, str], ...]:
+    """The (equation key, symbolic text) pairs of cell ``kind`` ("lstm", "gru", "rnn")."""
+    return _EQUATIONS_BY_KIND[kind]
+
+
+def equation_of(kind: str) -> dict[str, str]:
+    """Element key -> equation key for cell ``kind`` (inputs x, h_prev map to none)."""
+    return _EQUATION_OF_BY_KIND[kind]
+
+
+def element_keys(kind: str) -> tuple[str, ...]:
+    """Every element key `explain` understands for cell ``kind``."""
+    return _ELEMENT_KEYS_BY_KIND[kind]
+
 
 
 @dataclass(frozen=True)
@@ -172,7 +222,8 @@ def _gate_numbers(tr: Trace, t: int, u: int, gate: str, network: Network | None)
     val = float(tr.gates[gate][t, u])
     cl = _clamp_at(network, gate, t)
     pre = float(tr.preacts[gate][t, u])
-    fn = "tanh" if gate == "g" else ("ReLU" if gate == "f" and _relu_forget(network) else "σ")
+    fn = ("tanh" if gate in ("g", "n")
+          else ("ReLU" if gate == "f" and tr.kind == "lstm" and _relu_forget(network) else "σ"))
     if cl is not None:
         free = _activation(fn, pre)
         return f"{fmt(val)} (clamped; {fn}({fmt(pre)}) would give {fmt(free)})"
@@ -311,6 +362,158 @@ def _clamp_note(cl) -> str:
     return f"Held at {fmt(cl.value)} from step {max(0, cl.start) + 1} on by an experiment. "
 
 
+# --------------------------------------------------------------------------- GRU and RNN
+
+def _gru_values(tr: Trace, t: int, u: int) -> dict[str, float]:
+    """Every scalar of the GRU cell for unit ``u`` at step ``t``."""
+    r, z, n = (float(tr.gates[k][t, u]) for k in "rzn")
+    h_prev = float(tr.h_prev(t)[u])
+    hn = float(tr.preacts["hn"][t, u])               # W_hn h_{t-1} + b_hn
+    mul_r = r * hn
+    h = float(tr.h[t, u])
+    return {
+        "h_prev": h_prev, "r": r, "z": z, "n": n, "hn": hn, "mul_r": mul_r,
+        "xin": float(tr.preacts["n"][t, u]) - mul_r,   # W_in x_t + b_in
+        "pre_n": float(tr.preacts["n"][t, u]),
+        "one_minus_z": 1.0 - z, "mul_n": (1.0 - z) * n, "mul_z": z * h_prev,
+        "add": h, "h": h,
+    }
+
+
+def _gru_numbers(tr: Trace, t: int, u: int, key: str, network: Network | None) -> str:
+    """The substituted GRU formula of ``key`` for one unit."""
+    v = _gru_values(tr, t, u)
+    if key in ("r", "z"):
+        return f"{key}_t = {_gate_numbers(tr, t, u, key, network)}"
+    if key == "n":
+        chain = (f"tanh({fmt(v['xin'])} + {fmt(v['r'])}·{fmt(v['hn'])}) = "
+                 f"tanh({fmt(v['pre_n'])})")
+        if _clamp_at(network, "n", t) is not None:
+            return f"n_t = {fmt(v['n'])} (clamped; {chain} would give {fmt(math.tanh(v['pre_n']))})"
+        return f"n_t = {chain} = {fmt(v['n'])}"
+    if key == "h_prev":
+        return f"h_{{t−1}} = {fmt(v['h_prev'])}"
+    if key == "hn":
+        return f"W_hn h_{{t−1}} + b_hn = {fmt(v['hn'])}"
+    if key == "mul_r":
+        return f"r_t·(W_hn h_{{t−1}} + b_hn) = {fmt(v['r'])}·{fmt(v['hn'])} = {fmt(v['mul_r'])}"
+    if key == "one_minus_z":
+        return f"1 − z_t = 1 − {fmt(v['z'])} = {fmt(v['one_minus_z'])}"
+    if key == "mul_n":
+        return f"(1 − z_t)·n_t = {fmt(v['one_minus_z'])}·{fmt(v['n'])} = {fmt(v['mul_n'])}"
+    if key == "mul_z":
+        return f"z_t·h_{{t−1}} = {fmt(v['z'])}·{fmt(v['h_prev'])} = {fmt(v['mul_z'])}"
+    if key in ("add", "h"):
+        return (f"h_t = {fmt(v['one_minus_z'])}·{fmt(v['n'])} + {fmt(v['z'])}·{fmt(v['h_prev'])}"
+                f" = {fmt(v['mul_n'])} + {fmt(v['mul_z'])} = {fmt(v['h'])}")
+    raise KeyError(key)
+
+
+def _gru_sentence(key: str, v: dict[str, float], brief: bool = False) -> str:
+    """One sentence on what GRU element ``key`` means for one unit with values ``v``."""
+    r, z, n = (v.get(k, 0.0) for k in "rzn")
+
+    def num(text: str) -> str:
+        return "" if brief else text
+
+    if key == "r":
+        if r >= 0.9:
+            return "The reset gate is open: the candidate sees the old state h_{t−1} in full."
+        if r <= 0.1:
+            return ("The reset gate is shut: the candidate ignores h_{t−1} and is built from "
+                    "the input alone.")
+        return ("The reset gate lets the candidate see " + ("part" if brief else f"about {_pct(r)}")
+                + " of what h_{t−1} contributes.")
+    if key == "z":
+        if z >= 0.9:
+            return "The update gate is near 1: the unit keeps its old state and ignores the candidate."
+        if z <= 0.1:
+            return "The update gate is near 0: the old state is replaced by the candidate."
+        return ("The update gate keeps " + ("part" if brief else f"about {_pct(z)}")
+                + " of the old state and takes the rest from the candidate.")
+    if key == "n":
+        if abs(n) < 0.1:
+            return "The candidate proposes a new state near 0."
+        sign = "positive" if n > 0 else "negative"
+        share = "mostly" if z < 0.5 else "only a little"
+        return (f"The candidate proposes a {sign} new state{num(f' ({fmt(n)})')}; "
+                f"since z_t is {'low' if z < 0.5 else 'high'}, it gets in {share}.")
+    if key == "x":
+        return "The input at this step; it enters both gates and the candidate."
+    if key == "h_prev":
+        return ("The state from the previous step"
+                + (" (at the first step, the initial state h_0)" if v.get("first") else "")
+                + ": it feeds both gates, reaches the candidate through r_t and is kept in "
+                  "part through z_t.")
+    if key == "hn":
+        return ("What the old state offers the candidate, before the reset gate scales it"
+                + num(f" ({fmt(v['hn'])})") + ".")
+    if key == "mul_r":
+        if r <= 0.1:
+            return "The reset gate blocks the old state: the candidate hardly sees h_{t−1}."
+        return ("The old state's share of the candidate's input, after the reset gate"
+                + num(f": {fmt(v['hn'])} × {fmt(r)} = {fmt(v['mul_r'])}") + ".")
+    if key == "one_minus_z":
+        return ("The share of the candidate that enters the new state"
+                + num(f" ({_pct(1.0 - z)})") + "; the old state gets the rest, z_t.")
+    if key == "mul_n":
+        return "What the candidate adds to the new state" + num(f" ({fmt(v['mul_n'])})") + "."
+    if key == "mul_z":
+        return ("The part of the old state carried straight into h_t" + num(f" ({fmt(v['mul_z'])})")
+                + ": no weights and no squashing on this path, like the LSTM's cell state.")
+    if key in ("add", "h"):
+        kept, new = abs(v["mul_z"]), abs(v["mul_n"])
+        if kept < 0.05 and new < 0.05:
+            story = "the state is near 0 after this step"
+        elif new < 0.1 * kept:
+            story = "the unit mostly keeps its old state"
+        elif kept < 0.1 * new:
+            story = "the unit now holds mostly the candidate"
+        else:
+            story = "old state and candidate are mixed"
+        if key == "add":
+            return f"Kept old state plus admitted candidate: {story}{num(f' (h_t = {fmt(v[key])})')}."
+        return (f"The GRU's output and its memory, passed on to the next step: {story}"
+                f"{num(f' (h_t = {fmt(v[key])})')}.")
+    raise KeyError(key)
+
+
+def _rnn_values(tr: Trace, t: int, u: int) -> dict[str, float]:
+    """Every scalar of the simple RNN cell for unit ``u`` at step ``t`` (``a`` is its output)."""
+    h = float(tr.h[t, u])
+    return {"h_prev": float(tr.h_prev(t)[u]), "pre": float(tr.preacts["a"][t, u]),
+            "a": h, "h": h}
+
+
+def _rnn_numbers(tr: Trace, t: int, u: int, key: str, network: Network | None) -> str:
+    v = _rnn_values(tr, t, u)
+    if key in ("a", "h"):
+        return f"h_t = tanh({fmt(v['pre'])}) = {fmt(v['h'])}"
+    if key == "h_prev":
+        return f"h_{{t−1}} = {fmt(v['h_prev'])}"
+    raise KeyError(key)
+
+
+def _rnn_sentence(key: str, v: dict[str, float], brief: bool = False) -> str:
+    h = v.get("h", 0.0)
+    if key == "x":
+        return "The input at this step; it is added to W_hh h_{t−1} inside the one tanh."
+    if key == "h_prev":
+        return ("The state from the previous step"
+                + (" (at the first step, the initial state h_0)" if v.get("first") else "")
+                + ": it reaches h_t only through W_hh and the tanh.")
+    if key in ("a", "h"):
+        if abs(h) >= 0.9:
+            slope = "" if brief else f" (its slope 1 − h_t² is only {fmt(1.0 - h * h)})"
+            lead = "The tanh is saturated: h_t is pinned near " + ("+1" if h > 0 else "−1")
+            return lead + f" and small changes of its input barely move it{slope}."
+        if key == "a":
+            return ("The weighted input and old state, squashed by one tanh: the whole memory is "
+                    "rewritten through this box at every step.")
+        return "The RNN's output and its only memory, rewritten completely at every step."
+    raise KeyError(key)
+
+
 # --------------------------------------------------------------------------- public API
 
 _TITLES = {
@@ -341,10 +544,66 @@ _SYMBOLIC = {
 }
 
 
+_GRU_TITLES = {
+    "x": "Input x_t",
+    "h_prev": "Previous hidden state h_{t−1}",
+    "r": "Reset gate r_t",
+    "z": "Update gate z_t",
+    "n": "Candidate n_t",
+    "hn": "Recurrent input W_hn h_{t−1} + b_hn",
+    "mul_r": "Reset: r_t × (W_hn h_{t−1} + b_hn)",
+    "one_minus_z": "Candidate share 1 − z_t",
+    "mul_n": "Admit: (1 − z_t) × n_t",
+    "mul_z": "Keep: z_t × h_{t−1}",
+    "add": "Update: h_t = admitted + kept",
+    "h": "Hidden state h_t",
+}
+
+_GRU_SYMBOLIC = {
+    "x": "x_t",
+    "h_prev": "h_{t−1}",
+    "hn": "W_hn h_{t−1} + b_hn",
+    "mul_r": "r_t ⊙ (W_hn h_{t−1} + b_hn)",
+    "one_minus_z": "1 − z_t",
+    "mul_n": "(1 − z_t) ⊙ n_t",
+    "mul_z": "z_t ⊙ h_{t−1}",
+}
+
+_RNN_TITLES = {
+    "x": "Input x_t",
+    "h_prev": "Previous hidden state h_{t−1}",
+    "a": "New hidden state h_t = tanh(…)",
+    "h": "Hidden state h_t",
+}
+
+_RNN_SYMBOLIC = {"x": "x_t", "h_prev": "h_{t−1}"}
+
+
+@dataclass(frozen=True)
+class _Kind:
+    """What `explain` needs to know about one cell kind."""
+
+    titles: dict
+    symbolic: dict
+    values: object          # (trace, t, u) -> dict of scalars
+    numbers: object         # (trace, t, u, key, network) -> str
+    sentence: object        # (key, values, relu_f, brief) -> str
+    gates: tuple
+
+
+_KINDS = {
+    "lstm": _Kind(_TITLES, _SYMBOLIC, _unit_values, _numbers, _sentence, ("f", "i", "g", "o")),
+    "gru": _Kind(_GRU_TITLES, _GRU_SYMBOLIC, _gru_values, _gru_numbers,
+                 lambda k, v, relu_f, brief=False: _gru_sentence(k, v, brief), ("r", "z", "n")),
+    "rnn": _Kind(_RNN_TITLES, _RNN_SYMBOLIC, _rnn_values, _rnn_numbers,
+                 lambda k, v, relu_f, brief=False: _rnn_sentence(k, v, brief), ("a",)),
+}
+
+
 def _check(trace: Trace, t: int, unit: int, key: str) -> None:
-    if trace.kind != "lstm":
-        raise ValueError(f"explanations cover the LSTM cell; this is a {trace.kind.upper()}")
-    if key not in ELEMENT_KEYS:
+    if trace.kind not in _KINDS:
+        raise ValueError(f"no explanations for a {trace.kind!r} cell")
+    if key not in element_keys(trace.kind):
         raise KeyError(key)
     if not 0 <= t < trace.steps:
         raise ValueError(f"step {t} is outside 0..{trace.steps - 1}")
@@ -352,71 +611,78 @@ def _check(trace: Trace, t: int, unit: int, key: str) -> None:
         raise ValueError(f"unit {unit} is outside -1..{trace.hidden_size - 1}")
 
 
+def _symbolic(kind: str, key: str, relu_f: bool) -> str:
+    if kind == "lstm" and relu_f and key == "f":
+        return "f_t = ReLU(W_f·[h_{t−1}, x_t] + b_f)"
+    eqs = dict(equations(kind))
+    spec = _KINDS[kind]
+    return eqs.get(key) or spec.symbolic.get(key) or eqs[equation_of(kind)[key]]
+
+
 def explain(trace: Trace, t: int, unit: int, key: str,
             network: Network | None = None) -> Explanation:
-    """Explain element ``key`` of the LSTM cell at step ``t`` (0-based).
+    """Explain element ``key`` of the cell at step ``t`` (0-based).
 
     Parameters
     ----------
     trace : Trace
-        An LSTM trace.
+        A trace of any cell kind (LSTM, GRU, RNN).
     t : int
         Step, 0 .. T-1.
     unit : int
         Hidden unit 0 .. H-1, or -1 for all units.
     key : str
-        Element key, one of `ELEMENT_KEYS`.
+        Element key, one of ``element_keys(trace.kind)``.
     network : Network, optional
         When given, its options (ReLU forget gate, clamped gates) are named in the text.
 
     Raises
     ------
     KeyError
-        Unknown element key.
+        Unknown element key for this cell kind.
     ValueError
-        Not an LSTM trace, or ``t`` / ``unit`` out of range.
+        Unknown cell kind, or ``t`` / ``unit`` out of range.
     """
     _check(trace, t, unit, key)
     t, unit = int(t), int(unit)
-    title = _TITLES[key]
-    symbolic = _EQ_TEXT.get(key) or _SYMBOLIC.get(key) or _EQ_TEXT[EQUATION_OF[key]]
-    relu_f = _relu_forget(network)
-    if relu_f and key == "f":
-        symbolic = "f_t = ReLU(W_f·[h_{t−1}, x_t] + b_f)"
+    spec = _KINDS[trace.kind]
+    title = spec.titles[key]
+    relu_f = trace.kind == "lstm" and _relu_forget(network)
+    symbolic = _symbolic(trace.kind, key, relu_f)
 
     if key == "x":
         x = trace.x[t]
         label = trace.labels[t] if t < len(trace.labels) else ""
         numeric = f"x_t = {_vector(x)}" + (f"  (token “{label}”)" if label else "")
-        meaning = _sentence("x", {}, relu_f)
+        meaning = spec.sentence("x", {}, relu_f)
         value = float(x[0]) if x.size == 1 else None
         return Explanation(key, title, symbolic, numeric, meaning, value)
 
     H = trace.hidden_size
     units = [unit] if unit >= 0 else list(range(H))
-    clamp = _clamp_at(network, key, t) if key in ("f", "i", "g", "o") else None
+    clamp = _clamp_at(network, key, t) if key in spec.gates else None
     note = _clamp_note(clamp) if clamp is not None else ""
 
     def facts(u: int) -> dict[str, float]:
-        v = _unit_values(trace, t, u)
+        v = spec.values(trace, t, u)
         v["first"] = t == 0
         return v
 
     if unit >= 0:
         v = facts(unit)
-        numeric = _numbers(trace, t, unit, key, network)
-        meaning = note + _sentence(key, v, relu_f)
+        numeric = spec.numbers(trace, t, unit, key, network)
+        meaning = note + spec.sentence(key, v, relu_f)
         return Explanation(key, title, symbolic, numeric, meaning, float(v[key]))
 
     shown = units[:MAX_LISTED_UNITS]
-    lines = [f"unit {u + 1}: {_numbers(trace, u=u, t=t, key=key, network=network)}" for u in shown]
+    lines = [f"unit {u + 1}: {spec.numbers(trace, t, u, key, network)}" for u in shown]
     if len(units) > len(shown):
         lines.append(f"… and {len(units) - len(shown)} more units")
     numeric = "\n".join(lines)
     # One sentence for the whole vector: group units that tell the same story.
     groups: dict[str, list[int]] = {}
     for u in units:
-        groups.setdefault(_sentence(key, facts(u), relu_f, brief=True), []).append(u)
+        groups.setdefault(spec.sentence(key, facts(u), relu_f, brief=True), []).append(u)
     if len(groups) == 1:
         meaning = next(iter(groups)) if H == 1 else "All units — " + _lower_first(next(iter(groups)))
         meaning = note + meaning
@@ -446,21 +712,211 @@ def _units_text(us: list[int]) -> str:
 
 def equation_numbers(trace: Trace, t: int, unit: int, eq_key: str,
                      network: Network | None = None) -> str:
-    """The numeric line of equation ``eq_key`` (``f i g o c h``) for the equations panel.
+    """The numeric line of equation ``eq_key`` for the equations panel.
 
-    For one unit the substituted chain (``"f_t = σ(1.37) = 0.797"``); for all units
+    Equation keys: LSTM ``f i g o c h``, GRU ``r z n h``, RNN ``a``. For one unit
+    the substituted chain (``"f_t = σ(1.37) = 0.797"``); for all units
     (``unit == -1``) the resulting vector (``"f_t = (0.998, 0.500, 0.998)"``).
     """
-    if eq_key not in _EQ_TEXT:
+    if trace.kind not in _KINDS:
+        raise ValueError(f"no equations for a {trace.kind!r} cell")
+    if eq_key not in dict(equations(trace.kind)):
         raise KeyError(eq_key)
     _check(trace, t, unit, eq_key)
     if unit >= 0:
-        return _numbers(trace, int(t), int(unit), eq_key, network)
-    left = {"f": "f_t", "i": "i_t", "g": "C̃_t", "o": "o_t", "c": "C_t", "h": "h_t"}[eq_key]
-    if eq_key in ("f", "i", "g", "o"):
+        return _KINDS[trace.kind].numbers(trace, int(t), int(unit), eq_key, network)
+    if trace.kind == "lstm":
+        left = {"f": "f_t", "i": "i_t", "g": "C̃_t", "o": "o_t", "c": "C_t", "h": "h_t"}[eq_key]
+    else:
+        left = "h_t" if eq_key in ("h", "a") else f"{eq_key}_t"
+    if eq_key in trace.gates:
         vec = trace.gates[eq_key][t]
     elif eq_key == "c":
         vec = trace.c[t]
     else:
         vec = trace.h[t]
     return f"{left} = {_vector(vec)}"
+
+
+# --------------------------------------------------------------------------- gradients
+
+#: Per element key: (symbol of the gradient's quantity, what it is, in words).
+_GRAD_WORDS: dict[str, dict[str, tuple[str, str]]] = {
+    "lstm": {
+        "x": ("x_t", "the input"),
+        "h_prev": ("h_{t−1}", "the hidden state entering"),
+        "c_prev": ("C_{t−1}", "the cell state entering"),
+        "f": ("a_f", "the forget gate's input sum (before its σ)"),
+        "i": ("a_i", "the input gate's input sum (before its σ)"),
+        "g": ("a_g", "the candidate's input sum (before its tanh)"),
+        "o": ("a_o", "the output gate's input sum (before its σ)"),
+        "mul_f": ("(f_t ⊙ C_{t−1})", "the kept memory f_t·C_{t−1}"),
+        "mul_i": ("(i_t ⊙ C̃_t)", "the written memory i_t·C̃_t"),
+        "add": ("C_t", "the cell state"),
+        "c": ("C_t", "the cell state"),
+        "tanh_c": ("tanh(C_t)", "the squashed cell state tanh(C_t)"),
+        "mul_o": ("h_t", "the hidden state"),
+        "h": ("h_t", "the hidden state"),
+    },
+    "gru": {
+        "x": ("x_t", "the input"),
+        "h_prev": ("h_{t−1}", "the hidden state entering"),
+        "r": ("a_r", "the reset gate's input sum (before its σ)"),
+        "z": ("a_z", "the update gate's input sum (before its σ)"),
+        "n": ("a_n", "the candidate's input sum (before its tanh)"),
+        "hn": ("(W_hn h_{t−1} + b_hn)", "the recurrent input of the candidate"),
+        "mul_r": ("(r_t ⊙ (W_hn h_{t−1} + b_hn))", "the reset recurrent input"),
+        "one_minus_z": ("(1 − z_t)", "the candidate's share 1 − z_t"),
+        "mul_n": ("((1 − z_t) ⊙ n_t)", "the admitted candidate"),
+        "mul_z": ("(z_t ⊙ h_{t−1})", "the kept old state"),
+        "add": ("h_t", "the hidden state"),
+        "h": ("h_t", "the hidden state"),
+    },
+    "rnn": {
+        "x": ("x_t", "the input"),
+        "h_prev": ("h_{t−1}", "the hidden state entering"),
+        "a": ("a_t", "the tanh's input sum a_t"),
+        "h": ("h_t", "the hidden state"),
+    },
+}
+
+#: The pre-activations (input sums) whose gradients the gate elements show.
+_PRE_TEXT: dict[str, dict[str, str]] = {
+    "lstm": {"f": "W_f·[h_{t−1}, x_t] + b_f", "i": "W_i·[h_{t−1}, x_t] + b_i",
+             "g": "W_C·[h_{t−1}, x_t] + b_C", "o": "W_o·[h_{t−1}, x_t] + b_o"},
+    "gru": {"r": "W_ir x_t + b_ir + W_hr h_{t−1} + b_hr",
+            "z": "W_iz x_t + b_iz + W_hz h_{t−1} + b_hz",
+            "n": "W_in x_t + b_in + r_t ⊙ (W_hn h_{t−1} + b_hn)"},
+    "rnn": {"a": "W_ih x_t + b_ih + W_hh h_{t−1} + b_hh"},
+}
+
+#: Gate order of each kind's ``dL_dpre`` blocks (PyTorch rows).
+_PRE_ORDER = {"lstm": ("i", "f", "g", "o"), "gru": ("r", "z", "n"), "rnn": ("a",)}
+
+
+def _pre_block(trace: Trace, t: int, gate: str) -> np.ndarray:
+    H = trace.hidden_size
+    k = _PRE_ORDER[trace.kind].index(gate)
+    return trace.dL_dpre[t, k * H:(k + 1) * H]
+
+
+def gradient_at(trace: Trace, t: int, key: str) -> np.ndarray:
+    """dL/d(element ``key``) at step ``t``: shape (H,), or (D,) for ``x``.
+
+    Gate keys give the gradient with respect to the gate's pre-activation (its
+    input sum, the ``dL_dpre`` block); ``h_prev`` / ``c_prev`` the total
+    gradient of the state entering step t (``dL_dh0`` / ``dL_dc0`` at t = 0);
+    products and sums the gradient of their result.
+    """
+    if trace.kind not in _KINDS:
+        raise ValueError(f"no gradients for a {trace.kind!r} cell")
+    if key not in element_keys(trace.kind):
+        raise KeyError(key)
+    if not 0 <= t < trace.steps:
+        raise ValueError(f"step {t} is outside 0..{trace.steps - 1}")
+    kind = trace.kind
+    if key == "x":
+        return trace.dL_dx[t]
+    if key == "h_prev":
+        return trace.dL_dh0 if t == 0 else trace.dL_dh[t - 1]
+    if key == "c_prev":
+        return trace.dL_dc0 if t == 0 else trace.dL_dc[t - 1]
+    if key in _PRE_ORDER[kind]:
+        return _pre_block(trace, t, key)
+    if kind == "lstm":
+        if key in ("mul_f", "mul_i", "add", "c"):
+            return trace.dL_dc[t]                    # C_t = kept + written: same gradient
+        if key == "tanh_c":
+            return trace.dL_dh[t] * trace.gates["o"][t]     # through h_t = o_t tanh(C_t)
+        return trace.dL_dh[t]                         # mul_o, h
+    if kind == "gru":
+        if key == "hn":
+            return _pre_block(trace, t, "n") * trace.gates["r"][t]   # a_n = ... + r (hn)
+        if key == "mul_r":
+            return _pre_block(trace, t, "n")
+        if key == "one_minus_z":
+            return trace.dL_dh[t] * trace.gates["n"][t]     # through (1 - z) n
+        return trace.dL_dh[t]                         # mul_n, mul_z, add, h
+    return trace.dL_dh[t]                             # rnn h
+
+
+#: Elements whose gradient is dL/dh_t.
+_DH_KEYS = {"lstm": ("h", "mul_o"), "gru": ("h", "add", "mul_n", "mul_z"), "rnn": ("h",)}
+
+
+def _first_reached(trace: Trace, network: Network | None) -> int:
+    """First step the backward pass reaches (truncated BPTT stops later than 0)."""
+    trunc = network.options.truncate if network is not None else None
+    if trunc is None or trunc < 1:
+        return 0
+    return max(0, trace.loss_step - trunc + 1)
+
+
+def _gradient_note(trace: Trace, t: int, key: str, network: Network | None) -> str:
+    """Why this gradient is 0 (after the loss step, truncated), or where it starts."""
+    s = trace.loss_step
+    if t > s:
+        return (f" Step {t + 1} comes after the loss step (step {s + 1}): nothing computed here "
+                "reaches the loss, so its gradient is 0.")
+    stop = _first_reached(trace, network)
+    # The state entering step t belongs to step t-1 (to the initial state at t = 0).
+    owner = t - 1 if key in ("h_prev", "c_prev") else t
+    if stop > 0 and owner < stop:
+        return (f" Truncated backprop goes back only {network.options.truncate} step(s) from the "
+                f"loss step, so no gradient reaches this far (it is 0).")
+    if t == s and key in _DH_KEYS[trace.kind]:
+        return " The backward pass starts here: at the loss step dL/dh_t = h_t − y."
+    return ""
+
+
+def _gradient_story(trace: Trace, t: int, u: int, key: str) -> str:
+    """How this gradient travels on (one unit), where the cell kind makes a point of it."""
+    kind = trace.kind
+    if kind == "lstm" and key in ("c", "add"):
+        f = float(trace.gates["f"][t, u])
+        how = (": with the forget gate this open it crosses the step almost unchanged"
+               if 0.9 <= f <= 1.1 else
+               ": with the forget gate shut, little of it gets through" if f <= 0.1 else "")
+        return (f" Back to C_{{t−1}} it is multiplied only by f_t = {fmt(f)} (plus what arrives "
+                f"through h_{{t−1}}){how}.")
+    if kind == "gru" and key in ("h", "add"):
+        z = float(trace.gates["z"][t, u])
+        return (f" Back to h_{{t−1}} part of it passes straight through z_t = {fmt(z)}, "
+                "with no weights and no squashing on the way.")
+    if kind == "rnn" and key in ("h", "a"):
+        h = float(trace.h[t, u])
+        return (f" Back to h_{{t−1}} it must pass the tanh's slope 1 − h_t² = {fmt(1.0 - h * h)} and "
+                "W_hh at every step, so over many steps it tends to fade (or blow up).")
+    return ""
+
+
+def explain_gradient(trace: Trace, t: int, unit: int, key: str,
+                     network: Network | None = None) -> Explanation:
+    """Explain the loss gradient at element ``key`` at step ``t`` (gradient mode).
+
+    The numbers are `gradient_at`; ``network`` (optional) names truncation.
+    Raises like `explain`.
+    """
+    _check(trace, t, unit, key)
+    t, unit = int(t), int(unit)
+    sym, words = _GRAD_WORDS[trace.kind][key]
+    grad = gradient_at(trace, t, key)
+    left = f"dL/d{sym}"
+    title = f"Gradient {left}"
+    where = f"at step {t + 1}" if key != "h_prev" and key != "c_prev" else f"step {t + 1}"
+    meaning = f"How much the loss changes per unit change of {words} {where}."
+    note = _gradient_note(trace, t, key, network)
+    loss = f"L = ½‖h_s − y‖², loss at step s = {trace.loss_step + 1}"
+    symbolic = f"{sym} = {_PRE_TEXT[trace.kind][key]}" if key in _PRE_TEXT[trace.kind] else loss
+    if key == "x":
+        return Explanation(key, title, symbolic, f"{left} = {_vector(grad)}", meaning + note,
+                           float(grad[0]) if grad.size == 1 else None)
+    if unit >= 0:
+        g = float(grad[unit])
+        story = _gradient_story(trace, t, unit, key) if not note and g != 0.0 else ""
+        return Explanation(key, title, symbolic, f"{left} = {fmt(g)}", meaning + note + story, g)
+    H = trace.hidden_size
+    lines = [f"unit {u + 1}: {left} = {fmt(grad[u])}" for u in range(min(H, MAX_LISTED_UNITS))]
+    if H > MAX_LISTED_UNITS:
+        lines.append(f"… and {H - MAX_LISTED_UNITS} more units")
+    return Explanation(key, title, symbolic, "\n".join(lines), meaning + note, None)

@@ -135,5 +135,161 @@ def test_equations_and_bad_input():
     with pytest.raises(ValueError):
         ex.explain(tr, 5, 0, "f")
     gru = Network(init_params("gru", 1, 2, seed=0)).trace(np.zeros((2, 1)))
+    with pytest.raises(KeyError):
+        ex.explain(gru, 0, 0, "f")                # an LSTM key on a GRU
+    with pytest.raises(KeyError):
+        ex.equation_numbers(gru, 0, 0, "c")
     with pytest.raises(ValueError):
-        ex.explain(gru, 0, 0, "f")
+        ex.explain_gradient(gru, 0, 7, "h")
+
+
+# --------------------------------------------------------------------------- GRU and RNN
+
+def _gru_hand_step(p: Params, x_t, h_prev):
+    """One GRU step from the weights with plain Python (PyTorch's rows r z n)."""
+    H = p.hidden_size
+    gi = p.weight_ih @ x_t + p.bias_ih
+    gh = p.weight_hh @ h_prev + p.bias_hh
+    r = [_sig(gi[u] + gh[u]) for u in range(H)]
+    z = [_sig(gi[H + u] + gh[H + u]) for u in range(H)]
+    hn = [gh[2 * H + u] for u in range(H)]
+    xin = [gi[2 * H + u] for u in range(H)]
+    n = [math.tanh(xin[u] + r[u] * hn[u]) for u in range(H)]
+    h = [(1 - z[u]) * n[u] + z[u] * h_prev[u] for u in range(H)]
+    return dict(r=r, z=z, hn=hn, xin=xin, n=n, h=h)
+
+
+@pytest.fixture
+def gru():
+    return Network(init_params("gru", 2, 3, seed=5), h0=np.array([0.4, -0.3, 0.2]))
+
+
+def test_gru_numbers_are_the_hand_computed_step(gru, x):
+    tr = gru.trace(x)
+    t, u = 2, 1
+    v = _gru_hand_step(gru.params, x[t], tr.h[t - 1])
+    f = ex.fmt
+    r, z, n, hn, xin, h = (v[k][u] for k in ("r", "z", "n", "hn", "xin", "h"))
+    hp = tr.h[t - 1, u]
+    assert ex.explain(tr, t, u, "r", gru).numeric.endswith(f"= {f(r)}")
+    assert ex.explain(tr, t, u, "z", gru).value == pytest.approx(z, abs=1e-12)
+    assert ex.explain(tr, t, u, "n", gru).numeric == (
+        f"n_t = tanh({f(xin)} + {f(r)}·{f(hn)}) = tanh({f(xin + r * hn)}) = {f(n)}")
+    assert ex.explain(tr, t, u, "hn").value == pytest.approx(hn, abs=1e-12)
+    assert ex.explain(tr, t, u, "mul_r").numeric == f"r_t·(W_hn h_{{t−1}} + b_hn) = {f(r)}·{f(hn)} = {f(r * hn)}"
+    assert ex.explain(tr, t, u, "one_minus_z").value == pytest.approx(1 - z, abs=1e-12)
+    assert ex.explain(tr, t, u, "mul_n").value == pytest.approx((1 - z) * n, abs=1e-12)
+    assert ex.explain(tr, t, u, "mul_z").value == pytest.approx(z * hp, abs=1e-12)
+    assert ex.explain(tr, t, u, "h").numeric == (
+        f"h_t = {f(1 - z)}·{f(n)} + {f(z)}·{f(hp)} = {f((1 - z) * n)} + {f(z * hp)} = {f(h)}")
+    assert ex.explain(tr, 0, u, "h_prev").value == pytest.approx(0.4 if u == 0 else -0.3)
+    # The equations panel: four equations, one line each.
+    assert [k for k, _ in ex.equations("gru")] == ["r", "z", "n", "h"]
+    assert ex.equation_numbers(tr, t, u, "n", gru) == ex.explain(tr, t, u, "n", gru).numeric
+    assert ex.equation_numbers(tr, t, -1, "z") == "z_t = (" + ", ".join(
+        f(zz) for zz in tr.gates["z"][t]) + ")"
+    assert all(ex.equation_of("gru")[k] in dict(ex.equations("gru")) for k in ex.equation_of("gru"))
+
+
+def test_gru_meanings_follow_the_gates():
+    """An update gate near 1 keeps the old state; near 0 takes the candidate (hand-set biases)."""
+    H = 2
+    b = np.zeros(3 * H)
+    b[H:2 * H] = [8.0, -8.0]                      # z rows: unit 1 keeps, unit 2 replaces
+    b[:H] = [-8.0, 8.0]                           # r rows: unit 1 shut, unit 2 open
+    p = Params("gru", np.zeros((3 * H, 1)), np.zeros((3 * H, H)), b, np.zeros(3 * H))
+    tr = Network(p, h0=np.array([0.5, 0.5])).trace(np.zeros((1, 1)))
+    assert "keeps its old state" in ex.explain(tr, 0, 0, "z").meaning
+    assert "replaced by the candidate" in ex.explain(tr, 0, 1, "z").meaning
+    assert "ignores h_{t−1}" in ex.explain(tr, 0, 0, "r").meaning
+    assert "in full" in ex.explain(tr, 0, 1, "r").meaning
+    assert "mostly keeps its old state" in ex.explain(tr, 0, 0, "h").meaning
+
+
+def test_rnn_numbers_and_meaning():
+    p = init_params("rnn", 1, 2, seed=0)
+    p = p.replace(weight_ih=np.array([[3.0], [0.1]]), weight_hh=np.zeros((2, 2)),
+                  bias_ih=np.zeros(2), bias_hh=np.zeros(2))
+    net = Network(p)
+    tr = net.trace(np.array([[1.0]]))
+    assert ex.explain(tr, 0, 0, "a", net).numeric == f"h_t = tanh(3.00) = {ex.fmt(math.tanh(3.0))}"
+    assert "saturated" in ex.explain(tr, 0, 0, "a").meaning
+    assert "saturated" not in ex.explain(tr, 0, 1, "h").meaning
+    assert ex.explain(tr, 0, 1, "h").value == pytest.approx(math.tanh(0.1))
+    assert [k for k, _ in ex.equations("rnn")] == ["a"]
+    assert ex.equation_numbers(tr, 0, -1, "a") == f"h_t = ({ex.fmt(math.tanh(3.0))}, {ex.fmt(math.tanh(0.1))})"
+    with pytest.raises(KeyError):
+        ex.explain(tr, 0, 0, "c")
+
+
+def test_clamped_gru_gate_is_named():
+    net = Network(init_params("gru", 1, 2, seed=0), options=Options(clamps=(Clamp("z", 1.0, 0),)))
+    tr = net.trace(np.zeros((2, 1)))
+    e = ex.explain(tr, 1, 0, "z", net)
+    assert e.numeric.startswith("z_t = 1.00 (clamped; σ(") and e.meaning.startswith("Held at 1.00")
+
+
+# --------------------------------------------------------------------------- gradients
+
+@pytest.mark.parametrize("kind", ["lstm", "gru", "rnn"])
+def test_gradients_are_the_trace_fields(kind, x):
+    net = Network(init_params(kind, 2, 3, seed=2))
+    tr = net.trace(x, target=np.array([0.3, -0.2, 0.1]))
+    H = 3
+    order = {"lstm": "ifgo", "gru": "rzn", "rnn": "a"}[kind]
+    for t in (0, 3, 5):
+        for k, g in enumerate(order):
+            assert np.array_equal(ex.gradient_at(tr, t, g), tr.dL_dpre[t, k * H:(k + 1) * H])
+        assert np.array_equal(ex.gradient_at(tr, t, "h"), tr.dL_dh[t])
+        assert np.array_equal(ex.gradient_at(tr, t, "x"), tr.dL_dx[t])
+        want_prev = tr.dL_dh0 if t == 0 else tr.dL_dh[t - 1]
+        assert np.array_equal(ex.gradient_at(tr, t, "h_prev"), want_prev)
+        e = ex.explain_gradient(tr, t, 1, "h", net)
+        assert e.numeric == f"dL/dh_t = {ex.fmt(tr.dL_dh[t, 1])}"
+        assert e.value == tr.dL_dh[t, 1]
+    if kind == "lstm":
+        assert np.array_equal(ex.gradient_at(tr, 0, "c_prev"), tr.dL_dc0)
+        assert np.array_equal(ex.gradient_at(tr, 4, "c"), tr.dL_dc[4])
+        assert np.array_equal(ex.gradient_at(tr, 4, "tanh_c"), tr.dL_dh[4] * tr.gates["o"][4])
+        e = ex.explain_gradient(tr, 4, 0, "c", net)
+        assert e.numeric == f"dL/dC_t = {ex.fmt(tr.dL_dc[4, 0])}"
+        assert "per unit change of the cell state at step 5" in e.meaning
+    if kind == "gru":
+        dn = tr.dL_dpre[4, 2 * H:]
+        assert np.allclose(ex.gradient_at(tr, 4, "hn"), dn * tr.gates["r"][4])
+        assert np.allclose(ex.gradient_at(tr, 4, "one_minus_z"), tr.dL_dh[4] * tr.gates["n"][4])
+
+
+def test_gru_intermediate_gradients_match_finite_differences():
+    """dL/d(W_hn h + b_hn): nudge b_hn and watch the loss.
+
+    b_hn shifts W_hn h + b_hn one for one, so at a single step (T = 1) dL/db_hn is
+    exactly the gradient the diagram shows on the ``hn`` wire.
+    """
+    net = Network(init_params("gru", 2, 3, seed=7), h0=np.array([0.2, -0.1, 0.4]))
+    xs = np.array([[0.5, -1.0]])
+    y = np.array([0.1, 0.2, -0.3])
+    tr = net.trace(xs, target=y)
+    eps = 1e-6
+    p = net.params
+    for u in range(3):
+        b = p.bias_hh.copy()
+        b[6 + u] += eps
+        up = net.with_(params=p.replace(bias_hh=b)).trace(xs, target=y).loss
+        b[6 + u] -= 2 * eps
+        down = net.with_(params=p.replace(bias_hh=b)).trace(xs, target=y).loss
+        assert ex.gradient_at(tr, 0, "hn")[u] == pytest.approx((up - down) / (2 * eps), rel=1e-5)
+
+
+def test_gradient_notes_after_the_loss_step_and_truncation(x):
+    net = Network(init_params("lstm", 2, 3, seed=2), options=Options(loss_step=3, truncate=2))
+    tr = net.trace(x, target=np.ones(3))
+    after = ex.explain_gradient(tr, 5, 0, "c", net)
+    assert after.value == 0.0 and "comes after the loss step (step 4)" in after.meaning
+    cut = ex.explain_gradient(tr, 1, 0, "h", net)
+    assert cut.value == 0.0 and "Truncated backprop" in cut.meaning
+    start = ex.explain_gradient(tr, 3, 0, "h", net)
+    assert "starts here" in start.meaning
+    assert start.value == pytest.approx(tr.h[3, 0] - 1.0)
+    every = ex.explain_gradient(tr, 2, -1, "f", net)
+    assert every.value is None and len(every.numeric.split("\n")) == 3

@@ -1,4 +1,7 @@
-"""The equations panel: the six LSTM equations with this step's numbers.
+"""The equations panel: the cell's equations with this step's numbers.
+
+The LSTM has six equations, the GRU four, the simple RNN one; the rows are
+rebuilt when the trace's cell kind changes.
 
 Each row shows one equation (symbols in their gate colours, the same colours
 as the diagram and the traces) and, under it, the same equation with the
@@ -23,19 +26,24 @@ from ..state import AppState
 from .theme import Theme, highlight_color, scaled_font
 
 _TOKEN = re.compile(r"([A-Za-z](?:\u0303|~)?)_(\{[^}]*\}|[A-Za-z0-9]+)")
-_GATE_SUBS = {"f": "f", "i": "i", "o": "o", "g": "g", "c": "g", "C": "g"}
+_GATE_SUBS = {"f": "f", "i": "i", "o": "o", "g": "g", "c": "g", "C": "g",
+              # GRU (PyTorch names: W_ir, W_hr, ... W_in, W_hn) and the simple RNN (W_ih, W_hh)
+              "ir": "r", "hr": "r", "iz": "z", "hz": "z", "in": "n", "hn": "n",
+              "ih": "a", "hh": "a"}
 
 
 def _symbol_key(base: str, sub: str) -> str | None:
-    """The colour key of a symbol such as f_t, C_{t-1}, W_f (None: uncoloured)."""
+    """The colour key of a symbol such as f_t, C_{t-1}, W_f, r_t, W_hn (None: uncoloured)."""
     if base in ("C\u0303", "C~"):
         return "g"
-    if base in ("f", "i", "o", "g", "h", "x"):
+    if base in ("f", "i", "o", "g", "h", "x", "r", "z", "n"):
         return base
     if base == "C":
         return "c"
     if base in ("W", "U", "b") and sub in _GATE_SUBS:
         return _GATE_SUBS[sub]
+    if base == "a":                       # a pre-activation: a_f, a_r, ..., the RNN's a_t
+        return sub if sub in ("f", "i", "g", "o", "r", "z", "n") else "a"
     return None
 
 
@@ -73,9 +81,9 @@ def _plain_token(m: re.Match) -> str:
     return f"{base}<sub>{sub}</sub>"
 
 
-def focused_equation(focus: str) -> str:
-    """The equation key for an element key ("" if none)."""
-    return explain.EQUATION_OF.get(focus, "") if focus else ""
+def focused_equation(focus: str, kind: str = "lstm") -> str:
+    """The equation key of element ``focus`` in a ``kind`` cell ("" if none)."""
+    return explain.equation_of(kind).get(focus, "") if focus else ""
 
 
 _SUB = str.maketrans("0123456789+−-=()aehijklmnoprstuvx",
@@ -188,21 +196,22 @@ class EquationRow(QFrame):
 
 
 class EquationsPanel(QWidget):
-    """Side panel: header, six equation rows, and the explanation of the focused element."""
+    """Side panel: header, the cell's equation rows, and the explanation of the focused element.
+
+    ``rows`` maps equation keys to rows for the current cell kind (LSTM ``f i g o c h``,
+    GRU ``r z n h``, RNN ``a``). In gradient mode the explanation is of dL/d(element).
+    """
 
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.state = state
         self.header = NumberLines(self)          # changes every step: painted, no relayout
         self.rows: dict[str, EquationRow] = {}
+        self.kind = ""
         self.body = QWidget()
-        body_lay = QVBoxLayout(self.body)
+        self._body_lay = body_lay = QVBoxLayout(self.body)
         body_lay.setContentsMargins(0, 0, 0, 0)
         body_lay.setSpacing(4)
-        for key, text in explain.EQUATIONS:
-            row = EquationRow(state, key, text, self.body)
-            self.rows[key] = row
-            body_lay.addWidget(row)
         self.note = QLabel(self.body)
         self.note.setWordWrap(True)
         self.note.hide()
@@ -217,6 +226,7 @@ class EquationsPanel(QWidget):
             body_lay.addWidget(w)
         self.explain_meaning.setTextFormat(Qt.TextFormat.PlainText)
         body_lay.addStretch(1)
+        self._build_rows(state.trace.kind)
 
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
@@ -230,12 +240,39 @@ class EquationsPanel(QWidget):
         lay.addWidget(self.header)
         lay.addWidget(scroll, 1)
 
-        state.trace_changed.connect(self._refresh)
+        state.trace_changed.connect(self._on_trace)
         state.timestep_changed.connect(self._refresh)
         state.unit_changed.connect(self._refresh)
         state.focus_changed.connect(self._on_focus)
         state.appearance_changed.connect(self._on_appearance)
+        state.gradients_shown.connect(lambda _on: self._explain())
         self._on_appearance()
+
+    # ------------------------------------------------------------------ rows per kind
+
+    def _build_rows(self, kind: str) -> None:
+        """(Re)create one row per equation of cell ``kind``, above the note."""
+        for row in self.rows.values():
+            self._body_lay.removeWidget(row)
+            row.deleteLater()
+        self.rows = {}
+        self.kind = kind
+        try:
+            eqs = explain.equations(kind)
+        except KeyError:
+            eqs = ()
+        for n, (key, text) in enumerate(eqs):
+            row = EquationRow(self.state, key, text, self.body)
+            self.rows[key] = row
+            self._body_lay.insertWidget(n, row)
+            row.show()
+
+    def _on_trace(self) -> None:
+        if self.state.trace.kind != self.kind:
+            self._build_rows(self.state.trace.kind)
+            self._on_appearance()          # style the new rows (and refresh)
+        else:
+            self._refresh()
 
     # ------------------------------------------------------------------ updates
 
@@ -250,34 +287,31 @@ class EquationsPanel(QWidget):
         who = st.unit_label(u) if u >= 0 else "all units"
         token = f" · input “{label}”" if label else ""
         self.header.setText(f"Step {t + 1} of {tr.steps}{token} · {who}")
-        lstm = tr.kind == "lstm"
         for key, row in self.rows.items():
-            row.setVisible(lstm)
-            if lstm:
-                row.set_numbers(explain.equation_numbers(tr, t, u, key, st.network))
-        if not lstm:
-            self.note.setText(f"This is a {tr.kind.upper()} network: the six equations above are "
-                              "the LSTM's. Hover the diagram to see this cell's own equations.")
-        self.note.setVisible(not lstm)
+            row.set_numbers(explain.equation_numbers(tr, t, u, key, st.network))
+        self.note.setVisible(not self.rows)
+        if not self.rows:
+            self.note.setText(f"No equations for a {tr.kind.upper()} cell.")
         self._explain()
 
     def _explain(self) -> None:
         st = self.state
         key = st.focus
+        e = None
         if key:
+            fn = explain.explain_gradient if st.show_gradients else explain.explain
             try:
-                e = explain.explain(st.trace, st.timestep, st.unit, key, st.network)
+                e = fn(st.trace, st.timestep, st.unit, key, st.network)
             except (KeyError, ValueError):
                 e = None
-        else:
-            e = None
         if e is None:
             self.explain_title.setText("<b>What is this?</b>")
             self.explain_numeric.setText("")
             self.explain_numeric.hide()
+            what = ("its gradient dL/d(·) at this step and what it says" if st.show_gradients
+                    else "its numbers at this step and what they mean")
             self.explain_meaning.setText(
-                "Point at any part of the cell diagram, or click an equation, to see its numbers "
-                "at this step and what they mean.")
+                f"Point at any part of the cell diagram, or click an equation, to see {what}.")
             return
         self.explain_title.setText(f"<b>{equation_html(e.title, st.theme)}</b>")
         self.explain_numeric.setText(lines_html(e.numeric, st.theme, color=False))
@@ -305,7 +339,7 @@ class EquationsPanel(QWidget):
 
     def _restyle_rows(self) -> None:
         th = self.state.theme
-        active = focused_equation(self.state.focus)
+        active = focused_equation(self.state.focus, self.kind) if self.rows else ""
         hi = highlight_color(th).name()
         for key, row in self.rows.items():
             on = key == active

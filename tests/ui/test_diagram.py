@@ -149,16 +149,6 @@ def test_theme_and_font_scale_apply(view, state):
     assert scene.wires["h"].look.color == get_theme("dark").value_color(tr.h[t, 0], 1.0)
 
 
-def test_other_cell_kinds_get_a_note_not_a_crash(view, state):
-    net = Network(init_params("gru", 2, 3, seed=0))
-    state.set_network(net)
-    scene = view.scene()
-    assert scene.note.isVisible() and "GRU" in scene.note.text()
-    assert not scene.nodes["f"].isVisible()
-    state.set_timestep(3)                               # nothing to draw, nothing raised
-    assert scene.tooltip_html("f") == ""
-
-
 # ---------------------------------------------------------------- clicking a gate
 
 @pytest.mark.parametrize("key", ["f", "i", "g", "o"])

@@ -1,8 +1,9 @@
-"""The animated LSTM cell diagram: a QGraphicsView on a `CellScene`.
+"""The animated cell diagram (LSTM, GRU or simple RNN): a QGraphicsView on a `CellScene`.
 
 ``CellDiagramView(state)`` connects itself to the `AppState`; its scene
-(``view.scene()``) exposes ``set_timestep(t)``. The picture always fits the
-view (aspect ratio kept) and is drawn antialiased, so it is crisp at any size.
+(``view.scene()``) exposes ``set_timestep(t)``, draws the trace's cell kind
+and follows ``state.show_gradients``. The picture always fits the view (aspect
+ratio kept) and is drawn antialiased, so it is crisp at any size.
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QFrame, QGraphicsView, QWidget
 
-from .layout import LAYOUTS, LSTM_LAYOUT, CellLayout, NodeSpec, WireSpec
-from .scene import CellScene
+from .layout import GRU_LAYOUT, LAYOUTS, LSTM_LAYOUT, RNN_LAYOUT, CellLayout, NodeSpec, WireSpec
+from .scene import CLICKABLE, GRADIENTS, SERIES, CellScene
 
 __all__ = ["CellDiagramView", "CellScene", "CellLayout", "NodeSpec", "WireSpec", "LAYOUTS",
-           "LSTM_LAYOUT"]
+           "LSTM_LAYOUT", "GRU_LAYOUT", "RNN_LAYOUT", "CLICKABLE", "SERIES", "GRADIENTS"]
+
+_NAMES = {"lstm": "LSTM", "gru": "GRU", "rnn": "Simple RNN"}
 
 
 class CellDiagramView(QGraphicsView):
@@ -41,12 +44,22 @@ class CellDiagramView(QGraphicsView):
         self.setMouseTracking(True)
         self.setMinimumSize(320, 200)
         self.setToolTip("")
-        self.setAccessibleName("LSTM cell diagram")
+        self._name_for_kind()
+        self._scene.sceneRectChanged.connect(self._fit)
+        state.trace_changed.connect(self._name_for_kind)
+
+    def _name_for_kind(self) -> None:
+        name = f"{_NAMES.get(self._scene.kind, self._scene.kind.upper())} cell diagram"
+        if self.accessibleName() != name:
+            self.setAccessibleName(name)
+
+    def _fit(self, *_args) -> None:
+        self.fitInView(self._scene.sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
 
     def resizeEvent(self, ev) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(ev)
-        self.fitInView(self._scene.sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
+        self._fit()
 
     def showEvent(self, ev) -> None:  # noqa: N802 (Qt override)
         super().showEvent(ev)
-        self.fitInView(self._scene.sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
+        self._fit()

@@ -37,6 +37,7 @@ HoverSink = Callable[[str, bool], None]
 # Sizes in scene units.
 WIRE_CORE = 7.0
 WIRE_CASING = 11.0
+GRAD_CASING = 4.0       # gradient mode: the casing is this much wider than the core
 HALO = 22.0
 ARROW_LEN = 16.0
 ARROW_HALF = 9.0
@@ -109,6 +110,9 @@ class Style:
         self.body_pen = QPen(QColor(th.grid), 2.0)
         self.casing = QColor(th.foreground if th.name == "contrast" else th.muted)
         self.neutral = QColor(th.grid) if th.name != "dark" else QColor("#6A6A6A")
+        # Gradient mode, all units: the wire's core goes from `neutral` to this as the
+        # largest gradient grows.
+        self.flow = QColor(th.muted) if th.name != "dark" else QColor("#C8C8C8")
         self.halo = focus_color(th)
         self.outline_pen = QPen(self.foreground, 2.5 if th.name != "contrast" else 3.5)
         self.hair_pen = QPen(self.casing, 1.0)
@@ -126,6 +130,7 @@ class Look:
     text: str = ""                  # the focused unit's number ("" when all units are shown)
     cells: tuple = ()               # per-unit strip colours (all units shown), one per unit
     ink: QColor | None = None       # node symbol colour on ``color``
+    width: float = 0.0              # wire core width (gradient mode); 0: the normal core
 
 
 class ElementItem(QGraphicsObject):
@@ -257,18 +262,24 @@ class WireItem(ElementItem):
         self._bridges = [QRectF(b[0] - 14, b[1] - 12, 28, 24) for b in bridges]
         # Outlines filled at paint time (stroking wide antialiased pens is the slow part).
         self._casing = _outline(self._lines, WIRE_CASING)
+        self._thin = False
         self._core = _outline(self._lines, WIRE_CORE)
+        # Gradient mode: width -> (casing, core) outlines, made on first use.
+        self._cores: dict[float, tuple[QPainterPath, QPainterPath]] = {}
+        self._width = 0.0
         self._halo = _outline(self._lines, HALO, Qt.PenCapStyle.RoundCap)
         self._shape = _outline(self._lines, HOVER_WIDTH) + self._heads
         self._strip = QRectF()
         self._cells: list[QRectF] = []
         self._bounds = self._shape.boundingRect().adjusted(-HALO, -HALO, HALO, HALO)
+        self._units = 0
         self.set_units(1)
 
     def set_units(self, n: int) -> None:
         """Size the per-unit strip for ``n`` units (one cell per unit along the wire)."""
-        if self.spec.anchor is None:
+        if self.spec.anchor is None or n == self._units:
             return
+        self._units = n
         longest = self.spec.strip_max or STRIP_MAX
         length = min(longest, STRIP_MAX, max(STRIP_CELL, n * STRIP_CELL))
         ax, ay = self.spec.anchor
@@ -298,9 +309,46 @@ class WireItem(ElementItem):
         """Scene rectangles of the per-unit strip's cells, unit 0 first."""
         return [QRectF(r) for r in self._cells]
 
+    def set_thin_casing(self, on: bool) -> None:
+        """Gradient mode: the background draws only the arrow heads; the casing is painted
+        with the core, because its width follows the core's."""
+        if on != self._thin:
+            self._thin = on
+            self.update()
+
+    def show_look(self, look: Look, animate: bool = False) -> None:
+        super().show_look(look, animate)
+        if not animate:
+            self._set_width(look.width)
+
+    def set_progress(self, p: float) -> None:
+        super().set_progress(p)
+        if self._to is not None and self._from is not None:
+            w0, w1 = self._from.width, self._to.width
+            self._set_width(w1 if self._p >= 1.0 else round(w0 + (w1 - w0) * self._p))
+
+    def _set_width(self, w: float) -> None:
+        """Use core width ``w`` (its outlines are made here once, never in paint)."""
+        self._width = w
+        if w > 0 and w not in self._cores:
+            self._cores[w] = (_outline(self._lines, w + GRAD_CASING), _outline(self._lines, w))
+
+    @property
+    def core_width(self) -> float:
+        """Width of the core drawn now (0: the normal, fixed core)."""
+        return self._width
+
+    def _paths_for_width(self) -> tuple[QPainterPath | None, QPainterPath]:
+        """(casing or None, core) outlines for the current core width."""
+        w = self._width
+        if w <= 0 or not self._thin:
+            return None, self._core
+        return self._cores[w]
+
     def paint_static(self, painter: QPainter, style: Style) -> None:
         """The parts that never change with the step (casing, arrow heads), for the background."""
-        painter.fillPath(self._casing, style.casing)
+        if not self._thin:
+            painter.fillPath(self._casing, style.casing)
         if not self._heads.isEmpty():
             painter.fillPath(self._heads, style.casing)
 
@@ -319,7 +367,10 @@ class WireItem(ElementItem):
             painter.fillRect(b, st.body_fill)
         if alpha or self._bridges:
             self.paint_static(painter, st)
-        painter.fillPath(self._core, self._color)
+        casing, core = self._paths_for_width()
+        if casing is not None:
+            painter.fillPath(casing, st.casing)
+        painter.fillPath(core, self._color)
         new = self._to.cells
         if new and not self._strip.isEmpty():
             old = self._from.cells if self._from is not None else ()

@@ -52,8 +52,10 @@ class WireSpec:
         Each polyline is a tuple of points; the first is the main path.
     arrows : tuple of bool
         Whether each polyline ends in an arrow head.
-    scale : {"unit", "cell", "input"}
-        Which symmetric colour scale the value uses (±1, ±max|C|, ±max|x|).
+    scale : {"unit", "cell", "input", "pre"}
+        Which symmetric colour scale the value uses: ±1, or ±(at least 1, the
+        largest |value| of the trace's wires on that scale). In gradient mode every
+        wire uses the one gradient scale instead.
     anchor : (x, y)
         Centre of the per-unit strip (all units shown).
     vertical : bool
@@ -85,7 +87,7 @@ class CellLayout:
     Attributes
     ----------
     kind : str
-        Cell kind this picture is for ("lstm").
+        Cell kind this picture is for ("lstm", "gru", "rnn").
     size : (width, height)
         The scene rectangle, from (0, 0).
     body : (x, y, width, height)
@@ -94,7 +96,8 @@ class CellLayout:
     bridges : tuple of (x, y)
         Points where a vertical wire passes over a horizontal one (drawn with a gap).
     stages : dict key -> (start, end)
-        When each element lights up during a step's animation, as fractions of it.
+        When each element lights up during a step's animation, as fractions of it
+        (a backward step in gradient mode plays them mirrored: last stage first).
     legend_at : (x, y)
         Top-left corner of the colour legend.
     caption_at : (x, y)
@@ -213,5 +216,125 @@ LSTM_LAYOUT = CellLayout(
     caption_at=(8.0, 4.0),
 )
 
-#: Layouts by cell kind; GRU and RNN pictures are added here.
-LAYOUTS: dict[str, CellLayout] = {"lstm": LSTM_LAYOUT}
+# --------------------------------------------------------------------------- GRU
+
+# The GRU in the same language: its hidden state runs along the top like the LSTM's
+# cell state (z_t × h_{t−1} kept, (1 − z_t) × n_t added), and drops to the bus to feed
+# the gates. The reset gate multiplies W_hn h_{t−1} + b_hn on its way into the candidate.
+_GXD = 140.0        # where h_{t−1} drops from the top line to the bus
+_GXX = 200.0        # where x_t joins the bus
+_GXZ = 300.0        # update gate z (and z × h_{t−1} above it)
+_GXR = 520.0        # reset gate r
+_GX1 = 620.0        # the 1 − z node
+_GXM = 720.0        # r × (W_hn h + b_hn)
+_GXN = 1000.0       # candidate n, (1 − z) × n and the + on the top line
+_GXH = 1180.0       # where h_t also leaves upwards
+_R_MID = (_GXR + _BOX[0] / 2 + _GXM - _R) / 2       # middle of the r_t wire
+_M_MID = (_GXM + _R + _GXN - _BOX[0] / 2) / 2       # middle of the r × hn wire
+_ZN_MID = (_GX1 + _R + _GXN - _R) / 2               # middle of the 1 − z wire
+
+GRU_LAYOUT = CellLayout(
+    kind="gru",
+    size=(_W, _H),
+    body=(80.0, 45.0, _GXH + 30.0 - 80.0, 447.0),
+    nodes=(
+        NodeSpec("z", "box", (_GXZ, _GATES), _BOX, "σ", "z"),
+        NodeSpec("r", "box", (_GXR, _GATES), _BOX, "σ", "r"),
+        NodeSpec("n", "box", (_GXN, _GATES), _BOX, "tanh", "n"),
+        NodeSpec("mul_z", "circle", (_GXZ, _TOP), (2 * _R, 2 * _R), "×"),
+        NodeSpec("one_minus_z", "circle", (_GX1, _YMI), (2 * _R, 2 * _R), "1−"),
+        NodeSpec("mul_r", "circle", (_GXM, _GATES), (2 * _R, 2 * _R), "×"),
+        NodeSpec("mul_n", "circle", (_GXN, _YMI), (2 * _R, 2 * _R), "×"),
+        NodeSpec("add", "circle", (_GXN, _TOP), (2 * _R, 2 * _R), "+"),
+    ),
+    wires=(
+        WireSpec("", (((_GXX, _BUS), (_GXN, _BUS)),
+                      ((_GXZ, _BUS), (_GXZ, _BOX_BOTTOM)), ((_GXR, _BUS), (_GXR, _BOX_BOTTOM)),
+                      ((_GXN, _BUS), (_GXN, _BOX_BOTTOM))),
+                 (False, True, True, True)),
+        WireSpec("h_prev", (((0.0, _TOP), (_GXZ - _R, _TOP)),
+                            ((_GXD, _TOP), (_GXD, _BUS), (_GXX, _BUS))), (True, False),
+                 anchor=(62.0, _TOP), value_at=((6.0, _TOP - _VALUE_DY), "l"),
+                 labels=(("h_{t−1}", (6.0, _TOP + _LABEL_DY), "l"),), strip_max=100.0),
+        WireSpec("x", (((_GXX, _H), (_GXX, _BUS)),), (False,), scale="input",
+                 anchor=(_GXX, 512.0), vertical=True, value_at=((_GXX + 18, 498.0), "l"),
+                 labels=(("x_t", (_GXX - 16, 540.0), "r"),), strip_max=80.0),
+        WireSpec("z", (((_GXZ, _BOX_TOP), (_GXZ, _TOP + _R)), ((_GXZ, _YMI), (_GX1 - _R, _YMI))),
+                 (True, True),
+                 anchor=(_GXZ, 264.0), vertical=True, value_at=((_GXZ - 20, 264.0), "r"),
+                 labels=(("z_t", (_GXZ - 16, 168.0), "r"),), strip_max=64.0),
+        WireSpec("one_minus_z", (((_GX1 + _R, _YMI), (_GXN - _R, _YMI)),), (True,),
+                 anchor=(_ZN_MID, _YMI), value_at=((_ZN_MID, _YMI - _VALUE_DY), "c"),
+                 strip_max=110.0),
+        WireSpec("r", (((_GXR + _BOX[0] / 2, _GATES), (_GXM - _R, _GATES)),), (True,),
+                 anchor=(_R_MID, _GATES), value_at=((_R_MID, _GATES + 56.0), "c"),
+                 labels=(("r_t", (_R_MID, _GATES - _LABEL_DY), "c"),), strip_max=80.0),
+        WireSpec("hn", (((_GXM, _BUS), (_GXM, _GATES + _R)),), (True,), scale="pre",
+                 anchor=(_GXM, 398.0), vertical=True, value_at=((_GXM + 16, 414.0), "l"),
+                 strip_max=60.0),
+        WireSpec("mul_r", (((_GXM + _R, _GATES), (_GXN - _BOX[0] / 2, _GATES)),), (True,),
+                 scale="pre", anchor=(_M_MID, _GATES),
+                 value_at=((_M_MID, _GATES - _VALUE_DY), "c"), strip_max=90.0),
+        WireSpec("n", (((_GXN, _BOX_TOP), (_GXN, _YMI + _R)),), (True,),
+                 anchor=(_GXN, 272.0), vertical=True, value_at=((_GXN + 16, 272.0), "l"),
+                 labels=(("n_t", (_GXN - 16, 272.0), "r"),), strip_max=52.0),
+        WireSpec("mul_n", (((_GXN, _YMI - _R), (_GXN, _TOP + _R)),), (True,),
+                 anchor=(_GXN, 164.0), vertical=True, value_at=((_GXN + 16, 164.0), "l"),
+                 strip_max=60.0),
+        WireSpec("mul_z", (((_GXZ + _R, _TOP), (_GXN - _R, _TOP)),), (True,),
+                 anchor=((_GXZ + _GXN) / 2, _TOP),
+                 value_at=(((_GXZ + _GXN) / 2, _TOP - _VALUE_DY), "c")),
+        WireSpec("h", (((_GXN + _R, _TOP), (_W, _TOP)), ((_GXH, _TOP), (_GXH, 0.0))),
+                 (True, True),
+                 anchor=(1100.0, _TOP), value_at=((1100.0, _TOP - _VALUE_DY), "c"),
+                 labels=(("h_t", (_W - 6, _TOP + _LABEL_DY), "r"),
+                         ("h_t", (_GXH + 16, 30.0), "l")),
+                 strip_max=100.0),
+    ),
+    # Inputs arrive, gates light up, the reset scales the recurrent input, the candidate
+    # forms, old state and candidate are mixed.
+    stages={
+        "x": (0.0, 0.2), "h_prev": (0.0, 0.2), "": (0.0, 0.2),
+        "r": (0.2, 0.4), "z": (0.2, 0.4), "hn": (0.2, 0.4),
+        "mul_r": (0.4, 0.55), "one_minus_z": (0.4, 0.55), "mul_z": (0.4, 0.55),
+        "n": (0.55, 0.7), "mul_n": (0.7, 0.82), "add": (0.82, 0.92), "h": (0.85, 1.0),
+    },
+    legend_at=(360.0, 506.0),
+    caption_at=(8.0, 4.0),
+)
+
+
+# --------------------------------------------------------------------------- simple RNN
+
+# One tanh: h_{t−1} has no path along the top; it must go down through the box.
+_RXA = 650.0        # the tanh box
+
+RNN_LAYOUT = CellLayout(
+    kind="rnn",
+    size=(_W, _H),
+    body=(80.0, 45.0, _GXH + 30.0 - 80.0, 447.0),
+    nodes=(NodeSpec("a", "box", (_RXA, _GATES), _BOX, "tanh", "a"),),
+    wires=(
+        WireSpec("", (((_GXX, _BUS), (_RXA, _BUS), (_RXA, _BOX_BOTTOM)),), (True,),
+                 labels=(("W_ih x_t + W_hh h_{t−1} + b", (_RXA - 16, 400.0), "r"),)),
+        WireSpec("h_prev", (((0.0, _TOP), (_GXD, _TOP), (_GXD, _BUS), (_GXX, _BUS)),), (False,),
+                 anchor=(62.0, _TOP), value_at=((6.0, _TOP - _VALUE_DY), "l"),
+                 labels=(("h_{t−1}", (6.0, _TOP + _LABEL_DY), "l"),), strip_max=100.0),
+        WireSpec("x", (((_GXX, _H), (_GXX, _BUS)),), (False,), scale="input",
+                 anchor=(_GXX, 512.0), vertical=True, value_at=((_GXX + 18, 498.0), "l"),
+                 labels=(("x_t", (_GXX - 16, 540.0), "r"),), strip_max=80.0),
+        WireSpec("h", (((_RXA, _BOX_TOP), (_RXA, _TOP), (_W, _TOP)),
+                       ((_GXH, _TOP), (_GXH, 0.0))), (True, True),
+                 anchor=(950.0, _TOP), value_at=((950.0, _TOP - _VALUE_DY), "c"),
+                 labels=(("h_t", (_W - 6, _TOP + _LABEL_DY), "r"),
+                         ("h_t", (_GXH + 16, 30.0), "l")),
+                 strip_max=110.0),
+    ),
+    stages={"x": (0.0, 0.3), "h_prev": (0.0, 0.3), "": (0.0, 0.3), "a": (0.3, 0.7),
+            "h": (0.65, 1.0)},
+    legend_at=(360.0, 506.0),
+    caption_at=(8.0, 4.0),
+)
+
+#: Layouts by cell kind.
+LAYOUTS: dict[str, CellLayout] = {"lstm": LSTM_LAYOUT, "gru": GRU_LAYOUT, "rnn": RNN_LAYOUT}

@@ -1,18 +1,30 @@
-"""The cell scene: items built once from a layout, fed each step's values from the Trace.
+"""The cell scene: items built once per cell kind from a layout, fed each step's values.
 
-Data flow: ``trace_changed`` (or a unit / theme change) -> `lstm_series` (every
-element's value at every step) and, in one vectorised pass over the whole
-(T, ...) arrays, every wire's, strip cell's and gate box's colour at every step;
-``timestep_changed`` -> `CellScene.set_timestep` only picks that step's
-precomputed colours, wraps them in `Look` objects (memoised per step, with the
-formatted numbers) and hands them to the items, which repaint only if their
-look changed. Stepping forward by one animates: a single
-`QVariantAnimation` drives a phase 0..1 and each item blends from its old look
-to its new one inside its own window of the phase (inputs, gates, forget,
-write, output), as listed in the layout's ``stages``.
+Data flow: ``trace_changed`` -> the per-kind series function (every element's
+value at every step, a few whole-array NumPy operations) and the colour-scale
+limits; ``timestep_changed`` -> `CellScene.set_timestep`, which colours only
+that step's rows (memoised per step) into `Look` objects with the formatted
+numbers and hands them to the items, which repaint only if their look changed.
+So a new trace (a weight drag) costs a few array operations plus one step's
+colours, whatever T is.
 
-Clicking a gate box (f, i, g, o) or the h_{t-1} / C_{t-1} inputs calls
-``state.activate(key)`` (the window opens that element's weights).
+A trace of another cell kind (LSTM, GRU, simple RNN) rebuilds the items from
+that kind's layout.
+
+Gradient mode (``state.show_gradients``): every element shows dL/d(element) at
+the current step instead of its value (see `GRADIENTS`), coloured on one
+symmetric *log* scale fitted to the whole trace's gradients (full colour at
+±max|gradient|, fading to nothing over `GRAD_DECADES` decades), and each wire's
+width grows with the size of its gradient.
+
+Stepping forward by one animates: a single `QVariantAnimation` drives a phase
+0..1 and each item blends from its old look to its new one inside its own
+window of the phase, as listed in the layout's ``stages``. In gradient mode it
+is stepping *backward* by one that animates, with the stages mirrored (output
+first, then the gates, then the inputs), the way the gradient flows.
+
+Clicking a gate box or the h_{t-1} / C_{t-1} inputs calls ``state.activate(key)``
+(the window opens that element's weights); see `CLICKABLE`.
 """
 
 from __future__ import annotations
@@ -23,17 +35,33 @@ from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QGraphicsScene
 
 from ... import explain
-from ...model import Trace
+from ...model import GATES, Trace
 from ..equations import equation_html
 from .items import (ElementItem, LabelItem, LegendItem, Look, NodeItem, Style, TextItem,
-                    ValueItem, WireItem)
+                    ValueItem, WireItem, mix)
 from .layout import LAYOUTS, LSTM_LAYOUT, CellLayout
 
-#: Colour key of each element's identity (tooltip titles).
-IDENTITY = {
-    "x": "x", "h_prev": "h", "c_prev": "c", "f": "f", "i": "i", "g": "g", "o": "o",
-    "mul_f": "f", "mul_i": "i", "add": "c", "c": "c", "tanh_c": "c", "mul_o": "o", "h": "h",
+#: Colour key of each element's identity (tooltip titles), per cell kind.
+IDENTITIES = {
+    "lstm": {"x": "x", "h_prev": "h", "c_prev": "c", "f": "f", "i": "i", "g": "g", "o": "o",
+             "mul_f": "f", "mul_i": "i", "add": "c", "c": "c", "tanh_c": "c", "mul_o": "o",
+             "h": "h"},
+    "gru": {"x": "x", "h_prev": "h", "r": "r", "z": "z", "n": "n", "hn": "n", "mul_r": "r",
+            "one_minus_z": "z", "mul_n": "n", "mul_z": "z", "add": "h", "h": "h"},
+    "rnn": {"x": "x", "h_prev": "h", "a": "a", "h": "h"},
 }
+IDENTITY = IDENTITIES["lstm"]
+
+#: How many decades of |gradient| the gradient colour and width span (below: shown as 0).
+GRAD_DECADES = 3
+
+
+def _prev(first: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """[first; rows[:-1]]: the value entering each step."""
+    out = np.empty_like(rows)
+    out[0] = first
+    out[1:] = rows[:-1]
+    return out
 
 
 def lstm_series(trace: Trace) -> dict[str, np.ndarray]:
@@ -44,8 +72,8 @@ def lstm_series(trace: Trace) -> dict[str, np.ndarray]:
     dict key -> ndarray
         ``x`` has shape (T, D); every other key (T, H).
     """
-    h_prev = np.vstack([trace.h0[None], trace.h[:-1]])
-    c_prev = np.vstack([trace.c0[None], trace.c[:-1]])
+    h_prev = _prev(trace.h0, trace.h)
+    c_prev = _prev(trace.c0, trace.c)
     g = trace.gates
     return {
         "x": trace.x, "h_prev": h_prev, "c_prev": c_prev,
@@ -56,25 +84,130 @@ def lstm_series(trace: Trace) -> dict[str, np.ndarray]:
     }
 
 
-#: Per-kind functions giving every element's values; add GRU / RNN here with their layouts.
-SERIES = {"lstm": lstm_series}
+def gru_series(trace: Trace) -> dict[str, np.ndarray]:
+    """Every GRU element's value at every step (``hn`` = W_hn h_{t-1} + b_hn)."""
+    h_prev = _prev(trace.h0, trace.h)
+    r, z, n = (trace.gates[k] for k in "rzn")
+    hn = trace.preacts["hn"]
+    one_minus_z = 1.0 - z
+    return {
+        "x": trace.x, "h_prev": h_prev, "r": r, "z": z, "n": n, "hn": hn,
+        "mul_r": r * hn, "one_minus_z": one_minus_z, "mul_n": one_minus_z * n,
+        "mul_z": z * h_prev, "add": trace.h, "h": trace.h,
+    }
 
-#: Elements a click opens (gate boxes: their weights; inputs h_{t-1}, C_{t-1}).
-CLICKABLE_GATES = ("f", "i", "g", "o")
-CLICKABLE_INPUTS = ("h_prev", "c_prev")
-CLICK_HINT = {
-    "f": "Click to edit its weights (W_f, b_f).",
-    "i": "Click to edit its weights (W_i, b_i).",
-    "g": "Click to edit its weights (W_c, b_c).",
-    "o": "Click to edit its weights (W_o, b_o).",
-    "h_prev": "Click to edit its weights: the starting states h_0 and C_0 (the h_{t−1} of step 1).",
-    "c_prev": "Click to edit its weights: the starting states h_0 and C_0 (the C_{t−1} of step 1).",
+
+def rnn_series(trace: Trace) -> dict[str, np.ndarray]:
+    """Every simple-RNN element's value at every step (the tanh box ``a`` shows h_t)."""
+    return {"x": trace.x, "h_prev": _prev(trace.h0, trace.h), "a": trace.h, "h": trace.h}
+
+
+#: Per-kind functions giving every element's values.
+SERIES = {"lstm": lstm_series, "gru": gru_series, "rnn": rnn_series}
+
+
+def _pre_blocks(trace: Trace) -> dict[str, np.ndarray]:
+    """dL/d(pre-activation) per gate, from ``dL_dpre`` (PyTorch row order)."""
+    H = trace.hidden_size
+    return {g: trace.dL_dpre[:, k * H:(k + 1) * H] for k, g in enumerate(GATES[trace.kind])}
+
+
+def lstm_gradients(trace: Trace) -> dict[str, np.ndarray]:
+    """dL/d(every LSTM element) at every step; gates: w.r.t. their pre-activation."""
+    pre = _pre_blocks(trace)
+    dc, dh = trace.dL_dc, trace.dL_dh
+    return {
+        "x": trace.dL_dx, "h_prev": _prev(trace.dL_dh0, dh), "c_prev": _prev(trace.dL_dc0, dc),
+        **pre, "mul_f": dc, "mul_i": dc, "add": dc, "c": dc,
+        "tanh_c": dh * trace.gates["o"], "mul_o": dh, "h": dh,
+    }
+
+
+def gru_gradients(trace: Trace) -> dict[str, np.ndarray]:
+    """dL/d(every GRU element) at every step; gates: w.r.t. their pre-activation."""
+    pre = _pre_blocks(trace)
+    dh = trace.dL_dh
+    return {
+        "x": trace.dL_dx, "h_prev": _prev(trace.dL_dh0, dh), **pre,
+        "hn": pre["n"] * trace.gates["r"],           # a_n = W_in x + b_in + r * hn
+        "mul_r": pre["n"], "one_minus_z": dh * trace.gates["n"],
+        "mul_n": dh, "mul_z": dh, "add": dh, "h": dh,
+    }
+
+
+def rnn_gradients(trace: Trace) -> dict[str, np.ndarray]:
+    """dL/d(every simple-RNN element) at every step (``a``: w.r.t. the tanh's input)."""
+    return {"x": trace.dL_dx, "h_prev": _prev(trace.dL_dh0, trace.dL_dh),
+            "a": trace.dL_dpre, "h": trace.dL_dh}
+
+
+#: Per-kind functions giving every element's gradient dL/d(element).
+GRADIENTS = {"lstm": lstm_gradients, "gru": gru_gradients, "rnn": rnn_gradients}
+
+
+def grad_strength(g: np.ndarray, gmax: float) -> np.ndarray:
+    """Signed strength in [-1, 1] of gradients ``g`` on the log scale fitted to ``gmax``.
+
+    ±1 at |g| = gmax, 0 at |g| <= gmax / 10**GRAD_DECADES, linear in log10|g| between.
+    """
+    g = np.asarray(g, dtype=float)
+    if not gmax > 0 or not np.isfinite(gmax):
+        return np.zeros_like(g)
+    a = np.abs(g) / gmax
+    with np.errstate(divide="ignore"):
+        m = 1.0 + np.log10(a) / GRAD_DECADES
+    return np.sign(g) * np.clip(np.nan_to_num(m, nan=0.0, neginf=0.0), 0.0, 1.0)
+
+
+#: Elements a click activates, per kind: (gate boxes, inputs). The keys are the weight
+#: blocks' names (`lstm_viz.model.GATES`) and "h_prev" / "c_prev" for the initial states.
+CLICKABLE = {
+    "lstm": (("f", "i", "g", "o"), ("h_prev", "c_prev")),
+    "gru": (("r", "z", "n"), ("h_prev",)),
+    "rnn": (("a",), ("h_prev",)),
+}
+CLICKABLE_GATES, CLICKABLE_INPUTS = CLICKABLE["lstm"]
+CLICK_HINTS = {
+    "lstm": {
+        "f": "Click to edit its weights (W_f, b_f).",
+        "i": "Click to edit its weights (W_i, b_i).",
+        "g": "Click to edit its weights (W_c, b_c).",
+        "o": "Click to edit its weights (W_o, b_o).",
+        "h_prev": "Click to edit its weights: the starting states h_0 and C_0 "
+                  "(the h_{t−1} of step 1).",
+        "c_prev": "Click to edit its weights: the starting states h_0 and C_0 "
+                  "(the C_{t−1} of step 1).",
+    },
+    "gru": {
+        "r": "Click to edit its weights (W_ir, W_hr, b_ir, b_hr).",
+        "z": "Click to edit its weights (W_iz, W_hz, b_iz, b_hz).",
+        "n": "Click to edit its weights (W_in, W_hn, b_in, b_hn).",
+        "h_prev": "Click to edit the starting state h_0 (the h_{t−1} of step 1).",
+    },
+    "rnn": {
+        "a": "Click to edit its weights (W_ih, W_hh, b_ih, b_hh).",
+        "h_prev": "Click to edit the starting state h_0 (the h_{t−1} of step 1).",
+    },
+}
+CLICK_HINT = CLICK_HINTS["lstm"]
+
+#: What the fixed value scales cover, per kind, for the legend.
+_SCALE_WORDS = {
+    "lstm": (("unit", "gates, C̃, tanh(C), h"), ("cell", "C"), ("input", "x")),
+    "gru": (("unit", "gates, n, h"), ("pre", "W_hn h + b_hn and r × it"), ("input", "x")),
+    "rnn": (("unit", "h"), ("input", "x")),
 }
 
 
 def _qcolors(rgb: np.ndarray) -> list[QColor]:
     """QColors of an (n, 3) uint8 array."""
     return [QColor(r, g, b) for r, g, b in rgb.tolist()]
+
+
+def _lut_index(values: np.ndarray, vmax) -> np.ndarray:
+    """Index into the 256-colour value scale of each value on ±vmax (as `Theme.value_rgb`)."""
+    v = np.nan_to_num(np.asarray(values, dtype=float)) / vmax
+    return np.clip(np.round((v + 1.0) * 0.5 * 255), 0, 255).astype(int)
 
 
 def _ink(rgb: np.ndarray) -> np.ndarray:
@@ -84,30 +217,32 @@ def _ink(rgb: np.ndarray) -> np.ndarray:
 
 
 class CellScene(QGraphicsScene):
-    """The LSTM cell picture for one `AppState`.
+    """The cell picture (LSTM, GRU or simple RNN) for one `AppState`.
 
     Parameters
     ----------
     state : AppState
-        Read for the trace, step, unit, theme and font scale; written only through
-        ``set_focus`` (hover).
+        Read for the trace, step, unit, theme, font scale and gradient mode; written
+        only through ``set_focus`` (hover) and ``activate`` (click).
     """
 
     def __init__(self, state, parent=None) -> None:
         super().__init__(parent)
         self.state = state
-        self.layout_spec: CellLayout = LSTM_LAYOUT
+        self.layout_spec: CellLayout = LAYOUTS.get(state.trace.kind, LSTM_LAYOUT)
         self.setSceneRect(QRectF(0, 0, *self.layout_spec.size))
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
         self._t = -1
-        self._unit = state.unit
-        self._series: dict[str, np.ndarray] = {}
+        self._series: dict[str, np.ndarray] = {}    # what is shown: values or gradients
+        self._grad = bool(state.show_gradients)
+        self._gmax = 0.0
         self._vmax: dict[str, float] = {}
-        self._rgb: dict[str, np.ndarray] = {}       # key -> (T, n, 3) uint8 value colours
-        self._fill: dict[str, np.ndarray] = {}      # gate key -> (T, 3) uint8 box fill
+        self._scale_of: dict[str, str] = {}
         self._looks_at: dict[int, tuple[dict, dict]] = {}   # step -> looks (memo)
+        self._qlut: list[QColor] = []                        # the value scale's 256 colours
         self._hover_key = ""
         self._clicked = False
+        self._supported = True
         self._style = Style(state.theme, state.font_scale)
 
         self.wires: dict[str, WireItem] = {}
@@ -122,27 +257,39 @@ class CellScene(QGraphicsScene):
         self._anim.setEasingCurve(QEasingCurve.Type.Linear)
         self._anim.valueChanged.connect(self._on_phase)
         self._anim.finished.connect(lambda: self._on_phase(1.0))
+        self._windows = self._windows_fwd
 
         state.trace_changed.connect(self._on_trace)
         state.timestep_changed.connect(self._on_timestep)
         state.unit_changed.connect(self._on_unit)
         state.focus_changed.connect(self._on_focus)
         state.appearance_changed.connect(self._on_appearance)
+        state.gradients_shown.connect(self._on_gradients)
         self._on_appearance()
         self._on_trace()
 
     # ------------------------------------------------------------------ building
 
+    @property
+    def kind(self) -> str:
+        """The cell kind drawn now ("lstm", "gru" or "rnn")."""
+        return self.layout_spec.kind
+
+    @property
+    def gradient_mode(self) -> bool:
+        """True while the picture shows gradients dL/d(...) instead of values."""
+        return self._grad
+
     def _build(self, lay: CellLayout) -> None:
         sink = self._on_hover
         self._body = QRectF(*lay.body)
-        self._supported = True
         for spec in lay.wires:
             bridges = [b for b in lay.bridges
                        if any(p0[0] == p1[0] == b[0] and min(p0[1], p1[1]) < b[1] < max(p0[1], p1[1])
                               for path in spec.paths for p0, p1 in zip(path, path[1:]))]
             item = WireItem(spec, sink if spec.key else None, bridges)
             item.setZValue(1 if bridges else 0)
+            item.set_thin_casing(self._grad and bool(spec.key))
             self.addItem(item)
             if spec.key:
                 self.wires[spec.key] = item
@@ -168,22 +315,53 @@ class CellScene(QGraphicsScene):
         self.note = TextItem((lay.size[0] * 0.15, lay.size[1] * 0.4), lay.size[0] * 0.7,
                              align=Qt.AlignmentFlag.AlignHCenter)
         self.addItem(self.note)
+        self.note.setVisible(False)
         for item in self.clickable_items():
             item.setCursor(Qt.CursorShape.PointingHandCursor)
-        # Animation windows, looked up once.
-        self._windows = []
+        self._scale_of = {w.spec.key: w.spec.scale for w in self.wires.values()}
+        # Animation windows, looked up once: forward, and mirrored for a backward step.
+        self._windows_fwd, self._windows_rev = [], []
         for item in self.element_items():
             s, e = lay.stages.get(item.key, (0.0, 1.0))
-            self._windows.append((item, s, 1.0 / max(e - s, 1e-6)))
+            inv = 1.0 / max(e - s, 1e-6)
+            self._windows_fwd.append((item, s, inv))
+            self._windows_rev.append((item, 1.0 - e, inv))
+
+    def _rebuild(self, lay: CellLayout) -> None:
+        """Replace every item by those of layout ``lay`` (the trace's cell kind changed)."""
+        self._anim.stop()
+        self._hover_key = ""
+        self.clear()                          # deletes the old items
+        self.wires, self.nodes, self.values, self.labels = {}, {}, {}, []
+        self.layout_spec = lay
+        self.setSceneRect(QRectF(0, 0, *lay.size))
+        self._build(lay)
+        self._windows = self._windows_fwd
+        for item in self._styled_items():
+            item.set_style(self._style)
+        self._t = -1
+        self._looks_at = {}
+        self.invalidate(self.sceneRect(), QGraphicsScene.SceneLayer.BackgroundLayer)
+        focus = self.state.focus
+        self._on_focus(focus)
+
+    def _styled_items(self) -> list:
+        return [*self.element_items(), *self.labels, self.caption, self.legend, self.note]
 
     def element_items(self) -> list[ElementItem]:
         """Every item that shows a value (wires, nodes, numbers), bus included."""
         return [self.bus, *self.wires.values(), *self.nodes.values(), *self.values.values()]
 
+    def clickable_keys(self) -> tuple[str, ...]:
+        """Element keys a click activates in this picture (gate boxes, then inputs)."""
+        gates, inputs = CLICKABLE.get(self.kind, ((), ()))
+        return gates + inputs
+
     def clickable_items(self) -> list:
         """Items a click activates: the gate boxes and everything of the h_{t-1}, C_{t-1} inputs."""
-        out = [self.nodes[k] for k in CLICKABLE_GATES if k in self.nodes]
-        for key in CLICKABLE_INPUTS:
+        gates, inputs = CLICKABLE.get(self.kind, ((), ()))
+        out = [self.nodes[k] for k in gates if k in self.nodes]
+        for key in inputs:
             out += self.items_for(key)
         return out
 
@@ -222,61 +400,70 @@ class CellScene(QGraphicsScene):
     def _on_trace(self) -> None:
         self._anim.stop()
         tr = self.state.trace
-        fn = SERIES.get(tr.kind)
-        supported = fn is not None and LAYOUTS.get(tr.kind) is self.layout_spec
+        lay = LAYOUTS.get(tr.kind)
+        if lay is not None and lay is not self.layout_spec:
+            self._rebuild(lay)
+        supported = lay is not None and tr.kind in SERIES
         if supported != self._supported:
             self._supported = supported
+            for item in self.items():
+                if item is not self.note:
+                    item.setVisible(supported)
+            self.note.setVisible(not supported)
             self.invalidate(self.sceneRect(), QGraphicsScene.SceneLayer.BackgroundLayer)
-        for item in self.items():
-            if item is not self.note:
-                item.setVisible(supported)
-        self.note.setVisible(not supported)
         if not supported:
             self._series = {}
-            self.note.set_text(f"This model is a {tr.kind.upper()}. The cell diagram is drawn for "
-                               "LSTM cells; the strip, the plots and the numbers show this cell.")
+            self.note.set_text(f"This model is a {tr.kind.upper()}; the cell diagram has no "
+                               "picture for it. The strip, the plots and the numbers show it.")
             return
-        self._series = fn(tr)
-        c_abs = max(float(np.max(np.abs(self._series["c"]))),
-                    float(np.max(np.abs(self._series["c_prev"]))))
-        self._vmax = {"unit": 1.0, "cell": max(1.0, c_abs),
-                      "input": max(1.0, float(np.max(np.abs(tr.x))))}
-        self._scale_of = {w.spec.key: w.spec.scale for w in self.wires.values()}
+        self._load_series()
+        self.set_timestep(self.state.timestep)
+
+    def _load_series(self) -> None:
+        """What the picture shows for the current trace: values or gradients, and their scales.
+
+        Whole-array NumPy work only (no per-step colours: `set_timestep` does those).
+        """
+        tr = self.state.trace
+        self._looks_at = {}
+        if self._grad:
+            self._series = GRADIENTS[tr.kind](tr)
+            self._gmax = float(max(np.max(np.abs(a)) for a in self._series.values()))
+        else:
+            self._series = SERIES[tr.kind](tr)
+            vmax = {"unit": 1.0}
+            for key, scale in self._scale_of.items():
+                if scale != "unit":
+                    m = float(np.max(np.abs(self._series[key])))
+                    vmax[scale] = max(vmax.get(scale, 1.0), m if np.isfinite(m) else 1.0)
+            self._vmax = vmax
         for key, w in self.wires.items():
             w.set_units(self._series[key].shape[1])
-        self._precompute()
-        self.set_timestep(self.state.timestep)
-
-    def _precompute(self) -> None:
-        """Every element's colours at every step, in one vectorised pass per element.
-
-        Run on a new trace, unit or theme; `set_timestep` then only picks rows.
-        """
-        self._looks_at = {}
-        if not self._series:
-            return
-        th, st, unit = self._style.theme, self._style, self.state.unit
-        self._rgb = {key: th.value_rgb(series, self._vmax[self._scale_of.get(key, "unit")])
-                     for key, series in self._series.items()}
-        # Gate boxes: their own colour, solid when open, pale when shut.
-        bg = np.array(st.background.getRgb()[:3], dtype=float)
-        self._fill = {}
-        for key, node in self.nodes.items():
-            if node.spec.color:
-                vals = np.abs(self._series[key])
-                a = vals[:, unit] if unit >= 0 else vals.mean(axis=1)
-                w = (0.25 + 0.75 * np.minimum(a, 1.0))[:, None]
-                gate = np.array(th.gate_color(node.spec.color).getRgb()[:3], dtype=float)
-                # Same rounding as mixing the two QColors one by one.
-                self._fill[key] = np.floor(bg + (gate - bg) * w + 0.5).astype(np.uint8)
 
     def _on_timestep(self, t: int) -> None:
-        animate = (self._series and t == self._t + 1 and self.state.animation_ms > 0)
-        self.set_timestep(t, animate=bool(animate))
+        if not self._series or self.state.animation_ms <= 0:
+            self.set_timestep(t)
+        elif self._grad:
+            self.set_timestep(t, animate=t == self._t - 1, reverse=True)
+        else:
+            self.set_timestep(t, animate=t == self._t + 1)
 
     def _on_unit(self, _u: int) -> None:
-        self._precompute()
+        self._looks_at = {}
         self.set_timestep(self.state.timestep)
+
+    def _on_gradients(self, on: bool) -> None:
+        on = bool(on)
+        if on == self._grad:
+            return
+        self._anim.stop()
+        self._grad = on
+        for wire in self.wires.values():
+            wire.set_thin_casing(on)
+        self.invalidate(self.sceneRect(), QGraphicsScene.SceneLayer.BackgroundLayer)
+        if self._supported and self._series:
+            self._load_series()
+            self.set_timestep(self.state.timestep)
 
     def _on_focus(self, key: str) -> None:
         for item in self.element_items():
@@ -284,20 +471,20 @@ class CellScene(QGraphicsScene):
 
     def _on_appearance(self) -> None:
         self._style = Style(self.state.theme, self.state.font_scale)
+        self._qlut = _qcolors(self._style.theme.lut(256)[:, :3])
         self.setBackgroundBrush(self._style.background)
         self.invalidate(self.sceneRect(), QGraphicsScene.SceneLayer.BackgroundLayer)
-        for item in [*self.element_items(), *self.labels, self.caption, self.legend,
-                     self.note]:
+        for item in self._styled_items():
             item.set_style(self._style)
         if self._series:
-            self._precompute()
+            self._looks_at = {}
             self.set_timestep(self.state.timestep)
 
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802 (Qt override)
         """Background colour, the cell body and every wire's casing and arrow heads.
 
         None of these change with the step, so the view caches this layer
-        (``CacheBackground``); it is invalidated on a theme or font change.
+        (``CacheBackground``); it is invalidated on a theme, font, kind or mode change.
         """
         st = self._style
         painter.fillRect(rect, st.background)
@@ -329,8 +516,14 @@ class CellScene(QGraphicsScene):
     def is_animating(self) -> bool:
         return self._anim.state() == QVariantAnimation.State.Running
 
-    def set_timestep(self, t: int, animate: bool = False) -> None:
-        """Show step ``t``; ``animate`` plays the step's computation over ``state.animation_ms``."""
+    @property
+    def animating_backward(self) -> bool:
+        """True while a step animates in the mirrored (backward-pass) order."""
+        return self.is_animating() and self._windows is self._windows_rev
+
+    def set_timestep(self, t: int, animate: bool = False, reverse: bool = False) -> None:
+        """Show step ``t``; ``animate`` plays the step over ``state.animation_ms``,
+        in the layout's stage order, or mirrored (last stage first) with ``reverse``."""
         if not self._series:
             return
         was_running = self.is_animating()
@@ -354,40 +547,82 @@ class CellScene(QGraphicsScene):
         self._update_texts(t)
         self._refresh_tooltip()
         if animate:
+            self._windows = self._windows_rev if reverse else self._windows_fwd
             self._anim.setDuration(int(self.state.animation_ms))
             self._anim.start()
 
     def _on_phase(self, phase) -> None:
         phase = float(phase)
         for item, start, inv in self._windows:
-            item.set_progress((phase - start) * inv)
+            item.set_progress(round((phase - start) * inv, 9))    # 1.0 exactly at the end
+
+    def shown_values(self, key: str) -> np.ndarray:
+        """The numbers element ``key`` shows at the current step (values or gradients)."""
+        return self._series[key][self._t]
 
     def _looks(self, t: int, unit: int) -> tuple[dict[str, Look], dict[str, Look]]:
         """What every wire (and its number) and every node shows at step ``t``.
 
-        Picks row ``t`` of the precomputed colour arrays (no colour maths here).
-        Returns ``(wire_looks, node_looks)`` by element key; ``unit`` -1 means all units.
+        Colours only row ``t`` of each series, all hidden-size rows in one array
+        operation. Returns ``(wire_looks, node_looks)`` by element key; ``unit`` -1
+        means all units.
         """
         st = self._style
+        th = st.theme
+        grad = self._grad
+        qlut = self._qlut
+        series = self._series
+        keys = [k for k in series if k != "x"]
+        rows = np.stack([series[k][t] for k in keys])                       # (K, H)
+        x_row = series["x"][t]
+        if grad:
+            m = grad_strength(rows, self._gmax)
+            mx = grad_strength(x_row, self._gmax)
+            idx, idx_x = _lut_index(m, 1.0).tolist(), _lut_index(mx, 1.0).tolist()
+            mag, mag_x = np.abs(m), np.abs(mx)
+        else:
+            vmax = np.array([self._vmax[self._scale_of.get(k, "unit")] for k in keys])
+            idx = _lut_index(rows, vmax[:, None]).tolist()
+            idx_x = _lut_index(x_row, self._vmax.get("input", 1.0)).tolist()
+            mag, mag_x = np.abs(rows), np.abs(x_row)
+        if unit >= 0:
+            strengths = mag[:, unit]
+        else:
+            strengths = mag.max(axis=1) if grad else mag.mean(axis=1)
+
         wires: dict[str, Look] = {"": Look(st.neutral)}
-        for key, series in self._series.items():
-            rgb = self._rgb[key][t]
-            if unit >= 0 and key != "x":
-                wires[key] = Look(QColor(*rgb[unit].tolist()), explain.fmt(series[t, unit]))
-            elif key == "x" and rgb.shape[0] == 1:
-                wires[key] = Look(QColor(*rgb[0].tolist()), explain.fmt(series[t, 0]))
+        strength: dict[str, float] = {}
+        for n, key in enumerate(keys):
+            a = float(strengths[n])
+            strength[key] = a
+            width = _width(a) if grad else 0.0
+            if unit >= 0:
+                wires[key] = Look(qlut[idx[n][unit]], number_text(rows[n, unit]), (), None, width)
             else:
-                wires[key] = Look(st.neutral, "", tuple(_qcolors(rgb)))
+                core = mix(st.neutral, st.flow, a) if grad else st.neutral
+                wires[key] = Look(core, "", tuple([qlut[i] for i in idx[n]]), None, width)
+        # The input: one number when it is a single value, else a strip per input feature.
+        if x_row.shape[0] == 1:
+            a = float(mag_x[0])
+            wires["x"] = Look(qlut[idx_x[0]], number_text(x_row[0]), (), None,
+                              _width(a) if grad else 0.0)
+        else:
+            a = float(mag_x.max()) if grad else float(mag_x.mean())
+            wires["x"] = Look(mix(st.neutral, st.flow, a) if grad else st.neutral, "",
+                              tuple([qlut[i] for i in idx_x]), None, _width(a) if grad else 0.0)
         nodes: dict[str, Look] = {}
         black, white = QColor("#000000"), QColor("#FFFFFF")
+        bg = st.background
         for key, node in self.nodes.items():
-            fill_rgb = self._fill.get(key)
-            if fill_rgb is not None:
-                fill = QColor(*fill_rgb[t].tolist())
-                ink = black if _ink(fill_rgb[t]) else white
+            if node.spec.color:
+                # Gate boxes: their own colour, solid when open (or, for gradients, when
+                # the gradient is large), pale when shut.
+                a = strength[key]
+                w = (0.15 + 0.85 * a) if grad else (0.25 + 0.75 * min(a, 1.0))
+                fill = mix(bg, th.gate_color(node.spec.color), w)
             else:
-                fill = QColor(st.background)
-                ink = black if _ink(np.array(fill.getRgb()[:3])) else white
+                fill = QColor(bg)
+            ink = black if _ink(np.array(fill.getRgb()[:3])) else white
             nodes[key] = Look(fill, wires[key].text, (), ink)
         return wires, nodes
 
@@ -396,9 +631,25 @@ class CellScene(QGraphicsScene):
         label = st.labels[t] if t < len(st.labels) else ""
         who = st.unit_label(st.unit) if st.unit >= 0 else "all units"
         token = f" · input “{label}”" if label else ""
-        self.caption.set_text(f"Step {t + 1} of {st.trace.steps}{token} · {who}")
-        note = (f"Wire colour = value on a fixed scale: ±1 for gates, C̃, tanh(C), h; "
-                f"±{explain.fmt(self._vmax['cell'])} for C; ±{explain.fmt(self._vmax['input'])} for x.")
+        caption = f"Step {t + 1} of {st.trace.steps}{token} · {who}"
+        s = st.trace.loss_step
+        if self._grad:
+            caption += " · dL/d(·)" if t <= s else " · dL/d(·) = 0"
+        self.caption.set_text(caption)
+        if self._grad:
+            if self._gmax > 0:
+                note = (f"Gradients dL/d(·), loss at step {s + 1}"
+                        + (" (0 after it)" if s < st.trace.steps - 1 else "")
+                        + f". Colour and width on a log scale: full at "
+                        f"±{explain.fmt(self._gmax)}, 0 below "
+                        f"±{explain.fmt(self._gmax / 10 ** GRAD_DECADES)}.")
+            else:
+                note = (f"Gradients dL/d(·), loss at step {s + 1}: all 0 "
+                        "(h there equals the target).")
+        else:
+            parts = [f"±{explain.fmt(self._vmax.get(scale, 1.0))} for {words}"
+                     for scale, words in _SCALE_WORDS.get(self.kind, ())]
+            note = "Wire colour = value on a fixed scale: " + "; ".join(parts) + "."
         if st.unit < 0:
             note += " Strips: one cell per unit."
         self.legend.set_note(note)
@@ -406,16 +657,23 @@ class CellScene(QGraphicsScene):
     # ------------------------------------------------------------------ explanations
 
     def tooltip_html(self, key: str) -> str:
-        """Rich text explaining element ``key`` at the current step (gate-coloured title)."""
+        """Rich text explaining element ``key`` at the current step (gate-coloured title).
+
+        In gradient mode it explains the gradient dL/d(key) instead of the value.
+        """
         st = self.state
+        if not self._series:
+            return ""
         try:
-            e = explain.explain(st.trace, self._t, st.unit, key, st.network)
+            fn = explain.explain_gradient if self._grad else explain.explain
+            e = fn(st.trace, self._t, st.unit, key, st.network)
         except (KeyError, ValueError):
             return ""
         th = st.theme
-        color = th.gate_color(IDENTITY.get(key, "h")).name()
+        color = th.gate_color(IDENTITIES.get(self.kind, IDENTITY).get(key, "h")).name()
+        hints = CLICK_HINTS.get(self.kind, {})
         hint = (f"<div style='margin-top:6px; color:{th.muted}'>"
-                f"{equation_html(CLICK_HINT[key], th)}</div>" if key in CLICK_HINT else "")
+                f"{equation_html(hints[key], th)}</div>" if key in hints else "")
         px = round(th.base_point_size * st.font_scale * 4 / 3 * 1.1)
         numeric = "<br>".join(equation_html(line, th) for line in e.numeric.split("\n"))
         return (f"<div style='font-size:{px}px'>"
@@ -433,3 +691,21 @@ class CellScene(QGraphicsScene):
         tip = self.tooltip_html(key)
         for item in self.items_for(key):
             item.setToolTip(tip)
+
+
+def number_text(v: float) -> str:
+    """A number as the diagram writes it: `explain.fmt`, but tiny values with one significant
+    digit (``−4e−7``), so a gradient fits the room a value has. Hovers give more digits."""
+    v = float(v)
+    if 0.0 < abs(v) < 0.0005:
+        return f"{v:.0e}".replace("e-0", "e-").replace("e+0", "e").replace("-", "−")
+    return explain.fmt(v)
+
+
+#: Width of a wire's core in gradient mode, from the gradient's strength 0..1 (scene units).
+GRAD_WIDTH_MIN, GRAD_WIDTH_MAX = 3.0, 22.0
+
+
+def _width(strength: float) -> float:
+    """Core width for a gradient of log-scale ``strength`` 0..1 (rounded: cached outlines)."""
+    return float(round(GRAD_WIDTH_MIN + (GRAD_WIDTH_MAX - GRAD_WIDTH_MIN) * min(strength, 1.0)))

@@ -1,0 +1,90 @@
+"""The equations panel follows the cell kind: six LSTM rows, four GRU rows, one RNN row,
+with this step's numbers, the focused element's row highlighted, gradients explained."""
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from lstm_viz.explain import fmt
+from lstm_viz.model import Network, init_params
+from lstm_viz.state import AppState
+from lstm_viz.ui.equations import EquationsPanel, equation_html
+
+
+@pytest.fixture
+def state(qapp):
+    return AppState()
+
+
+@pytest.fixture
+def panel(qtbot, state):
+    p = EquationsPanel(state)
+    qtbot.addWidget(p)
+    p.resize(500, 800)
+    p.show()
+    qtbot.waitExposed(p)
+    return p
+
+
+def _use(state, kind):
+    state.set_network(Network(init_params(kind, state.network.input_size, 3, seed=0)))
+    state.set_target(np.array([0.5, -0.5, 0.0]))
+    return state.trace
+
+
+def test_rows_follow_the_cell_kind(panel, state):
+    assert list(panel.rows) == ["f", "i", "g", "o", "c", "h"]
+    _use(state, "gru")
+    assert list(panel.rows) == ["r", "z", "n", "h"]
+    assert all(row.isVisible() for row in panel.rows.values())
+    _use(state, "rnn")
+    assert list(panel.rows) == ["a"]
+    assert "tanh" in panel.rows["a"].sym.text()
+
+
+def test_gru_rows_show_this_steps_numbers(panel, state):
+    tr = _use(state, "gru")
+    state.set_unit(2)
+    state.set_timestep(4)
+    r, z, n = (tr.gates[k][4, 2] for k in "rzn")
+    hn, pre = tr.preacts["hn"][4, 2], tr.preacts["n"][4, 2]
+    hp = tr.h[3, 2]
+    assert panel.rows["r"].numbers.endswith(f"= {fmt(r)}")
+    assert panel.rows["n"].numbers == (f"n_t = tanh({fmt(pre - r * hn)} + {fmt(r)}·{fmt(hn)}) = "
+                                       f"tanh({fmt(pre)}) = {fmt(n)}")
+    assert panel.rows["h"].numbers.endswith(f"= {fmt(tr.h[4, 2])}")
+    assert f"{fmt(z)}·{fmt(hp)}" in panel.rows["h"].numbers
+    state.set_unit(-1)
+    assert panel.rows["z"].numbers == "z_t = (" + ", ".join(fmt(v) for v in tr.gates["z"][4]) + ")"
+
+
+def test_gru_symbols_are_coloured_by_gate(panel, state):
+    _use(state, "gru")
+    th = state.theme
+    html = equation_html("n_t = tanh(W_in x_t + b_in + r_t ⊙ (W_hn h_{t−1} + b_hn))", th)
+    for key in ("n", "r"):
+        assert th.gate_color(key).name() in html
+    assert th.gate_color("n").name() in panel.rows["n"].sym.text()
+
+
+def test_focus_on_a_gru_element_highlights_its_equation(qtbot, panel, state):
+    _use(state, "gru")
+    state.set_focus("mul_z")
+    assert panel.highlighted_key() == "h"
+    state.set_focus("hn")
+    assert panel.highlighted_key() == "n"
+    qtbot.mouseClick(panel.rows["z"], Qt.MouseButton.LeftButton)
+    assert state.focus == "z" and panel.highlighted_key() == "z"
+    assert "Update gate" in panel.explain_title.text()
+
+
+def test_gradient_mode_explains_the_gradient(panel, state):
+    tr = _use(state, "rnn")
+    state.set_unit(0)
+    state.set_timestep(13)
+    state.set_focus("h")
+    assert "Hidden state" in panel.explain_title.text()
+    state.set_show_gradients(True)
+    assert "Gradient" in panel.explain_title.text()
+    assert fmt(tr.dL_dh[13, 0]) in panel.explain_numeric.text()
+    assert "starts here" in panel.explain_meaning.text()
