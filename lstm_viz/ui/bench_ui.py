@@ -21,6 +21,11 @@ At T = 100 steps and H = 8 units (a seeded random LSTM, 3 inputs):
     ``processEvents()`` until the coalesced edit has run (new `Network`, the
     whole trace forward and backward, one undo merge) and the diagram, strip,
     plots and editor have repainted (``painted`` counts, as above).
+``gui.drag_settle_T100_H8`` / ``gui.drag_settle_T500_H32``
+    After the drag pauses (longer than the plots' ``SETTLE_MS``), the plots
+    redraw once with full-width lines: that one redraw, from the settle timer
+    to the repaint. A drag resumed meanwhile waits for it, so it is held to
+    the drag's own target.
 ``gui.drag_coalescing``
     20 mouse moves sent while no event is processed, then one
     ``processEvents()``: ``recomputes`` must be 1 and the weight must hold the
@@ -45,7 +50,8 @@ T_STEPS, HIDDEN, INPUTS = 100, 8, 3
 SIZE = (1920, 1080)
 TARGETS = {"gui.cursor_step": 8.0, "gui.animation_frame": 16.0, "gui.full_window_paint": 16.0,
            "gui.startup": 2000.0, "gui.drag_T100_H8": 16.0, "gui.drag_T500_H32": 33.0,
-           "gui.drag_coalescing": 33.0}
+           "gui.drag_coalescing": 33.0, "gui.drag_settle_T100_H8": 16.0,
+           "gui.drag_settle_T500_H32": 33.0}
 #: (T, H) of the drag benchmarks; D = DRAG_INPUTS.
 DRAG_SIZES = ((100, 8), (500, 32))
 DRAG_INPUTS = 8
@@ -183,6 +189,7 @@ def _drag(T: int, H: int, n: int) -> list[dict]:
 
     from ..model import Network, init_params
     from .main_window import TAB_WEIGHTS
+    from .plots import SETTLE_MS
 
     x = np.random.default_rng(0).normal(size=(T, DRAG_INPUTS))
     net = Network(init_params("lstm", DRAG_INPUTS, H, seed=0))
@@ -223,6 +230,18 @@ def _drag(T: int, H: int, n: int) -> list[dict]:
             if k >= 5:
                 for name, c in counter.counts.items():
                     painted[name] += c > 0
+        # the drag pauses: the plots' settle timer redraws them once at full width
+        settle = []
+        for rep in range(3 if n < 40 else 5):
+            send(QEvent.Type.MouseMove, QPointF(p0.x(), p0.y() - 3 - rep), Qt.MouseButton.LeftButton)
+            app.processEvents()
+            send(QEvent.Type.MouseMove, QPointF(p0.x(), p0.y() - 4 - rep), Qt.MouseButton.LeftButton)
+            app.processEvents()                 # a fast change: the plots are drafts now
+            time.sleep((SETTLE_MS + 50) / 1e3)
+            t0 = time.perf_counter()
+            app.processEvents()                 # the settle timer: full-width lines ...
+            app.processEvents()                 # ... and their repaint
+            settle.append((time.perf_counter() - t0) * 1e3)
         # coalescing: many moves while nothing is processed -> one recompute, latest value
         catch_up, ok = [], True
         for rep in range(5):
@@ -240,7 +259,8 @@ def _drag(T: int, H: int, n: int) -> list[dict]:
         undo_steps = window.undo_stack.count()
     finally:
         window.close()
-    out = [_result(f"gui.drag_T{T}_H{H}", times[5:], painted=painted, undo_steps=undo_steps)]
+    out = [_result(f"gui.drag_T{T}_H{H}", times[5:], painted=painted, undo_steps=undo_steps),
+           _result(f"gui.drag_settle_T{T}_H{H}", settle)]
     if (T, H) == DRAG_SIZES[0]:
         res = _result("gui.drag_coalescing", catch_up, recomputes_ok=ok)
         res["pass"] = res["pass"] and ok

@@ -273,6 +273,8 @@ class PlaybackBar(QWidget):
         self.unit.activated.connect(lambda i: state.set_unit(self.unit.itemData(i)))
 
         self.extra_buttons = [button(a, a.iconText()) for a in extra_actions]
+        self._unit_entries: list | None = None   # what the unit list holds
+        self._fitted_for: tuple | None = None    # what the step label's width was fitted to
 
         lay = QHBoxLayout(self)
         lay.setContentsMargins(8, 4, 8, 4)
@@ -309,11 +311,17 @@ class PlaybackBar(QWidget):
             self.slider.setRange(0, T - 1)
             self.slider.setPageStep(max(1, T // PAGE_FRACTION))
             self.slider.setValue(st.timestep)
-        with QSignalBlocker(self.unit):
-            self.unit.clear()
-            self.unit.addItem("All units", -1)
-            for u in range(st.trace.hidden_size):
-                self.unit.addItem(st.unit_label(u).capitalize(), u)
+        # a weight drag changes the trace many times a second but not the units or the
+        # labels: refill the unit list only when its entries change (each refill
+        # re-measures the combo box and re-lays out the bar)
+        entries = [("All units", -1)] + [(st.unit_label(u).capitalize(), u)
+                                         for u in range(st.trace.hidden_size)]
+        if entries != self._unit_entries:
+            self._unit_entries = entries
+            with QSignalBlocker(self.unit):
+                self.unit.clear()
+                for text, u in entries:
+                    self.unit.addItem(text, u)
         self._on_unit(st.unit)
         self._fit_step_label()
         self._on_timestep(st.timestep)
@@ -328,13 +336,22 @@ class PlaybackBar(QWidget):
         return f"{text} · “{label}”" if label else text
 
     def _fit_step_label(self) -> None:
-        """A fixed width that fits every step's text: stepping then never re-lays out the bar."""
+        """A fixed width that fits every step's text: stepping then never re-lays out the bar.
+
+        Measured again only when the labels, the number of steps or the font change
+        (not on every trace change of a weight drag).
+        """
         st = self.state
+        font = self.step_label.font()
+        key = (st.labels, st.steps, font.key())
+        if key == self._fitted_for:
+            return
+        self._fitted_for = key
         fm = self.step_label.fontMetrics()
-        longest = {}
+        first = {}                              # one step per distinct label
         for t, lab in enumerate(st.labels):
-            longest.setdefault(lab, t)
-        texts = [self._step_text(t) for t in longest.values()] or [self._step_text(0)]
+            first.setdefault(lab, t)
+        texts = [self._step_text(t) for t in first.values()] or [self._step_text(0)]
         self.step_label.setFixedWidth(max(fm.horizontalAdvance(x) for x in texts) + 8)
 
     def _on_timestep(self, t: int) -> None:

@@ -14,13 +14,22 @@ as everywhere the user reads step numbers. When every step's input token fits
 under its step, the axis shows the tokens instead (labelled "input"; the hover
 text still names the step). All plot items are created once per
 trace shape and updated in place; long sequences are downsampled for display.
+
+Speed (a weight drag redraws every panel many times a second): each panel draws
+all units of a quantity with *one* scene item (`UnitLines`, a polyline and pen
+per unit), so a trace change costs one update per quantity, not one per unit.
+A hidden panel, and the part of a panel that is not shown (the heatmap in line
+mode, the lines in heatmap mode), is updated only when it is shown. Range
+changes are applied before Qt paints (applied during the paint they would make
+Qt paint the panel twice), and the cell-state axis snaps to round numbers so a
+small change of the data leaves it (and its cached tick labels) alone.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QElapsedTimer, QPointF, Qt, QTimer, Signal
+from PySide6.QtCore import QElapsedTimer, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QFontMetrics, QPen, QPixmapCache
 from PySide6.QtWidgets import QGraphicsItem, QLabel, QSplitter, QVBoxLayout, QWidget
 
@@ -38,8 +47,13 @@ UNIT_STYLE_GLYPHS = ("━━", "╍╍", "┉┉", "━·━", "━··")
 #: Most units listed in the legend line.
 MAX_LEGEND_UNITS = 8
 
-#: Most lines per panel kept as cached pixmaps (above this: thin, uncached lines).
+#: Most lines per panel kept as cached pixmaps (above this: thin, solid, uncached lines).
 MAX_CACHED_LINES = 40
+#: Most points (units x steps) per panel drawn with wide lines: a wide antialiased
+#: line costs Qt ~30x a thin one to stroke (~3 ms per 100 points, dashed), which
+#: the redraw after a drag pauses spends at once; above this, lines are 1 px
+#: (at 100 steps: all 8 units' C_t or h_t wide, their 32 gate lines thin).
+MAX_WIDE_POINTS = 1000
 #: Pixmap cache the cached lines need (KB); raised once if Qt's default is smaller.
 PIXMAP_CACHE_KB = 128 * 1024
 
@@ -49,6 +63,10 @@ PIXMAP_CACHE_KB = 128 * 1024
 #: until the changes have paused for SETTLE_MS, then redrawn at full width.
 DRAFT_WITHIN_MS = 500
 SETTLE_MS = 250
+
+#: Lines of at most this many steps are drawn whole; longer ones are clipped to the
+#: view and reduced to each pixel column's minimum and maximum (`peak_decimate`).
+CLIP_FROM_STEPS = 1000
 
 #: Readable names of the plotted quantities (HTML, for titles and hover text).
 SYMBOLS = {
@@ -74,8 +92,172 @@ def panel_series(trace, panel: str) -> list[tuple[str, np.ndarray]]:
     return [(k, trace.gates[k]) for k in ("r", "z", "n") if k in trace.gates]
 
 
+def peak_decimate(Y: np.ndarray, lo: int, hi: int, columns: int) -> tuple[np.ndarray, np.ndarray]:
+    """Steps ``lo .. hi - 1`` of the lines ``Y`` (T, U), at most ~2 points per pixel column.
+
+    Returns ``(x, Yd)``: ``x`` (n,) the 1-based step of each point and ``Yd``
+    (n, U). A range of at most ``2 * columns`` steps comes back unchanged;
+    a longer one is cut into blocks of ``ds`` steps, each drawn as two points at
+    its first step: the block's minimum and its maximum, so no peak is lost.
+    """
+    n = hi - lo
+    if n <= 2 * columns:
+        return np.arange(lo + 1, hi + 1, dtype=float), Y[lo:hi]
+    ds = -(-n // columns)
+    nb = -(-n // ds)
+    block = Y[lo:hi]
+    if nb * ds > n:                     # pad the last block with its last value
+        block = np.concatenate([block, np.repeat(block[-1:], nb * ds - n, axis=0)])
+    block = block.reshape(nb, ds, Y.shape[1])
+    out = np.empty((nb, 2, Y.shape[1]))
+    out[:, 0] = block.min(axis=1)
+    out[:, 1] = block.max(axis=1)
+    x = np.repeat(np.arange(lo + 1, lo + 1 + nb * ds, ds, dtype=float), 2)
+    return x, out.reshape(2 * nb, Y.shape[1])
+
+
+def nice_range(lo: float, hi: float) -> tuple[float, float]:
+    """``[lo, hi]`` widened to multiples of a round step (a quarter of a power of ten
+    near the span), so small changes of the data keep the axis still."""
+    step = 10.0 ** np.floor(np.log10(hi - lo)) / 4.0
+    return float(np.floor(lo / step) * step), float(np.ceil(hi / step) * step)
+
+
 def _fmt(v: float) -> str:
     return f"{v:.3f}".replace("-", "−")
+
+
+class UnitLines(pg.GraphicsObject):
+    """The lines of one quantity for several hidden units, as one scene item.
+
+    ``set_units(x, Y, units)`` draws column ``u`` of ``Y`` (one column per
+    unit) against ``x`` for each ``u`` in ``units``, each unit as its own
+    polyline with its own pen (`set_pens`). One item per quantity instead of
+    one per unit: a trace change costs one ``set_units`` per quantity. The
+    painter gets one reused QPolygonF, refilled with each unit's points in turn
+    (making a polygon per unit and paint would cost more than drawing them).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._x = np.zeros(0)
+        self._Y = np.zeros((0, 0))
+        self._units: list[int] = []
+        self._finite = True
+        self._data_rect: QRectF | None = None    # bounds of the drawn points
+        self._rect: QRectF | None = None         # ... plus the pen, in data units
+        self._buffer = None                      # the reused polygon and its (n, 2) view
+        self._pens: dict[int, QPen] = {}
+        self._pad_px = 1.0
+        self.antialias = True
+
+    # -- data and look
+    def set_units(self, x: np.ndarray, Y: np.ndarray, units) -> None:
+        """Draw ``Y[:, u]`` against ``x`` (n,) for each ``u`` in ``units``; ``Y`` is (n, H)."""
+        self._x, self._Y, self._units = x, Y, list(units)
+        rect = None
+        if len(x) and self._units:
+            cols = Y if len(self._units) == Y.shape[1] else Y[:, self._units]
+            lo, hi = cols.min(), cols.max()
+            self._finite = bool(np.isfinite(lo) and np.isfinite(hi))
+            if not self._finite:                  # a blown-up value: bounds of the rest
+                ok = cols[np.isfinite(cols)]
+                lo, hi = (ok.min(), ok.max()) if ok.size else (np.nan, np.nan)
+            if np.isfinite(lo):
+                rect = QRectF(float(x[0]), float(lo), float(x[-1] - x[0]), float(hi - lo))
+        self._data_rect = rect
+        self._rect = None
+        self.prepareGeometryChange()
+        self.informViewBoundsChanged()
+        self.update()
+
+    def set_pens(self, pens: dict[int, QPen], antialias: bool) -> None:
+        """The pen of each unit (cosmetic pens), and whether to antialias."""
+        self._pens = pens
+        self.antialias = antialias
+        width = max((p.widthF() for p in pens.values()), default=1.0)
+        if width / 2 + 1 != self._pad_px:
+            self._pad_px = width / 2 + 1
+            self._rect = None
+            self.prepareGeometryChange()
+        self.update()
+
+    def units(self) -> list[int]:
+        """The units this item draws."""
+        return list(self._units)
+
+    def pen(self, unit: int) -> QPen:
+        return self._pens[unit]
+
+    def drawn(self, unit: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """The (x, y) points of the polylines handed to the painter for ``unit``."""
+        if unit not in self._units:
+            return None
+        pts = [xy.copy() for u, _, xy in self._strokes() if u == unit]
+        xy = np.concatenate(pts) if pts else np.zeros((0, 2))
+        return xy[:, 0], xy[:, 1]
+
+    # -- QGraphicsItem
+    def _strokes(self):
+        """Yield (unit, polygon, its (n, 2) points) for each polyline to draw.
+
+        With finite data that is one polyline per unit, all in one reused
+        polygon (valid until the next one is yielded); a non-finite value
+        breaks its unit's line into the finite stretches around it.
+        """
+        x = self._x
+        if self._finite:
+            n = len(x)
+            if self._buffer is None or len(self._buffer[0]) != n:
+                poly = pg.functions.create_qpolygonf(n)
+                self._buffer = (poly, pg.functions.ndarray_from_qpolygonf(poly))
+            poly, buf = self._buffer
+            buf[:, 0] = x
+            for u in self._units:
+                buf[:, 1] = self._Y[:, u]
+                yield u, poly, buf
+            return
+        for u in self._units:
+            y = self._Y[:, u]
+            ok = np.concatenate([[False], np.isfinite(y), [False]])
+            edges = np.flatnonzero(np.diff(ok.astype(np.int8)))
+            for a, b in zip(edges[0::2], edges[1::2]):
+                poly = pg.functions.create_qpolygonf(int(b - a))
+                buf = pg.functions.ndarray_from_qpolygonf(poly)
+                buf[:, 0] = x[a:b]
+                buf[:, 1] = y[a:b]
+                yield u, poly, buf
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 (Qt override)
+        if self._rect is None:
+            if self._data_rect is None:
+                return QRectF()
+            r = QRectF(self._data_rect)
+            px, py = self.pixelVectors()         # one device pixel in data units
+            if px is not None and py is not None:
+                dx, dy = px.length() * self._pad_px, py.length() * self._pad_px
+                r.adjust(-dx, -dy, dx, dy)
+            self._rect = r
+        return self._rect
+
+    def viewTransformChanged(self) -> None:  # noqa: N802 (pyqtgraph hook)
+        self._rect = None                        # the pen's width in data units changed
+        self.prepareGeometryChange()
+
+    def dataBounds(self, ax: int, frac: float = 1.0, orthoRange=None):  # noqa: N802 (pyqtgraph)
+        r = self._data_rect
+        if r is None:
+            return (None, None)
+        return (r.left(), r.right()) if ax == 0 else (r.top(), r.bottom())
+
+    def paint(self, p, *_args) -> None:
+        p.setRenderHint(p.RenderHint.Antialiasing, self.antialias)
+        pen_of = None
+        for u, poly, _ in self._strokes():
+            if u != pen_of:
+                p.setPen(self._pens[u])
+                pen_of = u
+            p.drawPolyline(poly)
 
 
 class TracePanel(pg.GraphicsLayoutWidget):
@@ -97,8 +279,6 @@ class TracePanel(pg.GraphicsLayoutWidget):
         self.plot.hideButtons()
         self.plot.setMenuEnabled(False)
         self.plot.setMouseEnabled(x=True, y=False)
-        self.plot.setDownsampling(auto=True, mode="peak")
-        self.plot.setClipToView(True)
         self.plot.showGrid(x=False, y=True, alpha=0.25)     # the cursor marks time
         self.vb: pg.ViewBox = self.plot.getViewBox()
         # The axes (tick text, and the left one's grid across the view) are kept as
@@ -106,10 +286,14 @@ class TracePanel(pg.GraphicsLayoutWidget):
         for name in ("left", "bottom"):
             self.plot.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
-        self.curves: dict[tuple[str, int], pg.PlotDataItem] = {}    # lines of this trace
-        self._pool: dict[tuple[str, int], pg.PlotDataItem] = {}     # every line ever made
+        self.lines: dict[str, UnitLines] = {}    # quantity -> the lines of its units
+        self._pool: dict[str, UnitLines] = {}    # every line item ever made
+        self._layout: tuple | None = None        # (keys, H, unit) the lines are laid out for
         self.series: list[tuple[str, np.ndarray]] = []
-        self._shape: tuple | None = None
+        self._stale_lines = True                 # the trace changed since the lines were set
+        self._stale_image = True                 # ... since the heatmap was set
+        self._steps: int | None = None           # T the time axis was set for
+        self._y_range: tuple | None = None
 
         self.image = pg.ImageItem(autoDownsample=True)
         self.image.setZValue(-10)
@@ -136,8 +320,8 @@ class TracePanel(pg.GraphicsLayoutWidget):
             self.plot.addItem(item, ignoreBounds=True)
         self.hover_value: float | None = None
         self._time_ticks: list | None = None
+        self._ticks_for: tuple | None = None
         self._left_axis: tuple | None = ("unset",)
-        self._unit_range: list | None = None
         self._title: tuple | None = None
         self.draft = False                       # 1 px lines while the data changes fast
         self._repaint_pending = False
@@ -147,7 +331,7 @@ class TracePanel(pg.GraphicsLayoutWidget):
         self._settle.setInterval(SETTLE_MS)
         self._settle.timeout.connect(self._end_draft)
 
-        self.vb.sigXRangeChanged.connect(lambda *_: self._update_time_ticks())
+        self.vb.sigXRangeChanged.connect(self._on_x_range)
         self.scene().sigMouseClicked.connect(self._clicked)
         self.scene().sigMouseMoved.connect(self._moved)
         state.trace_changed.connect(self._on_trace)
@@ -159,9 +343,18 @@ class TracePanel(pg.GraphicsLayoutWidget):
 
     # ------------------------------------------------------------------ public
 
-    def curve(self, key: str, unit: int) -> pg.PlotDataItem:
-        """The line of quantity ``key`` for hidden unit ``unit`` (0-based)."""
-        return self.curves[(key, unit)]
+    def line(self, key: str) -> UnitLines:
+        """The item that draws the units' lines of quantity ``key``."""
+        return self.lines[key]
+
+    def unit_data(self, key: str, unit: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """The (x, y) points drawn for quantity ``key`` of ``unit`` (0-based), read back
+        from the polylines its item paints; None when that unit is not drawn (another
+        unit is selected, or the panel shows the heatmap)."""
+        line = self.lines.get(key)
+        if line is None or self.heatmap or not line.isVisible():
+            return None
+        return line.drawn(unit)
 
     def set_heatmap(self, on: bool) -> None:
         """Show the units x time heatmap (True) or the line plots (False)."""
@@ -175,7 +368,10 @@ class TracePanel(pg.GraphicsLayoutWidget):
         else:
             self.ci.removeItem(self.colorbar)
             self.colorbar.hide()
-        self._apply_mode()
+        if self.isVisible():
+            self._refresh()                 # fills in what was skipped while not shown
+        else:
+            self._apply_mode()
 
     def step_to_scene(self, t: int, frac_y: float = 0.5) -> QPointF:
         """Scene position of 0-based step ``t`` at height ``frac_y`` (0 bottom, 1 top) of the view."""
@@ -193,32 +389,69 @@ class TracePanel(pg.GraphicsLayoutWidget):
             self._settle.start()
             if not self.draft:
                 self.draft = True
-                self._style_curves()
-        trace = self.state.trace
-        self.series = panel_series(trace, self.panel)
-        T, H = trace.steps, trace.hidden_size
-        keys = tuple(k for k, _ in self.series)
-        if self._shape != (keys, H):
-            self._rebuild_curves(keys, H)
-        x = np.arange(1, T + 1, dtype=float)
-        for key, arr in self.series:
-            for u in range(H):
-                self.curves[(key, u)].setData(x, arr[:, u])
-        if self.series:
-            img = np.concatenate([arr.T for _, arr in self.series], axis=0)    # (rows, T)
-            m = 1.0
-            if self.panel == "c":
-                peak = float(np.max(np.abs(img))) if img.size else 0.0
-                m = max(1.0, float(np.ceil(peak * 10) / 10)) if np.isfinite(peak) else 1.0
-            self._levels = m
-            self.image.setImage(img, levels=(-m, m), autoLevels=False)
-            self.image.setRect(0.5, 0.0, float(T), float(img.shape[0]))
-            self.colorbar.setLevels((-m, m))
-        self.vb.setLimits(xMin=0.5 - 0.02 * T, xMax=T + 0.5 + 0.02 * T)
-        self.vb.setXRange(0.5, T + 0.5, padding=0.01)
+                self._style_lines()
+        self.series = panel_series(self.state.trace, self.panel)
+        self._stale_lines = self._stale_image = True
+        if self.isVisible():
+            self._refresh()
+        # else: showEvent refreshes
+
+    def showEvent(self, ev) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(ev)
+        self._refresh()
+
+    def _refresh(self) -> None:
+        """Bring what the panel shows (lines or heatmap, axes, cursor) up to the trace."""
+        T = self.state.trace.steps
+        if T != self._steps:                     # a new length: show all of it
+            self._steps = T
+            self.vb.setLimits(xMin=0.5 - 0.02 * T, xMax=T + 0.5 + 0.02 * T)
+            self.vb.setXRange(0.5, T + 0.5, padding=0.01)
+        if self.heatmap:
+            if self._stale_image:
+                self._update_image()
+        elif self._stale_lines:
+            self._update_lines()
         self._update_time_ticks()
         self._apply_mode()
         self._on_timestep(self.state.timestep)
+        # apply a range change now: done by the paint itself, it would move the
+        # lines during the paint and make Qt paint the panel a second time
+        self.vb.prepareForPaint()
+
+    def _update_image(self) -> None:
+        self._stale_image = False
+        if not self.series:
+            return
+        img = np.concatenate([arr.T for _, arr in self.series], axis=0)    # (rows, T)
+        m = 1.0
+        if self.panel == "c":
+            peak = float(np.max(np.abs(img))) if img.size else 0.0
+            m = max(1.0, float(np.ceil(peak * 10) / 10)) if np.isfinite(peak) else 1.0
+        self._levels = m
+        self.image.setImage(img, levels=(-m, m), autoLevels=False)
+        self.image.setRect(0.5, 0.0, float(img.shape[1]), float(img.shape[0]))
+        self.colorbar.setLevels((-m, m))
+
+    def _update_lines(self) -> None:
+        """Put the trace into the line items: one `UnitLines.set_units` per quantity."""
+        self._stale_lines = False
+        trace = self.state.trace
+        T, H = trace.steps, trace.hidden_size
+        unit = self.state.unit if 0 <= self.state.unit < H else -1
+        keys = tuple(k for k, _ in self.series)
+        if self._layout != (keys, H, unit):
+            self._rebuild_lines(keys, H, unit)
+        lo, hi, columns = 0, T, T
+        if T > CLIP_FROM_STEPS:                  # only what is in view, ~2 points per pixel
+            (x0, x1), _ = self.vb.viewRange()
+            lo = int(np.clip(np.floor(x0) - 2, 0, T))
+            hi = int(np.clip(np.ceil(x1) + 1, lo + 1, T))
+            columns = max(1, int(self.vb.width()))
+        units = range(H) if unit < 0 else (unit,)
+        for key, arr in self.series:
+            x, Y = peak_decimate(arr, lo, hi, columns)
+            self.lines[key].set_units(x, Y, units)
 
     def paintEvent(self, ev) -> None:  # noqa: N802 (Qt override)
         super().paintEvent(ev)
@@ -229,69 +462,83 @@ class TracePanel(pg.GraphicsLayoutWidget):
     def _end_draft(self) -> None:
         if self.draft:
             self.draft = False
-            self._style_curves()
+            self._style_lines()
+
+    def _on_x_range(self, *_args) -> None:
+        self._update_time_ticks()
+        if self._steps is not None and self._steps > CLIP_FROM_STEPS and not self.heatmap:
+            self._update_lines()                # decimated for the new view
 
     def _update_time_ticks(self) -> None:
         """Token labels on the time axis when all visible ones fit, else step numbers."""
         st = self.state
         labels = st.labels
-        axis = self.plot.getAxis("bottom")
         (x0, x1), _ = self.vb.viewRange()
-        lo, hi = max(0, int(np.ceil(x0 - 1))), min(st.steps, int(np.floor(x1)))
+        width = max(1, self.vb.width())
+        font = scaled_font(st.theme, st.font_scale, 0.85)
+        inputs = (labels, x0, x1, width, font.key())
+        if inputs == self._ticks_for:           # nothing they depend on changed (a drag)
+            return
+        self._ticks_for = inputs
+        lo, hi = max(0, int(np.ceil(x0 - 1))), min(len(labels), int(np.floor(x1)))
         shown = labels[lo:hi]
         fits = False
         if shown and hi > lo:
-            fm = QFontMetrics(scaled_font(st.theme, st.font_scale, 0.85))
+            fm = QFontMetrics(font)
             widest = max(fm.horizontalAdvance(t) for t in set(shown)) + fm.horizontalAdvance("  ")
-            fits = widest * (x1 - x0) <= max(1, self.vb.width())
+            fits = widest * (x1 - x0) <= width
         ticks = [[(t + 1.0, labels[t]) for t in range(lo, hi)]] if fits else None
         if ticks != self._time_ticks:
             self._time_ticks = ticks
+            axis = self.plot.getAxis("bottom")
             axis.setTicks(ticks)
             axis.setLabel("input" if fits else "step", color=st.theme.foreground)
 
     def resizeEvent(self, ev) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(ev)
-        if hasattr(self, "_time_ticks"):        # not during construction
+        if hasattr(self, "_ticks_for"):         # not during construction
             self._update_time_ticks()
+            if (self._steps or 0) > CLIP_FROM_STEPS and not self.heatmap:
+                self._stale_lines = True        # decimated for the new width
+                if self.isVisible():
+                    self._update_lines()
 
-    def _rebuild_curves(self, keys: tuple[str, ...], H: int) -> None:
-        """Choose the line items for a new trace shape (only when keys or H change).
+    def _rebuild_lines(self, keys: tuple[str, ...], H: int, unit: int) -> None:
+        """Choose the line items for new quantities, H or selected unit.
 
-        Items are pooled, never removed: lines of a larger earlier shape are
-        emptied and hidden, so switching models creates no churn.
+        Items are pooled, never removed: ones not needed now are emptied and
+        hidden, so switching models creates no churn.
         """
-        for item in self.curves.values():
-            item.setData([], [])
-            item.hide()
-        self.curves = {}
+        for key, item in self.lines.items():
+            if key not in keys:
+                item.set_units(np.zeros(0), np.zeros((0, 0)), ())
+                item.hide()
+        self.lines = {}
         for key in keys:
-            for u in range(H):
-                c = self._pool.get((key, u))
-                if c is None:
-                    c = self._pool[(key, u)] = pg.PlotDataItem(skipFiniteCheck=True)
-                    c.setZValue(10 if key in ("c", "h") else 5)
-                    self.plot.addItem(c)
-                self.curves[(key, u)] = c
-        self._shape = (keys, H)
+            c = self._pool.get(key)
+            if c is None:
+                c = self._pool[key] = UnitLines()
+                c.setZValue(10 if key in ("c", "h") else 5)
+                self.plot.addItem(c)
+            self.lines[key] = c
+        self._layout = (keys, H, unit)
         ticks = []
         if keys and self.panel == "gates":
             ticks = [[(H * k + H / 2, _PLAIN.get(key, key)) for k, key in enumerate(keys)]]
         self._heat_ticks = ticks
-        self._style_curves()
+        self._style_lines()
 
     def _apply_mode(self) -> None:
         heat = self.heatmap
         self.image.setVisible(heat)
-        unit = self.state.unit
-        for (key, u), c in self.curves.items():
-            c.setVisible(not heat and (unit < 0 or u == unit))
+        for c in self.lines.values():
+            c.setVisible(not heat)
         rows = sum(a.shape[1] for _, a in self.series)
         if heat:
-            self.vb.setYRange(0.0, float(max(rows, 1)), padding=0.0)
+            self._set_y_range(0.0, float(max(rows, 1)), 0.0)
             H = self.state.trace.hidden_size
             if self.panel == "gates":
-                ticks = self._heat_ticks
+                ticks = self._heat_ticks if self._layout else []
             else:
                 step = max(1, H // 8)
                 ticks = [[(u + 0.5, str(u + 1)) for u in range(0, H, step)]]
@@ -299,12 +546,16 @@ class TracePanel(pg.GraphicsLayoutWidget):
         else:
             self._set_left_axis(None, "")
             if self.panel == "c":
-                lo, hi = self._line_range()
-                self.vb.setYRange(lo, hi, padding=0.08)
-            elif self.vb.viewRange()[1] != self._unit_range:
-                self.vb.setYRange(-1.0, 1.0, padding=0.06)
-                self._unit_range = self.vb.viewRange()[1]
+                self._set_y_range(*self._line_range(), 0.08)
+            else:
+                self._set_y_range(-1.0, 1.0, 0.06)
         self._set_title()
+
+    def _set_y_range(self, lo: float, hi: float, padding: float) -> None:
+        """Set the y range only when it changes (each change redraws the axis)."""
+        if (lo, hi, padding) != self._y_range:
+            self._y_range = (lo, hi, padding)
+            self.vb.setYRange(lo, hi, padding=padding)
 
     def _set_left_axis(self, ticks, label: str) -> None:
         """Ticks and label of the y axis, only when they change (each change redraws the axis)."""
@@ -316,6 +567,7 @@ class TracePanel(pg.GraphicsLayoutWidget):
         left.setLabel(label)
 
     def _line_range(self) -> tuple[float, float]:
+        """The y range of the shown lines, widened to round numbers (see `nice_range`)."""
         unit = self.state.unit
         vals = [a if unit < 0 else a[:, unit] for _, a in self.series]
         if not vals:
@@ -323,7 +575,9 @@ class TracePanel(pg.GraphicsLayoutWidget):
         lo = min(float(np.min(v)) for v in vals)
         hi = max(float(np.max(v)) for v in vals)
         lo, hi = min(lo, -0.1), max(hi, 0.1)
-        return (lo, hi) if np.isfinite(lo) and np.isfinite(hi) else (-1.0, 1.0)
+        if not (np.isfinite(lo) and np.isfinite(hi)):
+            return -1.0, 1.0
+        return nice_range(lo, hi)
 
     def _on_timestep(self, t: int) -> None:
         blocked = self.cursor.blockSignals(True)
@@ -331,8 +585,9 @@ class TracePanel(pg.GraphicsLayoutWidget):
         self.cursor.blockSignals(blocked)
 
     def _on_unit(self, _u: int) -> None:
-        self._style_curves()
-        self._apply_mode()
+        self._stale_lines = True                # the selected unit has a line of its own
+        if self.isVisible():
+            self._refresh()
 
     def _on_appearance(self) -> None:
         th: Theme = self.state.theme
@@ -346,6 +601,7 @@ class TracePanel(pg.GraphicsLayoutWidget):
             ax.setStyle(tickFont=tick_font, tickTextOffset=max(3, round(4 * scale)))
             ax.label.setFont(tick_font)
         self._time_ticks = ["redo"]                 # font or colour changed: redo the labels
+        self._ticks_for = None
         self._update_time_ticks()
         for ax_name in ("left", "right"):
             cb_ax = self.colorbar.getAxis(ax_name)
@@ -363,36 +619,44 @@ class TracePanel(pg.GraphicsLayoutWidget):
         self.hover_text.setFont(scaled_font(th, scale, 0.9, bold=True))
         self.hover_dot.setPen(pg.mkPen(th.foreground, width=2))
         self.hover_dot.setBrush(pg.mkBrush(th.background))
-        self._style_curves()
+        self._style_lines()
         self._set_title()
 
-    def _style_curves(self) -> None:
+    def _style_lines(self) -> None:
         """Pens for the lines, and how they are drawn.
 
-        Thick antialiased lines are slow to stroke, so each visible line is kept
-        as a pixmap (moving the cursor or animating the diagram then only blits
-        it). With many lines (all units of a wide layer) the pixmaps would not
-        fit the cache; those lines are drawn 1 px wide, which Qt strokes fast,
-        and the heatmap is the better overview anyway. While a drag changes the
-        data many times a second (`draft`), lines are 1 px too, uncached.
+        Wide antialiased lines are slow to stroke, so each line item is kept
+        as a pixmap (moving the cursor or animating the diagram then only
+        blits it), and lines are drawn wide only when there are few of them:
+        with many units (all units of a wide layer) or many points in all,
+        they are 1 px wide, which Qt strokes fast (the heatmap is the better
+        overview then anyway), and solid when there are more units than dash
+        styles. While a drag changes the data many times a second (`draft`),
+        lines are 1 px, uncached and not antialiased, until the settled redraw.
         """
+        if self._layout is None:
+            return
         th = self.state.theme
-        unit = self.state.unit
-        n_visible = len(self.curves) if unit < 0 else len(self.series)
-        many = n_visible > MAX_CACHED_LINES or self.draft
-        width = 1.0 if many else th.line_width * (1.5 if unit >= 0 else 1.0)
-        cache = (QGraphicsItem.CacheMode.NoCache if many
+        keys, H, unit = self._layout
+        n_units = len(keys) * H if unit < 0 else len(keys)
+        points = n_units * self.state.trace.steps
+        thin = n_units > MAX_CACHED_LINES or points > MAX_WIDE_POINTS
+        width = 1.0 if thin or self.draft else th.line_width * (1.5 if unit >= 0 else 1.0)
+        cache = (QGraphicsItem.CacheMode.NoCache if thin or self.draft
                  else QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        for (key, u), c in self.curves.items():
-            c.curve.setCacheMode(cache)
-            pen = QPen(th.gate_color(key))
-            pen.setWidthF(width)
-            pen.setCosmetic(True)
-            # dashes on long paths are slow to stroke, and with more lines than dash
-            # styles they no longer tell units apart: solid lines then
-            solid = unit >= 0 or n_visible > MAX_CACHED_LINES
-            pen.setStyle(Qt.PenStyle.SolidLine if solid else UNIT_STYLES[u % len(UNIT_STYLES)])
-            c.setPen(pen)
+        smooth = bool(pg.getConfigOption("antialias")) and not self.draft
+        solid = unit >= 0 or n_units > MAX_CACHED_LINES
+        units = range(H) if unit < 0 else (unit,)
+        for key, c in self.lines.items():
+            c.setCacheMode(cache)
+            pens = {}
+            for u in units:
+                pen = QPen(th.gate_color(key))
+                pen.setWidthF(width)
+                pen.setCosmetic(True)
+                pen.setStyle(Qt.PenStyle.SolidLine if solid else UNIT_STYLES[u % len(UNIT_STYLES)])
+                pens[u] = pen
+            c.set_pens(pens, smooth)
 
     def _set_title(self) -> None:
         th = self.state.theme
@@ -524,11 +788,17 @@ class TracePlots(QWidget):
         """One line naming the line style of each unit (shown when all units are drawn)."""
         st = self.state
         H = st.trace.hidden_size
-        self.legend.setFont(scaled_font(st.theme, st.font_scale, 0.95))
-        self.legend.setVisible(st.unit < 0 and not self.heatmap and 1 < H <= MAX_LEGEND_UNITS)
+        font = scaled_font(st.theme, st.font_scale, 0.95)
+        if font != self.legend.font():          # a new font re-lays out the window
+            self.legend.setFont(font)
+        shown = st.unit < 0 and not self.heatmap and 1 < H <= MAX_LEGEND_UNITS
+        if shown != self.legend.isVisibleTo(self):
+            self.legend.setVisible(shown)
         parts = [f"{UNIT_STYLE_GLYPHS[u % len(UNIT_STYLE_GLYPHS)]} {st.unit_label(u)}"
                  for u in range(min(H, MAX_LEGEND_UNITS))]
-        self.legend.setText("Lines:   " + "     ".join(parts))
+        text = "Lines:   " + "     ".join(parts)
+        if text != self.legend.text():
+            self.legend.setText(text)
 
     def set_heatmap(self, on: bool) -> None:
         on = bool(on)
@@ -549,10 +819,13 @@ class TracePlots(QWidget):
         if only is not None and not self.panels[only].series:
             only = "h"      # a GRU or RNN has no cell state: show the hidden state instead
         for key, p in self.panels.items():
-            p.setVisible(bool(p.series) and (only is None or key == only))
+            shown = bool(p.series) and (only is None or key == only)
+            if shown != p.isVisibleTo(self):
+                p.setVisible(shown)
 
     def visible_panels(self) -> list[str]:
         return [k for k, p in self.panels.items() if not p.isHidden()]
 
 
-__all__ = ["PANELS", "TracePanel", "TracePlots", "panel_series"]
+__all__ = ["PANELS", "TracePanel", "TracePlots", "UnitLines", "nice_range", "panel_series",
+           "peak_decimate"]

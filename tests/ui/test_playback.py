@@ -140,3 +140,25 @@ def test_unit_selector_and_unit_keys(qtbot, window, state):
     combo.setCurrentIndex(1)
     combo.activated.emit(1)                 # what choosing an entry does
     assert state.unit == 0
+
+
+def test_read_out_and_unit_list_follow_a_new_model(qtbot, window, state):
+    import numpy as np
+
+    from lstm_viz.model import Network, init_params
+
+    bar = window.playback_bar
+    label = bar.step_label
+    width = label.width()
+    T = 30
+    long_token = "a-much-longer-token"                # wider than any demo token
+    net = Network(init_params("lstm", 2, 5, seed=1))
+    state.set_model(net, np.zeros((T, 2)), [long_token] * T)
+    assert [bar.unit.itemData(i) for i in range(bar.unit.count())] == [-1, 0, 1, 2, 3, 4]
+    state.set_timestep(T - 1)
+    text = label.text()
+    assert f"{T} / {T}" in text and long_token in text
+    assert label.width() > width
+    assert label.fontMetrics().horizontalAdvance(text) <= label.width()   # not cut off
+    state.set_network(net.with_(params=net.params.with_value("bias_ih_l0", 0, 1.0)))
+    assert bar.unit.count() == 6                      # same units: same list

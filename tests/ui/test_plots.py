@@ -1,13 +1,14 @@
-"""Trace plots: the curves show the trace, the cursor follows the time step, clicks move it."""
+"""Trace plots: the lines show the trace, the cursor follows the time step, clicks move it."""
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QEvent, QObject, QPointF, Qt
 from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QApplication
 
 from lstm_viz.model import Network, init_params
 from lstm_viz.state import AppState
-from lstm_viz.ui.plots import TracePlots
+from lstm_viz.ui.plots import UNIT_STYLES, TracePlots, peak_decimate
 
 
 @pytest.fixture
@@ -25,43 +26,118 @@ def plots(qtbot, state):
     return w
 
 
+def _series(tr):
+    return (("c", {"c": tr.c}), ("h", {"h": tr.h}), ("gates", {k: tr.gates[k] for k in "fiog"}))
+
+
+def _wider(state, H=8, T=40, seed=5):
+    """Load an LSTM with H units (more units than line styles when H > 5)."""
+    net = Network(init_params("lstm", 2, H, seed=seed))
+    x = np.random.default_rng(seed).normal(size=(T, 2))
+    state.set_model(net, x, [str(k) for k in range(T)])
+
+
 def _view_pixel(panel, t):
     """Viewport pixel of 0-based step t, halfway up the plot."""
     scene_pt = panel.step_to_scene(t, 0.5)
     return panel.mapFromScene(scene_pt)
 
 
-def test_curves_hold_the_trace_of_the_focused_unit(plots, state):
+def test_lines_hold_the_trace_of_the_focused_unit(plots, state):
     tr = state.trace
     T = tr.steps
     state.set_unit(1)
-    for panel, series in (("c", {"c": tr.c}), ("h", {"h": tr.h}),
-                          ("gates", {k: tr.gates[k] for k in "fiog"})):
+    for panel, series in _series(tr):
         p = plots.panels[panel]
         for key, arr in series.items():
             for u in range(tr.hidden_size):
-                curve = p.curve(key, u)
-                np.testing.assert_array_equal(curve.xData, np.arange(1, T + 1))
-                np.testing.assert_array_equal(curve.yData, arr[:, u])
-                assert curve.isVisible() == (u == 1)
-    state.set_unit(-1)
-    assert all(c.isVisible() for c in plots.panels["gates"].curves.values())
+                drawn = p.unit_data(key, u)
+                if u != 1:
+                    assert drawn is None
+                    continue
+                np.testing.assert_array_equal(drawn[0], np.arange(1, T + 1))
+                np.testing.assert_array_equal(drawn[1], arr[:, u])
+                assert p.line(key).isVisible()
 
 
-def test_curves_follow_a_new_trace(plots, state):
+def test_all_units_show_the_trace(plots, state):
+    _wider(state, H=8)
+    tr = state.trace
+    for panel, series in _series(tr):
+        p = plots.panels[panel]
+        for key, arr in series.items():
+            assert p.line(key).units() == list(range(8)) and p.line(key).isVisible()
+            for u in range(8):
+                x, y = p.unit_data(key, u)
+                np.testing.assert_array_equal(x, np.arange(1, tr.steps + 1))
+                np.testing.assert_array_equal(y, arr[:, u])
+
+
+def test_units_are_told_apart_by_line_style_and_the_focused_unit_stands_out(qtbot, plots, state):
+    _wider(state, H=8)
+    p = plots.panels["h"]
+    qtbot.waitUntil(lambda: not p.draft)          # full-width lines once changes pause
+    styles = [p.line("h").pen(u).style() for u in range(8)]
+    assert styles == [UNIT_STYLES[u % len(UNIT_STYLES)] for u in range(8)]
+    all_width = p.line("h").pen(0).widthF()
+    state.set_unit(6)
+    qtbot.waitUntil(lambda: not p.draft)
+    assert p.line("h").units() == [6]
+    pen = p.line("h").pen(6)
+    assert pen.style() == Qt.PenStyle.SolidLine
+    assert pen.widthF() > all_width
+    np.testing.assert_array_equal(p.unit_data("h", 6)[1], state.trace.h[:, 6])
+    assert p.unit_data("h", 0) is None
+
+
+def test_lines_follow_a_new_trace(plots, state):
     net = Network(init_params("lstm", 2, 4, seed=5))
     x = np.random.default_rng(0).normal(size=(30, 2))
     state.set_model(net, x, [str(k) for k in range(30)])
     p = plots.panels["c"]
-    assert len(p.curves) == 4
-    np.testing.assert_array_equal(p.curve("c", 3).yData, state.trace.c[:, 3])
-    assert p.curve("c", 3).xData[-1] == 30
+    np.testing.assert_array_equal(p.unit_data("c", 3)[1], state.trace.c[:, 3])
+    assert p.unit_data("c", 3)[0][-1] == 30
+    assert p.unit_data("c", 4) is None               # no fifth unit any more
 
 
-def test_gate_curves_use_the_gate_colours(plots, state):
+def test_a_weight_change_redraws_every_panel_once(qtbot, plots, state):
+    qtbot.wait(10)
+    counts = {k: 0 for k in plots.panels}
+    vps = {p.viewport(): k for k, p in plots.panels.items()}
+
+    class Count(QObject):
+        def eventFilter(self, obj, ev):  # noqa: N802 (Qt override)
+            if ev.type() == QEvent.Type.Paint and obj in vps:
+                counts[vps[obj]] += 1
+            return False
+
+    f = Count()
+    for vp in vps:
+        vp.installEventFilter(f)
+    net = state.network
+    old_c, old_range = state.trace.c.copy(), plots.panels["c"].vb.viewRange()[1]
+    b = net.params.bias_ih                        # the cell input g of unit 0: C_t grows
+    state.set_network(net.with_(params=net.params.with_value("bias_ih_l0", 2 * 3, b[6] + 5.0)))
+    QApplication.processEvents()
+    for vp in vps:
+        vp.removeEventFilter(f)
+    assert not np.array_equal(old_c, state.trace.c)
+    assert plots.panels["c"].vb.viewRange()[1] != old_range      # the y axis changed too
+    np.testing.assert_array_equal(plots.panels["c"].unit_data("c", 0)[1], state.trace.c[:, 0])
+    assert counts == {"c": 1, "h": 1, "gates": 1}
+
+
+def test_cell_state_range_holds_every_line(plots, state):
+    _wider(state, H=8, seed=3)
+    p = plots.panels["c"]
+    lo, hi = p.vb.viewRange()[1]
+    assert lo <= state.trace.c.min() and hi >= state.trace.c.max()
+
+
+def test_gate_lines_use_the_gate_colours(plots, state):
     p = plots.panels["gates"]
     for k in "fiog":
-        assert p.curve(k, 0).opts["pen"].color() == state.theme.gate_color(k)
+        assert p.line(k).pen(0).color() == state.theme.gate_color(k)
 
 
 def test_cursor_line_sits_at_the_time_step(plots, state):
@@ -97,7 +173,8 @@ def test_heatmap_shows_the_trace(plots, state):
     plots.set_heatmap(True)
     tr = state.trace
     c, g = plots.panels["c"], plots.panels["gates"]
-    assert c.image.isVisible() and not any(cv.isVisible() for cv in c.curves.values())
+    assert c.image.isVisible() and not any(cv.isVisible() for cv in c.lines.values())
+    assert c.unit_data("c", 0) is None
     np.testing.assert_array_equal(c.image.image, tr.c.T)
     np.testing.assert_array_equal(
         g.image.image, np.concatenate([tr.gates[k].T for k in "fiog"]))
@@ -109,6 +186,29 @@ def test_heatmap_shows_the_trace(plots, state):
     assert not c.image.isVisible() and not c.colorbar.isVisible()
 
 
+def test_switching_between_lines_and_heatmap_shows_the_current_trace(plots, state):
+    plots.set_heatmap(True)
+    _wider(state, H=4, seed=7)                     # changed while the heatmap is shown
+    plots.set_heatmap(False)
+    p = plots.panels["h"]
+    np.testing.assert_array_equal(p.unit_data("h", 2)[1], state.trace.h[:, 2])
+    _wider(state, H=6, seed=8)                     # changed while the lines are shown
+    plots.set_heatmap(True)
+    np.testing.assert_array_equal(p.image.image, state.trace.h.T)
+
+
+def test_a_hidden_panel_shows_the_current_trace_when_shown_again(qtbot, plots, state):
+    plots.set_only("c")
+    assert plots.visible_panels() == ["c"]
+    _wider(state, H=4, seed=9)
+    np.testing.assert_array_equal(plots.panels["c"].unit_data("c", 1)[1], state.trace.c[:, 1])
+    plots.set_only(None)
+    qtbot.waitUntil(lambda: plots.panels["gates"].isVisible())
+    g = plots.panels["gates"]
+    for k in "fiog":
+        np.testing.assert_array_equal(g.unit_data(k, 3)[1], state.trace.gates[k][:, 3])
+
+
 def test_theme_change_updates_the_plot_background(plots, state):
     p = plots.panels["h"]
     assert p.backgroundBrush().color() == QColor(state.theme.background)
@@ -117,13 +217,52 @@ def test_theme_change_updates_the_plot_background(plots, state):
     assert p.cursor.pen.color() == QColor(state.theme.accent)
 
 
+def test_peak_decimation_keeps_every_extreme():
+    rng = np.random.default_rng(1)
+    Y = rng.normal(size=(1000, 3))
+    x, Yd = peak_decimate(Y, 0, 1000, 100)            # 10 steps per column
+    assert len(x) == 200 and Yd.shape == (200, 3)
+    np.testing.assert_array_equal(x[::2], np.arange(1, 1001, 10))
+    np.testing.assert_array_equal(Yd[0::2], Y.reshape(100, 10, 3).min(axis=1))
+    np.testing.assert_array_equal(Yd[1::2], Y.reshape(100, 10, 3).max(axis=1))
+    x, Yd = peak_decimate(Y, 995, 1000, 100)           # short: unchanged
+    np.testing.assert_array_equal(x, [996, 997, 998, 999, 1000])
+    np.testing.assert_array_equal(Yd, Y[995:])
+    x, Yd = peak_decimate(Y, 0, 1000, 300)             # 4 per block, last block padded
+    assert Yd.max() == Y.max() and Yd.min() == Y.min()
+
+
 def test_a_thousand_steps_are_downsampled(plots, state):
     net = Network(init_params("lstm", 1, 3, seed=2))
     x = np.sin(np.arange(3000) / 50.0)
     state.set_model(net, x, [""] * 3000)
     p = plots.panels["h"]
-    assert p.curve("h", 0).xData.size == 3000
-    assert p.plot.ctrl.downsampleCheck.isChecked() or p.curve("h", 0).opts["autoDownsample"]
-    assert p.curve("h", 0).opts["clipToView"]
+    h = state.trace.h
+    xs, ys = p.unit_data("h", 0)
+    assert xs.size < 3000 // 2                        # ~2 points per pixel column
+    assert ys.max() == h[:, 0].max() and ys.min() == h[:, 0].min()   # peaks are kept
+    p.vb.setXRange(2001, 2100, padding=0)            # zoomed in: every step, exactly
+    xs, ys = p.unit_data("h", 0)
+    inside = (xs >= 2001) & (xs <= 2100)
+    np.testing.assert_array_equal(xs[inside], np.arange(2001, 2101))
+    np.testing.assert_array_equal(ys[inside], h[2000:2100, 0])
     state.set_timestep(2500)
     assert p.cursor.value() == 2501
+
+
+def test_a_blown_up_value_breaks_the_line_there(qapp):
+    from lstm_viz.ui.plots import UnitLines
+
+    x = np.arange(1.0, 11.0)
+    Y = np.column_stack([np.linspace(-1, 1, 10), np.linspace(2, 3, 10)])
+    Y[4, 0] = np.nan
+    Y[7, 0] = np.inf
+    line = UnitLines()
+    line.set_units(x, Y, [0, 1])
+    xs, ys = line.drawn(0)
+    keep = np.isfinite(Y[:, 0])
+    np.testing.assert_array_equal(xs, x[keep])
+    np.testing.assert_array_equal(ys, Y[keep, 0])
+    np.testing.assert_array_equal(line.drawn(1)[1], Y[:, 1])
+    assert line.dataBounds(1) == (-1.0, 3.0)           # of the finite values
+    assert line.drawn(2) is None
