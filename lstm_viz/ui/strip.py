@@ -15,16 +15,28 @@ rectangle.
 The strip needs only the height of a cell and a token line: its size hint and
 maximum height say so (scaled with the font scale), so a splitter does not give
 it a blank band.
+
+The loss step carries a small "L" badge. In gradient mode (``state.show_gradients``)
+the strip shows the gradient flowing back instead of the values: the highway band
+in step t's cell is as thick and as strong as |dL/dC_t| (LSTM; |dL/dh_t| for a
+GRU or RNN), and a second line, the h path, as thick as |dL/dh_t|. Both use one
+logarithmic scale (`gradient_levels`, six decades below the largest gradient),
+so a vanishing gradient fades step by step and the LSTM's cell state is seen
+carrying the gradient further than the h path. Steps with no gradient at all
+(after the loss step, or cut off by truncation) draw nothing. `play_backward`
+animates a front moving from the loss step back to step 1, revealing the
+gradient as it goes.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QEvent, QRect, QSize, Qt
+from PySide6.QtCore import QEasingCurve, QEvent, QRect, QSize, Qt, QVariantAnimation
 from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPen
 from PySide6.QtWidgets import QAbstractScrollArea, QSizePolicy, QToolTip, QWidget
 
 from ..explain import fmt
+from ..model.paths import backward_window
 from .theme import highlight_color, scaled_font
 
 #: Cell width limits in pixels at font scale 1.
@@ -39,12 +51,70 @@ PAD = 6
 TOKEN_FACTOR = 1.3
 #: Tokens drawn with a bigger glyph of the same meaning (a quiet step's "·" is a speck).
 TOKEN_GLYPH = {"·": "•"}
+#: Decades of gradient magnitude the gradient widths span (below that: a hairline).
+DECADES = 6.0
+#: Duration of `play_backward`'s sweep from the loss step to step 1, in ms.
+BACKWARD_MS = 1500
+
+
+#: Shades between the panel colour and the full colour of a gradient line.
+SHADES = 32
+
+
+def _shades(a: str, b: str, n: int = SHADES) -> list[QColor]:
+    """``n`` colours from ``a`` to ``b`` (inclusive)."""
+    ca, cb = QColor(a), QColor(b)
+    ra = np.array([ca.red(), ca.green(), ca.blue()], dtype=float)
+    rb = np.array([cb.red(), cb.green(), cb.blue()], dtype=float)
+    t = np.linspace(0.0, 1.0, n)[:, None]
+    rgb = np.rint(ra + (rb - ra) * t).astype(int)
+    return [QColor(int(r), int(g), int(b_)) for r, g, b_ in rgb]
+
+
+def _shade_index(levels: np.ndarray, n: int = SHADES) -> np.ndarray:
+    """Which of `_shades` each level gets: a quarter strength at level 0 up to full at 1."""
+    strength = 0.25 + 0.75 * np.clip(np.asarray(levels, dtype=float), 0.0, 1.0)
+    return np.rint(strength * (n - 1)).astype(int)
+
+
+def gradient_levels(mags: np.ndarray, gmax: float, decades: float = DECADES) -> np.ndarray:
+    """Where each magnitude sits on a log scale: 1 at ``gmax``, 0 at ``gmax * 10**-decades``.
+
+    Exact zeros (no gradient reached the step) and NaN give -1, so they are not
+    drawn; an infinite magnitude gives 1. ``gmax`` should be the largest finite one.
+    """
+    m = np.asarray(mags, dtype=float)
+    out = np.full(m.shape, -1.0)
+    nz = (m > 0) & np.isfinite(m)
+    if gmax > 0 and np.isfinite(gmax) and np.any(nz):
+        out[nz] = np.clip(1.0 + np.log10(m[nz] / gmax) / decades, 0.0, 1.0)
+    out[np.isposinf(m)] = 1.0
+    return out
+
+
+def gradient_widths(levels: np.ndarray, max_width: int) -> np.ndarray:
+    """Line widths in pixels for `gradient_levels`: 0 for -1, else 1 .. max_width."""
+    lv = np.asarray(levels, dtype=float)
+    w = np.rint(1.0 + np.clip(lv, 0.0, 1.0) * (max_width - 1)).astype(int)
+    w[lv < 0] = 0
+    return w
+
+
+_LUT_COLORS: dict[str, list[QColor]] = {}
 
 
 def _colors(theme, values: np.ndarray, vmax: float) -> list[QColor]:
-    """One QColor per value on the theme's diverging scale."""
-    rgb = theme.value_rgb(values, vmax)
-    return [QColor(int(r), int(g), int(b)) for r, g, b in rgb]
+    """One QColor per value on the theme's diverging scale (the 256 colours are made once)."""
+    lut = _LUT_COLORS.get(theme.name)
+    if lut is None:
+        rgb = theme.value_rgb(np.linspace(-1.0, 1.0, 256), 1.0)
+        lut = _LUT_COLORS[theme.name] = [QColor(int(r), int(g), int(b)) for r, g, b in rgb]
+    if vmax <= 0 or not np.isfinite(vmax):
+        vmax = 1.0
+    # the same index as Theme.value_rgb (values clipped first: an overflowed state is inf)
+    v = np.clip(np.nan_to_num(np.asarray(values, dtype=float)), -vmax, vmax)
+    idx = np.clip(np.round((v / vmax + 1.0) * 0.5 * 255), 0, 255).astype(int)
+    return [lut[i] for i in idx.tolist()]
 
 
 class UnrolledStripView(QAbstractScrollArea):
@@ -66,10 +136,25 @@ class UnrolledStripView(QAbstractScrollArea):
         self._cell = MIN_CELL
         self._shown_t = state.timestep
         self._state_name = "C"
+        self._loss_step = state.loss_step
+        self._first_step = 0
+        self._grad_c = np.zeros(0)          # the magnitudes behind the widths, (T,)
+        self._grad_h = np.zeros(0)
+        self.band_widths = np.zeros(0, dtype=int)     # highway thickness per step (px)
+        self.h_widths = np.zeros(0, dtype=int)        # h-path thickness per step (px)
+        self._band_colors: list[QColor] = []
+        self._hpath_colors: list[QColor] = []
+        self._shade_key: tuple | None = None
+        self._front = 0.0                   # gradient shown for steps >= front (in steps)
+        self._anim = QVariantAnimation(self)
+        self._anim.setEasingCurve(QEasingCurve.Type.InOutSine)
+        self._anim.valueChanged.connect(self._on_front)
+        self._anim.finished.connect(self._backward_done)
         state.trace_changed.connect(self._recolor)
         state.unit_changed.connect(self._recolor)
         state.appearance_changed.connect(self._on_appearance)
         state.timestep_changed.connect(self._on_timestep)
+        state.gradients_shown.connect(self._on_gradients_shown)
         self._on_appearance()
 
     # ------------------------------------------------------------------ precomputation
@@ -81,6 +166,8 @@ class UnrolledStripView(QAbstractScrollArea):
         fm = QFontMetrics(self._font)
         self._box_h = round(BOX_H * s)
         self._band_h = max(6, round(BAND_H * s))
+        self._band_max = max(6, round(BAND_H * 1.5 * s))     # gradient highway, thickest
+        self._hpath_max = max(4, round(BAND_H * s))           # gradient h path, thickest
         self._label_h = fm.height()
         self._height = self.content_height() + self.horizontalScrollBar().sizeHint().height()
         self.setMinimumHeight(self._height)
@@ -92,7 +179,11 @@ class UnrolledStripView(QAbstractScrollArea):
             "text": QPen(QColor(th.foreground)),
             "muted": QPen(QColor(th.muted)),
             "swatch": QPen(QColor(th.muted), 1.0),
+            "front": QPen(QColor(th.accent), max(2.0, 2.5 * s)),
+            "badge": QPen(QColor(th.background)),
         }
+        self._badge_font = scaled_font(th, s, 0.8, bold=True)
+        self._badge_brush = QColor(th.foreground)
         self._bg = QColor(th.background)
         self._panel = QColor(th.panel)
         self._hi = highlight_color(th)
@@ -107,7 +198,87 @@ class UnrolledStripView(QAbstractScrollArea):
         vmax = max(1.0, float(np.max(np.abs(cells))))
         self._c_colors = _colors(th, c, vmax)
         self._h_colors = _colors(th, h, 1.0)
+        self._loss_step = tr.loss_step
+        self._first_step = backward_window(tr.loss_step, self.state.options)[0]
+        self._front = min(self._front, float(tr.steps))
+        self._regrade()
         self._relayout()
+
+    def _regrade(self) -> None:
+        """Widths and colours of the gradient lines (vectorised; paint only draws them)."""
+        tr, u, th = self.state.trace, self.state.unit, self.state.theme
+        lstm = tr.dL_dc is not None
+
+        def mag(a: np.ndarray) -> np.ndarray:
+            return np.abs(a[:, u]) if u >= 0 else np.sqrt(np.einsum("th,th->t", a, a))
+
+        with np.errstate(over="ignore", invalid="ignore"):    # an overflowed experiment
+            dh = mag(tr.dL_dh)
+            dc = mag(tr.dL_dc) if lstm else dh
+        both = np.concatenate([dc, dh])
+        both = both[np.isfinite(both)]
+        gmax = float(both.max()) if both.size else 0.0
+        self._grad_c, self._grad_h, self._grad_max = dc, dh, gmax
+        lc, lh = gradient_levels(dc, gmax), gradient_levels(dh, gmax)
+        self.band_widths = gradient_widths(lc, self._band_max)
+        self.h_widths = gradient_widths(lh, self._hpath_max) if lstm else np.zeros_like(
+            self.band_widths)
+        band = th.gate_colors.get("c" if lstm else "h", th.foreground)
+        hcol = th.gate_colors.get("h", th.foreground)
+        # brightness grows with the level: from the cell's panel colour to the full colour
+        key = (th.name, band, hcol)
+        if key != self._shade_key:
+            self._shade_key = key
+            self._band_shades = _shades(th.panel, band)
+            self._hpath_shades = _shades(th.panel, hcol)
+        bs, hs = self._band_shades, self._hpath_shades
+        self._band_colors = [bs[i] for i in _shade_index(lc).tolist()]
+        self._hpath_colors = [hs[i] for i in _shade_index(lh).tolist()]
+        if self.state.show_gradients:
+            self.viewport().update()
+
+    def _on_gradients_shown(self, on: bool) -> None:
+        if not on:
+            self._anim.stop()
+            self._front = 0.0
+        self.viewport().update()
+
+    # ------------------------------------------------------------------ backward animation
+
+    @property
+    def backward_front(self) -> float:
+        """The animated front, in steps: the gradient is drawn for steps at or right of it."""
+        return self._front
+
+    @property
+    def playing_backward(self) -> bool:
+        return self._anim.state() == QVariantAnimation.State.Running
+
+    def play_backward(self) -> None:
+        """Animate the backward pass: a front moves from the loss step to step 1.
+
+        Switches the views to gradients (``state.set_show_gradients(True)``).
+        With ``state.animation_ms == 0`` (no animation) the end state is drawn at once.
+        """
+        self._anim.stop()
+        self.state.set_show_gradients(True)
+        if self.state.animation_ms <= 0:
+            self._front = 0.0
+            self.viewport().update()
+            return
+        self._anim.setStartValue(float(self._loss_step) + 1.0)
+        self._anim.setEndValue(0.0)
+        self._anim.setDuration(BACKWARD_MS)
+        self._front = float(self._loss_step) + 1.0
+        self._anim.start()
+
+    def _on_front(self, v) -> None:
+        self._front = float(v)
+        self.viewport().update()
+
+    def _backward_done(self) -> None:
+        self._front = 0.0
+        self.viewport().update()
 
     def _relayout(self) -> None:
         T = self.state.trace.steps
@@ -208,19 +379,25 @@ class UnrolledStripView(QAbstractScrollArea):
             p.setPen(self._pens["current"] if t == cur else self._pens["box"])
             p.setBrush(self._hi if t == cur else self._panel)
             p.drawRoundedRect(r, 5, 5)
-        # The highway: one continuous band through every visible cell.
-        p.setPen(Qt.PenStyle.NoPen)
-        for t in range(first, last):
-            p.fillRect(QRect(x0 + t * cw, band_y, cw, self._band_h), self._c_colors[t])
+        grad = self.state.show_gradients
         left, right = x0 + first * cw, x0 + last * cw
-        p.setPen(self._pens["swatch"])
-        p.drawLine(left, band_y - 1, right, band_y - 1)
-        p.drawLine(left, band_y + self._band_h, right, band_y + self._band_h)
-        hy = PAD + self._box_h - sw - 5
-        for t in range(first, last):
-            x = x0 + t * cw + (cw - sw) // 2
-            p.setBrush(self._h_colors[t])
-            p.drawRect(QRect(x, hy, sw, sw))
+        if grad:
+            self._paint_gradient(p, first, last, x0, cw, band_y)
+        else:
+            # The highway: one continuous band through every visible cell.
+            p.setPen(Qt.PenStyle.NoPen)
+            for t in range(first, last):
+                p.fillRect(QRect(x0 + t * cw, band_y, cw, self._band_h), self._c_colors[t])
+            p.setPen(self._pens["swatch"])
+            p.drawLine(left, band_y - 1, right, band_y - 1)
+            p.drawLine(left, band_y + self._band_h, right, band_y + self._band_h)
+            hy = PAD + self._box_h - sw - 5
+            for t in range(first, last):
+                x = x0 + t * cw + (cw - sw) // 2
+                p.setBrush(self._h_colors[t])
+                p.drawRect(QRect(x, hy, sw, sw))
+        if first <= self._loss_step < last:
+            self._paint_loss_badge(p, self._loss_step)
         p.setPen(self._pens["text"])
         ty = PAD + self._box_h + 2
         for t in range(first, last):
@@ -233,6 +410,46 @@ class UnrolledStripView(QAbstractScrollArea):
                 p.drawText(QRect(x0 + t * cw, ty, cw, self._label_h),
                            Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, text)
         p.end()
+
+    def _hpath_y(self) -> int:
+        return PAD + round(self._box_h * 0.72)
+
+    def _paint_gradient(self, p: QPainter, first: int, last: int, x0: int, cw: int,
+                        band_y: int) -> None:
+        """The gradient lines of the visible cells, right of the animated front."""
+        cy = band_y + self._band_h // 2
+        hy = self._hpath_y()
+        xf = x0 + round(self._front * cw)
+        p.save()
+        p.setClipRect(QRect(xf, 0, max(0, x0 + last * cw - xf), self.viewport().height()),
+                      Qt.ClipOperation.IntersectClip)
+        p.setPen(Qt.PenStyle.NoPen)
+        bw, hw = self.band_widths, self.h_widths
+        for t in range(first, last):
+            w = int(bw[t])
+            if w:
+                p.fillRect(QRect(x0 + t * cw, cy - w // 2, cw, w), self._band_colors[t])
+            w = int(hw[t])
+            if w:
+                p.fillRect(QRect(x0 + t * cw, hy - w // 2, cw, w), self._hpath_colors[t])
+        p.restore()
+        if self.playing_backward:
+            p.setPen(self._pens["front"])
+            p.drawLine(xf, PAD, xf, PAD + self._box_h)
+
+    def _paint_loss_badge(self, p: QPainter, s: int) -> None:
+        """A small "L" in the top-right corner of the loss step's box."""
+        r = self.cell_rect(s)
+        fm = QFontMetrics(self._badge_font)
+        d = fm.height()
+        badge = QRect(r.right() - d - 1, r.top() + 2, d, d)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(self._badge_brush)
+        p.drawEllipse(badge)
+        p.setPen(self._pens["badge"])
+        p.setFont(self._badge_font)
+        p.drawText(badge, Qt.AlignmentFlag.AlignCenter, "L")
+        p.setFont(self._font)
 
     # ------------------------------------------------------------------ interaction
 
@@ -264,7 +481,28 @@ class UnrolledStripView(QAbstractScrollArea):
             if cells is not None:
                 lines.append("C_t = (" + ", ".join(fmt(v) for v in cells[t, :8]) + (", …)" if tr.hidden_size > 8 else ")"))
             lines.append("h_t = (" + ", ".join(fmt(v) for v in tr.h[t, :8]) + (", …)" if tr.hidden_size > 8 else ")"))
+        if t == tr.loss_step:
+            lines.append("The loss L = ½‖h_t − y‖² is measured on this step (badge L).")
+        if st.show_gradients:
+            lines.extend(self._gradient_tip(t))
         return "\n".join([head, *lines, "Click to go to this step."])
+
+    def _gradient_tip(self, t: int) -> list[str]:
+        tr = self.state.trace
+        what = "|·|" if self.state.unit >= 0 else "‖·‖"
+        out = []
+        if tr.dL_dc is not None:
+            out.append(f"{what[0]}dL/dC_t{what[-1]} = {fmt(self._grad_c[t])}  (highway thickness)")
+            out.append(f"{what[0]}dL/dh_t{what[-1]} = {fmt(self._grad_h[t])}  (h-path thickness)")
+        else:
+            out.append(f"{what[0]}dL/dh_t{what[-1]} = {fmt(self._grad_h[t])}  (band thickness)")
+        if np.isnan(self._grad_c[t]) or np.isnan(self._grad_h[t]):
+            out.append("Not a number: the states overflowed, so the gradient is undefined.")
+        elif t > tr.loss_step:
+            out.append("No gradient: this step comes after the loss step, so it cannot change the loss.")
+        elif t < self._first_step:
+            out.append("No gradient: truncated backpropagation stops before this step.")
+        return out
 
     def viewportEvent(self, ev) -> bool:  # noqa: N802 (Qt override)
         if ev.type() == QEvent.Type.ToolTip:

@@ -140,3 +140,107 @@ def test_tokens_are_larger_than_body_text_and_grow_with_the_font_scale(strip, st
     assert base > state.theme.base_point_size
     state.set_font_scale(1.5)
     assert strip._font.pointSizeF() > base
+
+
+# ---------------------------------------------------------------- loss step and gradients
+
+from lstm_viz.model import Network, Options, init_params  # noqa: E402
+from lstm_viz.ui.strip import DECADES  # noqa: E402
+
+
+def _expected_widths(mags, gmax, max_w):
+    """Reference: log scale over DECADES below the largest gradient, 1 .. max_w pixels, 0 for none."""
+    out = []
+    for m in mags:
+        if m == 0:
+            out.append(0)
+        else:
+            level = min(1.0, max(0.0, 1.0 + np.log10(m / gmax) / DECADES))
+            out.append(int(round(1 + level * (max_w - 1))))
+    return out
+
+
+def test_loss_step_is_marked_and_explained(strip, state):
+    assert strip._loss_step == state.steps - 1
+    state.set_loss_step(4)
+    assert strip._loss_step == 4
+    x = strip.cell_rect(4).center().x()
+    assert "loss" in strip.tooltip_at(x) and "measured on this step" in strip.tooltip_at(x)
+    assert "measured on this step" not in strip.tooltip_at(strip.cell_rect(5).center().x())
+
+
+def test_gradient_widths_follow_dl_dc_and_dl_dh(strip, state):
+    state.set_show_gradients(True)
+    tr = state.trace
+    dc, dh = np.linalg.norm(tr.dL_dc, axis=1), np.linalg.norm(tr.dL_dh, axis=1)
+    gmax = max(dc.max(), dh.max())
+    assert list(strip.band_widths) == _expected_widths(dc, gmax, strip._band_max)
+    assert list(strip.h_widths) == _expected_widths(dh, gmax, strip._hpath_max)
+    # the demo's lesson: the cell state carries the gradient back where the h path fades
+    s = tr.loss_step
+    assert (strip.band_widths[:s] > 3 * np.maximum(strip.h_widths[:s], 1)).all()
+    # one unit: its own magnitudes
+    state.set_unit(2)
+    dc2, dh2 = np.abs(tr.dL_dc[:, 2]), np.abs(tr.dL_dh[:, 2])
+    g2 = max(dc2.max(), dh2.max())
+    assert list(strip.band_widths) == _expected_widths(dc2, g2, strip._band_max)
+    tip = strip.tooltip_at(strip.cell_rect(3).center().x())
+    assert f"|dL/dC_t| = {fmt(dc2[3])}" in tip and f"|dL/dh_t| = {fmt(dh2[3])}" in tip
+    strip.viewport().repaint()                 # draws the gradient lines
+
+
+def test_no_gradient_after_the_loss_step_or_before_the_truncation_window(strip, state):
+    state.set_options(Options(loss_step=8, truncate=3))
+    state.set_show_gradients(True)
+    assert not strip.band_widths[9:].any() and not strip.h_widths[9:].any()
+    assert not strip.band_widths[:6].any()
+    assert strip.band_widths[6:9].all()
+    assert "after the loss step" in strip.tooltip_at(strip.cell_rect(10).center().x())
+    assert "truncated" in strip.tooltip_at(strip.cell_rect(2).center().x())
+
+
+def test_gru_band_shows_dl_dh(strip, state):
+    net = Network(init_params("gru", 2, 3, seed=1))
+    state.set_model(net, np.random.default_rng(0).normal(size=(9, 2)), target=np.ones(3))
+    state.set_show_gradients(True)
+    dh = np.linalg.norm(state.trace.dL_dh, axis=1)
+    assert list(strip.band_widths) == _expected_widths(dh, dh.max(), strip._band_max)
+    assert not strip.h_widths.any()
+
+
+def test_play_backward_without_animation_draws_the_end_at_once(strip, state):
+    state.set_animation_ms(0)
+    assert not state.show_gradients
+    strip.play_backward()
+    assert state.show_gradients and not strip.playing_backward
+    assert strip.backward_front == 0.0
+
+
+def test_play_backward_sweeps_from_the_loss_step_to_the_start(qtbot, strip, state):
+    state.set_loss_step(9)
+    fronts = []
+    strip._anim.valueChanged.connect(lambda v: fronts.append(float(v)))
+    strip.play_backward()
+    assert state.show_gradients and strip.playing_backward
+    assert strip.backward_front == 10.0
+    qtbot.waitUntil(lambda: 0.0 < strip.backward_front < 9.0, timeout=5000)
+    strip.viewport().repaint()                 # a frame mid-sweep, front line drawn
+    qtbot.waitUntil(lambda: not strip.playing_backward, timeout=5000)
+    assert strip.backward_front == 0.0
+    assert fronts[0] <= 10.0 and fronts[-1] == 0.0
+    assert all(a >= b for a, b in zip(fronts, fronts[1:]))        # only ever moves back
+    state.set_show_gradients(False)
+    assert strip.backward_front == 0.0
+
+
+def test_an_overflowed_experiment_draws_without_warnings(strip, state):
+    from lstm_viz.model import Params
+
+    b = np.zeros(8)
+    b[0:2], b[2:4], b[4:6], b[6:8] = 5.0, 1e300, 2.0, 1.0
+    p = Params("lstm", np.zeros((8, 1)), np.zeros((8, 2)), b, np.zeros(8))
+    state.set_model(Network(p, options=Options(forget_activation="relu")), np.ones((5, 1)))
+    state.set_show_gradients(True)
+    assert not strip.band_widths.any() and strip.h_widths[4] > 0    # C_5 = inf: tanh is flat
+    assert "Not a number" in strip.tooltip_at(strip.cell_rect(1).center().x())
+    strip.viewport().repaint()

@@ -1,0 +1,817 @@
+"""Gradients through time: how the loss at one step reaches back to every earlier step.
+
+`GradientPanel` (a tab next to the trace plots) shows, against time:
+
+* **Size of the gradient**: ``‖dL/dh_t‖`` and ``‖dL/dC_t‖`` on a logarithmic axis
+  (a vanishing gradient is a straight line going down). Steps that get no gradient
+  at all (after the loss step, or cut off by truncation) are gaps: a log axis has no
+  zero. Or, toggled, per-unit heatmaps of dL/dh and dL/dC (units × time) on the
+  shared diverging scale with symmetric levels and a colour bar.
+* **Paths**: the two parts of dL/dC_t (see `lstm_viz.model.paths`), "along the cell
+  state (through f)" and "through h (gates and W_hh)", as norms on the same kind of
+  log axis (GRU: along the state through z / through the gates; RNN: W_hh only).
+* **Input saliency**: ``‖dL/dx_t‖`` as one bar per step, the input tokens under them.
+
+A vertical cursor marks the current step in every plot (click or drag to move it), a
+dashed line marks the loss step. Hovering any plot names the number under the mouse
+and what it means.
+
+Controls on the left: the loss step (spin box, or "Loss at cursor"), the target y
+(typed as H numbers; bad text turns red with the reason and changes nothing), the
+loss value, the lines/heatmaps toggle and "Check gradients", which compares the
+engine's gradients with finite differences (`lstm_viz.model.gradcheck`).
+
+Speed: every plot item is created once and updated in place; the per-trace work is
+a few vectorised NumPy calls. While the panel is hidden, trace changes only mark it
+stale; it redraws when shown.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QSignalBlocker, Qt
+from PySide6.QtGui import QColor, QFontMetrics, QGuiApplication
+from PySide6.QtWidgets import (QButtonGroup, QGridLayout, QHBoxLayout, QLabel, QLineEdit,
+                               QPushButton, QSpinBox, QSplitter, QStackedWidget, QVBoxLayout,
+                               QWidget)
+
+from ..explain import fmt
+from ..model import ModelInputError
+from ..model.gradcheck import TOLERANCE, GradCheck, check_gradients
+from ..model.paths import GradientPaths, gradient_paths
+from ..state import AppState
+from .theme import OKABE_ITO, colormap, scaled_font
+
+pg.setConfigOptions(imageAxisOrder="row-major")
+
+#: Colour of an error message (vermillion: readable with every colour vision).
+ERROR_COLOR = OKABE_ITO["vermillion"]
+#: Width of the controls column at font scale 1 (pixels).
+CONTROLS_WIDTH = 250
+
+#: Tool tips of the controls.
+TIPS = {
+    "loss_step": "The step whose hidden state enters the loss L = ½‖h_s − y‖². "
+                 "Gradients flow back from here; later steps get none.",
+    "loss_here": "Put the loss on the step under the time cursor.",
+    "target": "The target y the loss compares h_s with: one number per hidden unit, "
+              "separated by spaces or commas. Press Enter to apply.",
+    "loss": "The loss of this sequence: half the squared distance between h_s and the target y.",
+    "lines": "Plot the size of each step's gradient on a log scale.",
+    "heat": "Show the gradient of every unit at every step as a colour (units × time).",
+    "check": "Compare the exact gradients with finite differences on a random sample of "
+             "weights and inputs: nudge each up and down a little and measure the loss.",
+}
+
+
+def parse_target(text: str, hidden: int) -> np.ndarray:
+    """H numbers separated by spaces, commas or semicolons -> (H,) array.
+
+    Raises ModelInputError with a short reason.
+    """
+    parts = [p for p in re.split(r"[\s,;]+", text.strip().strip("()[]")) if p]
+    values = []
+    for p in parts:
+        try:
+            v = float(p.replace("−", "-"))
+        except ValueError:
+            raise ModelInputError(f"“{p}” is not a number") from None
+        if not np.isfinite(v):
+            raise ModelInputError(f"“{p}” is not a finite number")
+        values.append(v)
+    if len(values) != hidden:
+        raise ModelInputError(f"the target needs {hidden} number(s), one per hidden unit; "
+                              f"got {len(values)}")
+    return np.array(values, dtype=np.float64)
+
+
+def format_target(y: np.ndarray) -> str:
+    """The target as the line edit shows it: ``0.5 -0.25 0``."""
+    return " ".join(f"{float(v):g}" for v in y)
+
+
+def nice_limit(m: float) -> float:
+    """The smallest of 1, 2, 5 × 10^k that is at least ``m`` (1 for 0 or non-finite)."""
+    if not np.isfinite(m) or m <= 0:
+        return 1.0
+    k = np.floor(np.log10(m))
+    for f in (1.0, 2.0, 5.0, 10.0):
+        if f * 10.0 ** k >= m * (1 - 1e-12):
+            return float(f * 10.0 ** k)
+    return float(10.0 ** (k + 1))
+
+
+def _gaps(a: np.ndarray) -> np.ndarray:
+    """Zeros (and inf, NaN) -> NaN, so a log axis shows a gap instead of −∞."""
+    out = np.array(a, dtype=float)
+    out[~(out > 0) | ~np.isfinite(out)] = np.nan
+    return out
+
+
+def _finite_max(*arrays: np.ndarray) -> float:
+    """The largest finite value of |a| over the arrays (0 if none)."""
+    best = 0.0
+    for a in arrays:
+        if a is None or not a.size:
+            continue
+        v = np.abs(a[np.isfinite(a)])
+        if v.size:
+            best = max(best, float(v.max()))
+    return best
+
+
+class _TimeView(pg.GraphicsLayoutWidget):
+    """A few plots over time with a cursor and a loss-step line each; click moves the cursor."""
+
+    def __init__(self, panel: "GradientPanel", name: str) -> None:
+        super().__init__()
+        self.panel, self.state = panel, panel.state
+        self.setAccessibleName(name)
+        self.setMinimumSize(160, 120)
+        self.ci.setContentsMargins(4, 4, 4, 4)
+        self.plots: list[pg.PlotItem] = []
+        self.cursors: list[pg.InfiniteLine] = []
+        self.loss_lines: list[pg.InfiniteLine] = []
+        self.token_axis = False
+        self._ticks: object = ("unset",)
+        self._steps = -1
+        self.scene().sigMouseClicked.connect(self._clicked)
+        self.scene().sigMouseMoved.connect(self._moved)
+
+    def add_plot(self, row: int, col: int, log: bool = False) -> pg.PlotItem:
+        p = self.addPlot(row=row, col=col)
+        p.hideButtons()
+        p.setMenuEnabled(False)
+        p.setMouseEnabled(x=False, y=False)
+        p.showGrid(x=False, y=True, alpha=0.25)
+        if log:
+            p.setLogMode(x=False, y=True)
+        cur = pg.InfiniteLine(pos=1, angle=90, movable=True)
+        cur.setZValue(20)
+        cur.sigPositionChanged.connect(lambda *_a, c=cur: self._dragged(c))
+        p.addItem(cur, ignoreBounds=True)
+        loss = pg.InfiniteLine(pos=1, angle=90, movable=False,
+                               label="loss", labelOpts={"position": 0.92, "anchors": [(1, 0), (1, 0)]})
+        loss.setZValue(15)
+        p.addItem(loss, ignoreBounds=True)
+        self.plots.append(p)
+        self.cursors.append(cur)
+        self.loss_lines.append(loss)
+        return p
+
+    # -- state -> view
+
+    def set_steps(self, T: int) -> None:
+        if T == self._steps:
+            self.update_ticks()
+            return
+        self._steps = T
+        for p in self.plots:
+            vb = p.getViewBox()
+            vb.setLimits(xMin=0.5 - 0.02 * T, xMax=T + 0.5 + 0.02 * T)
+            vb.setXRange(0.5, T + 0.5, padding=0.01)
+        self.update_ticks()
+
+    def set_cursor(self, t: int) -> None:
+        for c in self.cursors:
+            with QSignalBlocker(c):
+                c.setValue(t + 1)
+
+    def set_loss_step(self, s: int) -> None:
+        for line in self.loss_lines:
+            if line.value() != s + 1:
+                line.setValue(s + 1)
+
+    def update_ticks(self) -> None:
+        """Token labels under the steps when they all fit, else step numbers."""
+        shown = [p for p in self.plots if p.isVisible()]
+        if not shown:
+            return
+        st = self.state
+        labels = st.labels
+        T = st.steps
+        bottom = shown[-1]
+        fits = False
+        if labels and len(labels) == T:
+            fits = self.panel.token_width() * T <= max(1, bottom.getViewBox().width())
+        ticks = [[(t + 1.0, labels[t]) for t in range(T)]] if fits else None
+        label = "input" if fits else "step"
+        if (ticks, label, bottom) != self._ticks:
+            self._ticks = (ticks, label, bottom)
+            for p in self.plots:
+                ax = p.getAxis("bottom")
+                ax.setTicks(ticks)
+                if p is bottom:
+                    ax.setLabel(label, color=st.theme.foreground)
+                else:
+                    ax.showLabel(False)
+
+    def resizeEvent(self, ev) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(ev)
+        if getattr(self, "plots", None):        # not during construction
+            self.update_ticks()
+
+    def style(self) -> None:
+        th, scale = self.state.theme, self.state.font_scale
+        self.setBackground(th.background)
+        font = scaled_font(th, scale, 0.85)
+        for p in self.plots:
+            for name in ("left", "bottom"):
+                ax = p.getAxis(name)
+                ax.setPen(pg.mkPen(th.foreground, width=1))
+                ax.setTextPen(pg.mkPen(th.foreground))
+                ax.setStyle(tickFont=font, tickTextOffset=max(3, round(4 * scale)))
+                ax.label.setFont(font)
+        width = max(2.0, th.line_width * 1.25)
+        for c in self.cursors:
+            c.setPen(pg.mkPen(th.accent, width=width))
+            c.setHoverPen(pg.mkPen(th.gate_colors.get("o", th.accent), width=width + 2))
+            c.setToolTip("Time cursor: drag it, or click anywhere in the plot")
+        for line in self.loss_lines:
+            line.setPen(pg.mkPen(th.foreground, width=max(1.5, th.line_width * 0.75),
+                                 style=Qt.PenStyle.DashLine))
+            line.label.setColor(th.foreground)
+            line.label.setFont(scaled_font(th, scale, 0.85, bold=True))
+            line.setToolTip("The loss step: the loss is measured on this step's hidden state")
+        self._ticks = ("redo",)
+        self.update_ticks()
+
+    # -- view -> state
+
+    def _step_at(self, x: float) -> int:
+        return int(np.clip(np.floor(x + 0.5) - 1, 0, self.state.steps - 1))
+
+    def _plot_at(self, pos) -> int:
+        for k, p in enumerate(self.plots):
+            if p.isVisible() and p.getViewBox().sceneBoundingRect().contains(pos):
+                return k
+        return -1
+
+    def _clicked(self, ev) -> None:
+        if ev.button() != Qt.MouseButton.LeftButton:
+            return
+        k = self._plot_at(ev.scenePos())
+        if k >= 0:
+            x = self.plots[k].getViewBox().mapSceneToView(ev.scenePos()).x()
+            self.state.set_timestep(self._step_at(x))
+
+    def _dragged(self, cursor: pg.InfiniteLine) -> None:
+        self.state.set_timestep(self._step_at(cursor.value()))
+        self.set_cursor(self.state.timestep)
+
+    def _moved(self, pos) -> None:
+        k = self._plot_at(pos)
+        if k < 0:
+            return
+        p = self.plots[k].getViewBox().mapSceneToView(pos)
+        text = self.panel.hover_text(self, k, self._step_at(p.x()), p.y())
+        self.setToolTip(text)
+
+    def step_pos(self, k: int, t: int, y: float):
+        """Viewport position of step ``t`` (0-based) at view height ``y`` in plot ``k``."""
+        scene = self.plots[k].getViewBox().mapViewToScene(QPointF(t + 1, y))
+        return self.mapFromScene(scene)
+
+
+class GradientPanel(QWidget):
+    """Gradients through time for one `AppState` (see the module docstring).
+
+    Reads the state; calls ``set_timestep``, ``set_loss_step`` and ``set_target``.
+    """
+
+    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.setAccessibleName("Gradients through time")
+        self.heatmap = False
+        self.paths: GradientPaths | None = None
+        self.last_check: GradCheck | None = None
+        self._dirty = True
+        self._kind: str | None = None
+        self._shown_target: np.ndarray | None = None
+        self._c_heat_shown = True
+        self._token_key: tuple | None = None
+        self._token_w = 0
+
+        # ---------------------------------------------------------------- controls
+        self.controls = QWidget(self)
+        grid = QGridLayout(self.controls)
+        grid.setContentsMargins(4, 4, 4, 4)
+        self.loss_step_label = QLabel("Loss on step")
+        self.loss_spin = QSpinBox()
+        self.loss_spin.setKeyboardTracking(False)
+        self.loss_spin.setAccessibleName("Loss step")
+        self.loss_spin.setToolTip(TIPS["loss_step"])
+        self.loss_step_label.setToolTip(TIPS["loss_step"])
+        self.loss_here = QPushButton("Loss at cursor")
+        self.loss_here.setToolTip(TIPS["loss_here"])
+        self.target_label = QLabel("Target y")
+        self.target_label.setToolTip(TIPS["target"])
+        self.target_edit = QLineEdit()
+        self.target_edit.setAccessibleName("Target y")
+        self.target_edit.setToolTip(TIPS["target"])
+        self.target_error = QLabel()
+        self.target_error.setWordWrap(True)
+        self.target_error.setStyleSheet(f"color: {ERROR_COLOR}; font-weight: bold;")
+        self.target_error.hide()
+        self.loss_label = QLabel()
+        self.loss_label.setToolTip(TIPS["loss"])
+        self.lines_button = QPushButton("Lines")
+        self.heat_button = QPushButton("Heatmaps")
+        self.mode_group = QButtonGroup(self)
+        for b, tip in ((self.lines_button, TIPS["lines"]), (self.heat_button, TIPS["heat"])):
+            b.setCheckable(True)
+            b.setToolTip(tip)
+            self.mode_group.addButton(b)
+        self.lines_button.setChecked(True)
+        self.check_button = QPushButton("Check gradients")
+        self.check_button.setToolTip(TIPS["check"])
+        self.check_label = QLabel("Not checked yet for this model.")
+        self.check_label.setToolTip(TIPS["check"])
+        self.check_label.setWordWrap(True)
+        grid.addWidget(self.loss_step_label, 0, 0)
+        grid.addWidget(self.loss_spin, 0, 1)
+        grid.addWidget(self.loss_here, 1, 0, 1, 2)
+        grid.addWidget(self.target_label, 2, 0)
+        grid.addWidget(self.target_edit, 2, 1)
+        grid.addWidget(self.target_error, 3, 0, 1, 2)
+        grid.addWidget(self.loss_label, 4, 0, 1, 2)
+        modes = QHBoxLayout()
+        modes.setSpacing(0)
+        modes.addWidget(self.lines_button)
+        modes.addWidget(self.heat_button)
+        grid.addLayout(modes, 5, 0, 1, 2)
+        grid.addWidget(self.check_button, 6, 0, 1, 2)
+        grid.addWidget(self.check_label, 7, 0, 1, 2)
+        grid.setRowStretch(8, 1)
+
+        # ---------------------------------------------------------------- plots
+        self.norm_view = _TimeView(self, "Gradient size over time")
+        self.norm_plot = self.norm_view.add_plot(0, 0, log=True)
+        self.norm_curves = {
+            "c": self.norm_plot.plot([], [], name="c", skipFiniteCheck=False, connect="finite"),
+            "h": self.norm_plot.plot([], [], name="h", skipFiniteCheck=False, connect="finite"),
+        }
+        self.loss_marker = pg.ScatterPlotItem(size=14, symbol="star")
+        self.loss_marker.setZValue(25)
+        self.norm_plot.addItem(self.loss_marker)
+
+        self.heat_view = _TimeView(self, "Gradient heatmaps")
+        self.heat_plots = {"h": self.heat_view.add_plot(0, 0), "c": self.heat_view.add_plot(1, 0)}
+        self.heat_images: dict[str, pg.ImageItem] = {}
+        for key, p in self.heat_plots.items():
+            img = pg.ImageItem()
+            img.setZValue(-10)
+            p.addItem(img)
+            self.heat_images[key] = img
+        self.colorbar = pg.ColorBarItem(values=(-1.0, 1.0), interactive=False, width=16,
+                                        colorMap=colormap(state.theme))
+        self.colorbar.setImageItem(list(self.heat_images.values()))
+        self.heat_view.ci.addItem(self.colorbar, row=0, col=1, rowspan=2)
+        self.levels = 1.0
+
+        self.path_view = _TimeView(self, "Gradient paths")
+        self.path_plot = self.path_view.add_plot(0, 0, log=True)
+        self.path_curves = {
+            "along": self.path_plot.plot([], [], skipFiniteCheck=False, connect="finite"),
+            "through": self.path_plot.plot([], [], skipFiniteCheck=False, connect="finite"),
+        }
+
+        self.saliency_view = _TimeView(self, "Input saliency")
+        self.saliency_plot = self.saliency_view.add_plot(0, 0)
+        self.saliency_bars = pg.BarGraphItem(x=[], height=[], width=0.7)
+        self.saliency_plot.addItem(self.saliency_bars)
+        self.saliency_plot.getAxis("left").enableAutoSIPrefix(False)
+        self.saliency = np.zeros(0)
+
+        # Titles and legends are word-wrapped labels above the plots: inside a plot a
+        # long title would set the plot's minimum width and push the plot off its widget.
+        self.headers: dict[str, QLabel] = {}
+        pages = {}
+        for key, view in (("norm", self.norm_view), ("heat", self.heat_view),
+                          ("path", self.path_view), ("saliency", self.saliency_view)):
+            page = QWidget()
+            page.setObjectName(f"gradient_page_{key}")
+            v = QVBoxLayout(page)
+            v.setContentsMargins(0, 0, 0, 0)
+            v.setSpacing(0)
+            head = QLabel()
+            head.setWordWrap(True)
+            head.setTextFormat(Qt.TextFormat.RichText)
+            head.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+            v.addWidget(head)
+            v.addWidget(view, 1)
+            self.headers[key] = head
+            pages[key] = page
+        self.pages = pages
+        self.stack = QStackedWidget()
+        self.stack.addWidget(pages["norm"])
+        self.stack.addWidget(pages["heat"])
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setChildrenCollapsible(False)
+        for w in (self.stack, pages["path"], pages["saliency"]):
+            self.splitter.addWidget(w)
+        self.splitter.setStretchFactor(0, 4)
+        self.splitter.setStretchFactor(1, 4)
+        self.splitter.setStretchFactor(2, 3)
+        self.views = (self.norm_view, self.heat_view, self.path_view, self.saliency_view)
+
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.controls)
+        lay.addWidget(self.splitter, 1)
+
+        # ---------------------------------------------------------------- wiring
+        self.loss_spin.valueChanged.connect(lambda v: self.state.set_loss_step(v - 1))
+        self.loss_here.clicked.connect(lambda: self.state.set_loss_step(self.state.timestep))
+        self.target_edit.editingFinished.connect(self.apply_target)
+        self.target_edit.textEdited.connect(lambda _t: self._show_target_error(""))
+        self.heat_button.toggled.connect(self.set_heatmap)
+        self.check_button.clicked.connect(self.run_check)
+        state.trace_changed.connect(self._on_trace)
+        state.timestep_changed.connect(self._on_timestep)
+        state.unit_changed.connect(self._on_unit)
+        state.appearance_changed.connect(self._on_appearance)
+        self._on_appearance()
+        self.refresh()
+
+    # ------------------------------------------------------------------ public
+
+    def set_heatmap(self, on: bool) -> None:
+        """Per-unit heatmaps (True) or the norms on a log axis (False)."""
+        on = bool(on)
+        with QSignalBlocker(self.heat_button), QSignalBlocker(self.lines_button):
+            self.heat_button.setChecked(on)
+            self.lines_button.setChecked(not on)
+        if on == self.heatmap:
+            return
+        self.heatmap = on
+        self.stack.setCurrentWidget(self.pages["heat" if on else "norm"])
+        self._update_main()
+
+    def apply_target(self) -> None:
+        """Read the target line edit; on bad text show why (in red) and change nothing."""
+        text = self.target_edit.text()
+        if self._shown_target is not None and text == format_target(self._shown_target):
+            self._show_target_error("")
+            return
+        try:
+            y = parse_target(text, self.state.trace.hidden_size)
+            self.state.set_target(y)
+        except ModelInputError as e:
+            self._show_target_error(str(e))
+            return
+        self._show_target_error("")
+        self._push_target(force=True)
+
+    def target_error_text(self) -> str:
+        """The target's error message ("" when the text was accepted)."""
+        return self.target_error.text() if not self.target_error.isHidden() else ""
+
+    def run_check(self) -> GradCheck | None:
+        """Run `check_gradients` on the current network, inputs and target; show the result."""
+        st = self.state
+        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            res = check_gradients(st.network, st.inputs, st.target, n=20, seed=0)
+        except ModelInputError as e:           # cannot happen for a state's own model
+            self.check_label.setText(f"Could not check: {e}")
+            return None
+        finally:
+            QGuiApplication.restoreOverrideCursor()
+        self.last_check = res
+        verdict = "agree ✓" if res.ok else "DISAGREE ✗"
+        note = f" {res.note}" if res.note else ""
+        self.check_label.setText(f"Max relative error {fmt(res.max_rel_error)} "
+                                 f"over {len(res.entries)} entries: {verdict}{note}")
+        self.check_label.setToolTip(self._check_table(res))
+        return res
+
+    def token_width(self) -> int:
+        """Pixels the widest input token needs on a time axis (cached per labels and font)."""
+        st = self.state
+        key = (st.labels, st.font_scale, st.theme.base_point_size)
+        if key != self._token_key:
+            fm = QFontMetrics(scaled_font(st.theme, st.font_scale, 0.85))
+            widest = max((fm.horizontalAdvance(t) for t in set(st.labels)), default=0)
+            self._token_key, self._token_w = key, widest + fm.horizontalAdvance("  ")
+        return self._token_w
+
+    # ------------------------------------------------------------------ state -> view
+
+    def refresh(self) -> None:
+        """Redraw everything from the state's trace now."""
+        self._dirty = False
+        st = self.state
+        tr = st.trace
+        T = tr.steps
+        self.paths = gradient_paths(tr, st.network)
+        with QSignalBlocker(self.loss_spin):
+            self.loss_spin.setRange(1, T)
+            self.loss_spin.setValue(tr.loss_step + 1)
+        self.loss_label.setText(f"Loss L = {fmt(tr.loss)} on step {tr.loss_step + 1}")
+        self._push_target()
+        if tr.kind != self._kind:
+            self._kind = tr.kind
+            self._relabel()
+        self._update_main()
+        # paths
+        x = np.arange(1, T + 1, dtype=float)
+        self.path_curves["along"].setData(x, _gaps(self.paths.along_norm))
+        self.path_curves["through"].setData(x, _gaps(self.paths.through_norm))
+        self._fit_log_range(self.path_plot, self.paths.along_norm, self.paths.through_norm)
+        # saliency
+        with np.errstate(over="ignore", invalid="ignore"):
+            self.saliency = np.sqrt(np.einsum("td,td->t", tr.dL_dx, tr.dL_dx))
+        self.saliency_bars.setOpts(x=x, height=np.nan_to_num(self.saliency, nan=0.0),
+                                   width=0.7)
+        top = _finite_max(self.saliency)
+        self.saliency_plot.setYRange(0.0, top if top > 0 else 1.0, padding=0.05)
+        for v in self.views:
+            v.set_steps(T)
+            v.set_loss_step(tr.loss_step)
+            v.set_cursor(st.timestep)
+
+    def _update_main(self) -> None:
+        """The norms or the heatmaps, whichever is shown."""
+        tr = self.state.trace
+        T = tr.steps
+        x = np.arange(1, T + 1, dtype=float)
+        u = self.state.unit
+        if not self.heatmap:
+            hn = self._mag(tr.dL_dh, u)
+            self.norm_curves["h"].setData(x, _gaps(hn))
+            cn = self._mag(tr.dL_dc, u) if tr.dL_dc is not None else np.zeros(0)
+            self.norm_curves["c"].setData(x[: cn.size], _gaps(cn))
+            s = tr.loss_step
+            top = _finite_max(hn[s:s + 1], cn[s:s + 1])
+            if top > 0:
+                self.loss_marker.setData([s + 1], [np.log10(top)])
+            else:
+                self.loss_marker.setData([], [])
+            self._fit_log_range(self.norm_plot, hn, cn)
+        else:
+            H = tr.hidden_size
+            m = nice_limit(_finite_max(tr.dL_dh, tr.dL_dc))
+            self.levels = m
+            for key, arr in (("h", tr.dL_dh), ("c", tr.dL_dc)):
+                if arr is None:
+                    continue
+                img = self.heat_images[key]
+                data = arr.T
+                if not np.all(np.isfinite(data)):          # an overflowed experiment
+                    data = np.nan_to_num(data, nan=0.0, posinf=m, neginf=-m)
+                img.setImage(np.ascontiguousarray(data), levels=(-m, m), autoLevels=False)
+                img.setRect(0.5, 0.0, float(T), float(H))
+                self.heat_plots[key].setYRange(0.0, float(H), padding=0.0)
+            self.colorbar.setLevels((-m, m))
+            step = max(1, H // 8)
+            ticks = [[(k + 0.5, str(k + 1)) for k in range(0, H, step)]]
+            for p in self.heat_plots.values():
+                p.getAxis("left").setTicks(ticks)
+
+    @staticmethod
+    def _mag(a: np.ndarray, u: int) -> np.ndarray:
+        """|a[:, u]| for one unit, or the 2-norm over units for all (-1)."""
+        if u >= 0:
+            return np.abs(a[:, u])
+        with np.errstate(over="ignore", invalid="ignore"):
+            return np.sqrt(np.einsum("th,th->t", a, a))
+
+    @staticmethod
+    def _fit_log_range(plot: pg.PlotItem, *arrays: np.ndarray) -> None:
+        """y range of a log plot: the positive values, at least one decade; a fixed range if none."""
+        vals = np.concatenate([a[(a > 0) & np.isfinite(a)] for a in arrays if a.size])
+        if vals.size:
+            lo, hi = np.log10(float(vals.min())), np.log10(float(vals.max()))
+        else:
+            lo, hi = -3.0, 0.0
+        if hi - lo < 1.0:
+            mid = 0.5 * (hi + lo)
+            lo, hi = mid - 0.5, mid + 0.5
+        plot.setYRange(lo, hi, padding=0.08)
+
+    def _relabel(self) -> None:
+        """Titles, legends and which items exist depend on the cell kind."""
+        tr = self.state.trace
+        lstm = tr.dL_dc is not None
+        self.norm_curves["c"].setVisible(lstm)
+        lay = self.heat_view.ci
+        c_plot = self.heat_plots["c"]
+        if lstm != self._c_heat_shown:          # a GRU or RNN has no cell state to show
+            self._c_heat_shown = lstm
+            if lstm:
+                lay.addItem(c_plot, row=1, col=0)
+                c_plot.show()
+            else:
+                lay.removeItem(c_plot)
+                c_plot.hide()
+            self.heat_view.update_ticks()
+        self._set_titles()
+
+    def _set_titles(self) -> None:
+        th = self.state.theme
+        lstm = self.state.trace.dL_dc is not None
+        kind = self.state.trace.kind
+        u = self.state.unit
+
+        def col(key: str) -> str:
+            return th.gate_colors.get(key, th.foreground)
+
+        def head(title: str, legend: str = "") -> str:
+            more = f"<br>{legend}" if legend else ""
+            return f"<b>{title}</b>{more}"
+
+        where = self.state.unit_label(u) if u >= 0 else "norm over units"
+        b0, b1 = ("|", "|") if u >= 0 else ("‖", "‖")
+        parts = [f"<span style='color:{col('h')}'>━ {b0}dL/dh<sub>t</sub>{b1}</span>"]
+        if lstm:
+            parts.insert(0, f"<span style='color:{col('c')}'>━ {b0}dL/dC<sub>t</sub>{b1}</span>")
+        self.headers["norm"].setText(head(f"Gradient size (log) · {where}", " &nbsp; ".join(parts)))
+        zero = "dark grey" if th.name == "dark" else "white"
+        self.headers["heat"].setText(head("Gradient of every unit",
+                                          f"blue negative, red positive, {zero} zero"))
+        along, through = self.paths.names if self.paths else ("", "")
+        along_key = {"lstm": "f", "gru": "z"}.get(kind, "h")
+        what = "dL/dC<sub>t</sub>" if lstm else "dL/dh<sub>t</sub>"
+        self.headers["path"].setText(head(
+            f"Paths into {what} (log, ‖·‖)",
+            f"<span style='color:{col(along_key)}'>━ {html.escape(along)}</span> &nbsp; "
+            f"<span style='color:{col('h')}'>╍ {html.escape(through)}</span>"))
+        self.headers["saliency"].setText(head("Input saliency ‖dL/dx<sub>t</sub>‖",
+                                              "how much each input moves the loss"))
+        size = f"{th.base_point_size * self.state.font_scale * 0.95:.1f}pt"
+        for key, p in self.heat_plots.items():
+            name = "dL/dh<sub>t</sub>" if key == "h" else "dL/dC<sub>t</sub>"
+            p.setTitle(name, size=size, color=th.foreground)
+            p.getAxis("left").setLabel("unit")
+
+    def _push_target(self, force: bool = False) -> None:
+        """Show the state's target in the line edit (unless the user's bad text is shown)."""
+        y = self.state.target
+        if self._shown_target is not None and np.array_equal(y, self._shown_target) and not force:
+            return
+        self._shown_target = y
+        with QSignalBlocker(self.target_edit):
+            self.target_edit.setText(format_target(y))
+        self._show_target_error("")
+
+    def _show_target_error(self, msg: str) -> None:
+        if msg:
+            self.target_error.setText(msg)
+            self.target_error.show()
+            self.target_edit.setStyleSheet(f"QLineEdit {{ border: 2px solid {ERROR_COLOR}; "
+                                           f"color: {ERROR_COLOR}; }}")
+            self.target_edit.setToolTip(f"{msg}\n\n{TIPS['target']}")
+        elif not self.target_error.isHidden():
+            self.target_error.hide()
+            self.target_error.setText("")
+            self.target_edit.setStyleSheet("")
+            self.target_edit.setToolTip(TIPS["target"])
+
+    def _on_trace(self) -> None:
+        self.last_check = None
+        self.check_label.setText("Not checked yet for this model.")
+        self.check_label.setToolTip(TIPS["check"])
+        if not self.isVisible():
+            self._dirty = True
+            return
+        self.refresh()
+
+    def showEvent(self, ev) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(ev)
+        if self._dirty:
+            self.refresh()
+
+    def _on_timestep(self, t: int) -> None:
+        for v in self.views:
+            v.set_cursor(t)
+
+    def _on_unit(self, _u: int) -> None:
+        if not self.isVisible():
+            self._dirty = True
+            return
+        self._update_main()
+        self._set_titles()
+
+    def _on_appearance(self) -> None:
+        th, scale = self.state.theme, self.state.font_scale
+        font = scaled_font(th, scale)
+        self.controls.setFont(font)
+        for w in self.controls.findChildren(QWidget):
+            w.setFont(font)
+        self.controls.setFixedWidth(round(CONTROLS_WIDTH * max(1.0, scale)))
+        for key, page in self.pages.items():
+            page.setStyleSheet(f"QWidget#gradient_page_{key} {{ background: {th.background}; }}")
+            self.headers[key].setFont(font)
+            self.headers[key].setStyleSheet(f"background: {th.background}; "
+                                            f"color: {th.foreground}; padding: 2px;")
+        self.loss_label.setFont(scaled_font(th, scale, 1.0, bold=True))
+        lw = th.line_width * 1.25
+        self.norm_curves["c"].setPen(pg.mkPen(th.gate_colors["c"], width=lw))
+        self.norm_curves["h"].setPen(pg.mkPen(th.gate_colors["h"], width=lw))
+        along_key = {"lstm": "f", "gru": "z"}.get(self.state.trace.kind, "h")
+        self.path_curves["along"].setPen(pg.mkPen(th.gate_colors.get(along_key, th.foreground),
+                                                  width=lw))
+        self.path_curves["through"].setPen(pg.mkPen(th.gate_colors["h"], width=lw,
+                                                    style=Qt.PenStyle.DashLine))
+        self.loss_marker.setPen(pg.mkPen(th.foreground, width=1.5))
+        self.loss_marker.setBrush(pg.mkBrush(th.background))
+        bar = QColor(th.gate_colors["x"])
+        bar.setAlpha(150)                       # the cursor line stays visible through a bar
+        self.saliency_bars.setOpts(brush=pg.mkBrush(bar), pen=pg.mkPen(th.foreground, width=1))
+        self.colorbar.setColorMap(colormap(th))
+        self.colorbar.setLevels((-self.levels, self.levels))
+        cb_font = scaled_font(th, scale, 0.85)
+        for name in ("left", "right"):
+            ax = self.colorbar.getAxis(name)
+            ax.setPen(pg.mkPen(th.foreground))
+            ax.setTextPen(pg.mkPen(th.foreground))
+            ax.setStyle(tickFont=cb_font)
+        for v in self.views:
+            v.style()
+        self._set_titles()
+
+    # ------------------------------------------------------------------ hover
+
+    def hover_text(self, view: _TimeView, k: int, t: int, y: float) -> str:
+        """The tool tip for step ``t`` (0-based) at view height ``y`` of plot ``k`` of ``view``."""
+        tr = self.state.trace
+        label = self.state.labels[t] if t < len(self.state.labels) else ""
+        head = f"Step {t + 1}" + (f" · input “{label}”" if label else "")
+        u = self.state.unit
+        if view is self.saliency_view:
+            v = self.saliency[t]
+            return (f"{head}\n‖dL/dx_t‖ = {fmt(v)}: how much the loss would change per unit "
+                    f"change of this step's input (the bar's height)." + self._zero_note(t, v))
+        if view is self.path_view:
+            p = self.paths
+            a, b = p.along_norm[t], p.through_norm[t]
+            state = "C_t" if p.state == "c" else "h_t"
+            total = a + b
+            share = f" ({100 * a / total:.0f}% of the two sizes together)" if total > 0 else ""
+            return (f"{head}\n{p.names[0]}: ‖·‖ = {fmt(a)}{share}\n"
+                    f"{p.names[1]}: ‖·‖ = {fmt(b)}\n"
+                    f"The two parts add up to dL/d{state}, the gradient of {state}."
+                    + self._zero_note(t, a + b))
+        if view is self.heat_view:
+            key = "h" if k == 0 else "c"
+            arr = tr.dL_dh if key == "h" else tr.dL_dc
+            unit = int(np.floor(y))
+            if arr is None or not 0 <= unit < tr.hidden_size:
+                return ""
+            v = arr[t, unit]
+            sym = "h_t" if key == "h" else "C_t"
+            return (f"{head} · {self.state.unit_label(unit)}\ndL/d{sym} = {fmt(v)}: nudging "
+                    f"{sym} of this unit up by a small δ changes the loss by about {fmt(v)}·δ."
+                    + self._zero_note(t, v))
+        # norms
+        h = self._mag(tr.dL_dh, u)[t]
+        lines = [head]
+        bars = ("|", "|") if u >= 0 else ("‖", "‖")
+        if tr.dL_dc is not None:
+            c = self._mag(tr.dL_dc, u)[t]
+            lines.append(f"{bars[0]}dL/dC_t{bars[1]} = {fmt(c)}")
+        lines.append(f"{bars[0]}dL/dh_t{bars[1]} = {fmt(h)}")
+        lines.append("How strongly a small change of the state at this step would change the loss.")
+        if t == tr.loss_step:
+            lines.append("★ The loss is measured on this step.")
+        return "\n".join(lines) + self._zero_note(t, h)
+
+    def _zero_note(self, t: int, v: float) -> str:
+        if not np.isfinite(v):
+            return ("\nNot a finite number: the states overflowed, so the log axis leaves "
+                    "a gap here.")
+        if v != 0:
+            return ""
+        p = self.paths
+        if t > p.loss_step:
+            return ("\nZero (a gap on the log axis): this step comes after the loss step, "
+                    "so it cannot change the loss.")
+        if t < p.first_step:
+            return ("\nZero (a gap on the log axis): truncated backpropagation stops before "
+                    "this step.")
+        return "\nExactly zero (a gap on the log axis)."
+
+    def _check_table(self, res: GradCheck) -> str:
+        rows = []
+        for e in res.entries:
+            idx = ", ".join(str(i) for i in e.index)
+            bad = e.rel_error > TOLERANCE
+            style = f" style='color:{ERROR_COLOR}'" if bad else ""
+            rows.append(f"<tr{style}><td>{html.escape(e.name)}[{idx}]</td>"
+                        f"<td align=right>{e.exact:.6g}</td><td align=right>{e.numeric:.6g}</td>"
+                        f"<td align=right>{e.rel_error:.1e}</td></tr>")
+        note = f"<p>{html.escape(res.note)}</p>" if res.note else ""
+        return (f"<p>Exact gradients (backpropagation) against central differences "
+                f"(nudge ±{res.eps:g}). Relative error = |a − b| / max(|a|, |b|, 1e−6); "
+                f"below {TOLERANCE:g} the two agree.</p>{note}"
+                "<table cellspacing=4><tr><th align=left>entry</th><th>exact</th>"
+                "<th>finite diff.</th><th>rel. error</th></tr>" + "".join(rows) + "</table>")
+
+
+__all__ = ["GradientPanel", "format_target", "nice_limit", "parse_target"]

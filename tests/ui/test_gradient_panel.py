@@ -1,0 +1,259 @@
+"""The gradient panel: every plotted gradient is the trace's, and its controls drive the state."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from lstm_viz.explain import fmt
+from lstm_viz.model import Network, Options, init_params
+from lstm_viz.state import AppState
+from lstm_viz.ui.gradients import ERROR_COLOR, GradientPanel, nice_limit, parse_target
+
+
+@pytest.fixture
+def state(qapp):
+    return AppState()
+
+
+@pytest.fixture
+def panel(qtbot, state):
+    w = GradientPanel(state)
+    qtbot.addWidget(w)
+    w.resize(1900, 400)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+def _gapped(a):
+    """What a log axis can show: zeros become NaN (gaps)."""
+    a = np.array(a, dtype=float)
+    a[a == 0] = np.nan
+    return a
+
+
+def _lstm_model(state, **opt):
+    net = Network(init_params("lstm", 2, 4, seed=3), options=Options(**opt))
+    x = np.random.default_rng(2).normal(size=(10, 2))
+    state.set_model(net, x, [f"t{k}" for k in range(10)], target=np.array([0.5, -0.5, 0.2, 0.0]))
+
+
+def test_norms_paths_and_saliency_are_the_traces(panel, state):
+    _lstm_model(state)
+    tr = state.trace
+    T = tr.steps
+    x = np.arange(1, T + 1)
+    c, h = panel.norm_curves["c"], panel.norm_curves["h"]
+    np.testing.assert_array_equal(c.xData, x)
+    np.testing.assert_allclose(c.yData, _gapped(np.linalg.norm(tr.dL_dc, axis=1)), rtol=1e-12)
+    np.testing.assert_allclose(h.yData, _gapped(np.linalg.norm(tr.dL_dh, axis=1)), rtol=1e-12)
+    # the two paths into dL/dC_t, straight from the backward recursion
+    f = tr.gates["f"]
+    along = np.zeros(T)
+    along[:-1] = np.linalg.norm(tr.dL_dc[1:] * f[1:], axis=1)
+    through = np.linalg.norm(tr.dL_dc - np.vstack([tr.dL_dc[1:] * f[1:], np.zeros(4)]), axis=1)
+    np.testing.assert_allclose(panel.path_curves["along"].yData, _gapped(along), rtol=1e-9)
+    np.testing.assert_allclose(panel.path_curves["through"].yData, _gapped(through), rtol=1e-9)
+    heights = panel.saliency_bars.opts["height"]
+    np.testing.assert_allclose(heights, np.linalg.norm(tr.dL_dx, axis=1), rtol=1e-12)
+    np.testing.assert_array_equal(panel.saliency_bars.opts["x"], x)
+    # the token labels sit under the bars
+    ticks = panel.saliency_view.plots[0].getAxis("bottom")._tickLevels
+    assert [lab for _, lab in ticks[0]] == list(state.labels)
+
+
+def test_a_focused_unit_shows_its_own_magnitude(panel, state):
+    _lstm_model(state)
+    state.set_unit(2)
+    tr = state.trace
+    np.testing.assert_array_equal(panel.norm_curves["h"].yData, _gapped(np.abs(tr.dL_dh[:, 2])))
+    np.testing.assert_array_equal(panel.norm_curves["c"].yData, _gapped(np.abs(tr.dL_dc[:, 2])))
+
+
+def test_zero_gradients_are_gaps_and_the_hover_says_why(panel, state):
+    _lstm_model(state, loss_step=6, truncate=3)
+    tr = state.trace
+    y = panel.norm_curves["h"].yData
+    assert np.isnan(y[7:]).all() and np.isnan(y[:4]).all() and np.isfinite(y[4:7]).all()
+    after = panel.hover_text(panel.norm_view, 0, 8, 0.0)
+    assert "after the loss step" in after and "gap" in after
+    assert "truncated" in panel.hover_text(panel.norm_view, 0, 1, 0.0)
+    inside = panel.hover_text(panel.norm_view, 0, 5, 0.0)
+    assert f"‖dL/dh_t‖ = {fmt(np.linalg.norm(tr.dL_dh[5]))}" in inside
+    assert "gap" not in inside
+    assert "measured on this step" in panel.hover_text(panel.norm_view, 0, 6, 0.0)
+    sal = panel.hover_text(panel.saliency_view, 0, 5, 0.0)
+    assert fmt(np.linalg.norm(tr.dL_dx[5])) in sal and "input “t5”" in sal
+
+
+def test_heatmaps_hold_dl_dh_and_dl_dc_with_symmetric_levels(qtbot, panel, state):
+    _lstm_model(state)
+    qtbot.mouseClick(panel.heat_button, Qt.MouseButton.LeftButton)
+    assert panel.heatmap and panel.heat_view.isVisible() and not panel.norm_view.isVisible()
+    tr = state.trace
+    np.testing.assert_array_equal(panel.heat_images["h"].image, tr.dL_dh.T)
+    np.testing.assert_array_equal(panel.heat_images["c"].image, tr.dL_dc.T)
+    m = panel.levels
+    peak = max(np.abs(tr.dL_dh).max(), np.abs(tr.dL_dc).max())
+    assert peak <= m < 5 * peak
+    assert tuple(panel.colorbar.levels()) == (-m, m)
+    assert tuple(panel.heat_images["h"].getLevels()) == (-m, m)
+    tip = panel.hover_text(panel.heat_view, 1, 4, 2.5)
+    assert f"dL/dC_t = {fmt(tr.dL_dc[4, 2])}" in tip and "unit 3" in tip
+    qtbot.mouseClick(panel.lines_button, Qt.MouseButton.LeftButton)
+    assert not panel.heatmap and panel.norm_view.isVisible() and not panel.heat_view.isVisible()
+
+
+def test_loss_step_spin_box_and_cursor_button_drive_the_state(qtbot, panel, state):
+    T = state.steps
+    assert panel.loss_spin.maximum() == T and panel.loss_spin.value() == T
+    spin = panel.loss_spin
+    spin.lineEdit().selectAll()
+    qtbot.keyClicks(spin.lineEdit(), "5")
+    qtbot.keyClick(spin.lineEdit(), Qt.Key.Key_Return)
+    assert state.loss_step == 4
+    assert state.trace.dL_dh[5:].sum() == 0.0
+    assert panel.norm_view.loss_lines[0].value() == 5
+    state.set_timestep(9)
+    qtbot.mouseClick(panel.loss_here, Qt.MouseButton.LeftButton)
+    assert state.loss_step == 9 and panel.loss_spin.value() == 10
+    assert panel.loss_label.text() == f"Loss L = {fmt(state.trace.loss)} on step 10"
+
+
+def test_target_edit_sets_the_target(qtbot, panel, state):
+    edit = panel.target_edit
+    edit.selectAll()
+    qtbot.keyClicks(edit, "0.5, -1  0.25")
+    qtbot.keyClick(edit, Qt.Key.Key_Return)
+    np.testing.assert_array_equal(state.target, [0.5, -1.0, 0.25])
+    tr = state.trace
+    assert tr.loss == pytest.approx(0.5 * np.sum((tr.h[-1] - [0.5, -1.0, 0.25]) ** 2), rel=1e-12)
+    assert fmt(tr.loss) in panel.loss_label.text()
+    assert panel.target_error_text() == ""
+    state.set_target([0.0, 1.0, 0.0])                 # pushed back into the field
+    assert edit.text() == "0 1 0"
+
+
+@pytest.mark.parametrize("text,reason", [("1 2", "needs 3 number(s)"),
+                                         ("1 x 2", "“x” is not a number"),
+                                         ("1 nan 2", "not a finite number")])
+def test_a_bad_target_shows_why_and_changes_nothing(qtbot, panel, state, text, reason):
+    before_trace, before_y = state.trace, state.target.copy()
+    edit = panel.target_edit
+    edit.selectAll()
+    qtbot.keyClicks(edit, text)
+    qtbot.keyClick(edit, Qt.Key.Key_Return)
+    assert reason in panel.target_error_text()
+    assert panel.target_error.isVisible()
+    assert ERROR_COLOR in edit.styleSheet() and reason in edit.toolTip()
+    assert state.trace is before_trace
+    np.testing.assert_array_equal(state.target, before_y)
+    assert edit.text() == text                         # the user's text stays to be fixed
+    qtbot.keyClicks(edit, "0")                         # typing again clears the complaint
+    assert panel.target_error_text() == "" and edit.styleSheet() == ""
+
+
+def test_check_gradients_reports_a_small_error(qtbot, panel, state):
+    _lstm_model(state)
+    with qtbot.waitSignal(state.trace_changed, timeout=100, raising=False) as blocker:
+        qtbot.mouseClick(panel.check_button, Qt.MouseButton.LeftButton)
+    assert not blocker.signal_triggered                # checking changes nothing
+    res = panel.last_check
+    assert res is not None and res.max_rel_error < 1e-5 and len(res.entries) == 24
+    assert "agree" in panel.check_label.text() and fmt(res.max_rel_error) in panel.check_label.text()
+    tip = panel.check_label.toolTip()
+    assert tip.count("<tr") == 25 and "weight_hh_l0" in tip
+    state.set_target([0.0, 0.0, 0.0, 1.0])
+    assert panel.last_check is None and "Not checked" in panel.check_label.text()
+
+
+def test_cursor_follows_the_time_step_and_clicks_move_it(qtbot, panel, state):
+    state.set_timestep(6)
+    for v in panel.views:
+        assert all(c.value() == 7 for c in v.cursors)
+    view = panel.saliency_view
+    pos = view.step_pos(0, 3, 0.0)
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    assert state.timestep == 3
+
+
+def test_updates_wait_while_hidden(qtbot, panel, state):
+    panel.hide()
+    old = panel.norm_curves["h"].yData.copy()
+    state.set_loss_step(3)
+    np.testing.assert_array_equal(panel.norm_curves["h"].yData, old)      # not redrawn yet
+    panel.show()
+    qtbot.waitExposed(panel)
+    np.testing.assert_allclose(panel.norm_curves["h"].yData,
+                               _gapped(np.linalg.norm(state.trace.dL_dh, axis=1)), rtol=1e-12)
+    assert panel.loss_spin.value() == 4
+
+
+@pytest.mark.parametrize("kind", ["gru", "rnn"])
+def test_cells_without_a_cell_state(qtbot, panel, state, kind):
+    net = Network(init_params(kind, 2, 3, seed=1))
+    x = np.random.default_rng(0).normal(size=(8, 2))
+    state.set_model(net, x, target=np.array([0.3, 0.0, -0.3]))
+    tr = state.trace
+    assert not panel.norm_curves["c"].isVisible()
+    np.testing.assert_allclose(panel.norm_curves["h"].yData,
+                               _gapped(np.linalg.norm(tr.dL_dh, axis=1)), rtol=1e-12)
+    along = np.zeros(8)
+    if kind == "gru":
+        along[:-1] = np.linalg.norm(tr.dL_dh[1:] * tr.gates["z"][1:], axis=1)
+    np.testing.assert_allclose(panel.path_curves["along"].yData, _gapped(along), rtol=1e-12)
+    panel.set_heatmap(True)
+    assert panel.heat_plots["c"].scene() is None or not panel.heat_plots["c"].isVisible()
+    np.testing.assert_array_equal(panel.heat_images["h"].image, tr.dL_dh.T)
+    _lstm_model(state)                                    # and back to a cell state
+    assert panel.heat_plots["c"].isVisible()
+    np.testing.assert_array_equal(panel.heat_images["c"].image, state.trace.dL_dc.T)
+
+
+def test_theme_and_font_scale(panel, state):
+    size = panel.loss_spin.font().pointSizeF()
+    state.set_font_scale(1.5)
+    assert panel.loss_spin.font().pointSizeF() > size
+    state.set_theme("dark")
+    assert panel.norm_view.backgroundBrush().color().name() == state.theme.background.lower()
+    assert panel.norm_curves["c"].opts["pen"].color().name() == state.theme.gate_colors["c"].lower()
+
+
+def test_every_control_has_a_tooltip(panel):
+    for w in (panel.loss_spin, panel.loss_here, panel.target_edit, panel.loss_label,
+              panel.lines_button, panel.heat_button, panel.check_button, panel.check_label):
+        assert w.toolTip()
+
+
+def test_helpers():
+    np.testing.assert_array_equal(parse_target(" [1, −2; 3e-1] ", 3), [1.0, -2.0, 0.3])
+    assert nice_limit(0.32) == 0.5 and nice_limit(1.0) == 1.0 and nice_limit(1.01) == 2.0
+    assert nice_limit(0.0) == 1.0 and nice_limit(3e-7) == pytest.approx(5e-7)
+
+
+def test_an_overflowed_experiment_shows_gaps_and_refuses_the_check(qtbot, panel, state):
+    from lstm_viz.model import Params
+
+    b = np.zeros(8)
+    b[0:2], b[2:4], b[4:6], b[6:8] = 5.0, 1e300, 2.0, 1.0
+    p = Params("lstm", np.zeros((8, 1)), np.zeros((8, 2)), b, np.zeros(8))
+    state.set_model(Network(p, options=Options(forget_activation="relu")), np.ones((5, 1)))
+    y = panel.norm_curves["c"].yData
+    assert np.isnan(y[:4]).all()
+    assert "overflowed" in panel.hover_text(panel.norm_view, 0, 1, 0.0)
+    panel.set_heatmap(True)
+    assert np.isfinite(panel.heat_images["c"].image).all()
+    qtbot.mouseClick(panel.check_button, Qt.MouseButton.LeftButton)
+    assert panel.last_check is None and "not finite" in panel.check_label.text()
+
+
+def test_path_legend_names_both_paths(panel, state):
+    text = panel.headers["path"].text()
+    assert "along the cell state (through f)" in text and "through h (gates and W_hh)" in text
+    assert state.theme.gate_colors["f"] in text
+    net = Network(init_params("gru", 2, 3, seed=1))
+    state.set_model(net, np.zeros((4, 2)))
+    assert "through z" in panel.headers["path"].text()
+    assert "dL/dC" not in panel.headers["norm"].text()
