@@ -54,6 +54,10 @@ class GuiOptions:
     step : int or None
         Time step to show, 0-based (the command line's ``--step`` counts from 1).
     theme : {"light", "dark", "contrast"} or None
+    tab : {"traces", "gradients", "compare", "long-range"} or None
+        Which lower tab to show.
+    gradients : bool
+        Show the gradients on the diagram and strip instead of the values.
     """
 
     smoke_test: bool = False
@@ -61,6 +65,8 @@ class GuiOptions:
     size: tuple[int, int] | None = None
     step: int | None = None
     theme: str | None = None
+    tab: str | None = None
+    gradients: bool = False
 
 
 # --------------------------------------------------------------------------- parser
@@ -99,6 +105,10 @@ def _int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
 
 
+#: Names of the lower tabs for ``--tab`` (in the window's order).
+TABS = ("traces", "gradients", "compare", "long-range")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full parser (GUI options at the top level, ``trace`` and ``bench`` commands)."""
     p = _Parser(
@@ -117,6 +127,11 @@ def build_parser() -> argparse.ArgumentParser:
     gui.add_argument("--size", type=_size, metavar="WxH", help="window size in pixels, e.g. 1280x800")
     gui.add_argument("--step", type=_positive_int, metavar="N", help="show step N of the sequence")
     gui.add_argument("--theme", choices=THEMES, help="colour theme (light suits projectors)")
+    gui.add_argument("--tab", choices=TABS,
+                     help="which lower tab to show: the traces, the gradients, the three cells "
+                     "compared, or the long-range demonstration")
+    gui.add_argument("--gradients", action="store_true",
+                     help="show gradients dL/d(...) on the diagram and strip instead of values")
 
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     t = sub.add_parser(
@@ -180,7 +195,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _reject_gui_options(args: argparse.Namespace, command: str) -> None:
-    given = [f"--{n.replace('_', '-')}" for n in ("smoke_test", "screenshot", "size", "step", "theme")
+    given = [f"--{n.replace('_', '-')}" for n in ("smoke_test", "screenshot", "size", "step", "theme", "tab",
+                                                  "gradients")
              if getattr(args, n) not in (None, False)]
     if given:
         raise CliError(f"{', '.join(given)} only apply to the window, not to '{command}'")
@@ -203,6 +219,8 @@ def _gui_options(args: argparse.Namespace) -> GuiOptions:
         size=args.size,
         step=None if args.step is None else args.step - 1,
         theme=args.theme,
+        tab=args.tab,
+        gradients=args.gradients,
     )
 
 

@@ -104,6 +104,12 @@ def _build(options, settings: QSettings | None):
     step = getattr(options, "step", None)
     if step is not None:
         state.set_timestep(step)          # clamped to the sequence
+    tab = getattr(options, "tab", None)
+    if tab:
+        from ..cli import TABS
+        window.bottom.setCurrentIndex(TABS.index(tab))
+    if getattr(options, "gradients", False):
+        state.set_show_gradients(True)
     return state, window
 
 

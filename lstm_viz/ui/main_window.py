@@ -2,22 +2,24 @@
 
 Layout (normal mode)::
 
-    menu bar: File  Edit  Presets  Playback  Units  View  Help
-    playback bar: |<- <- play -> ->|  timeline ........  Step 3 / 14  loop speed unit heatmap
+    menu bar: File  Edit  Presets  Cell  Playback  Units  View  Help
+    playback bar: |<- <- play -> ->|  timeline ...  Step 3 / 14  loop speed unit ▦ ∇ ◀∇
     sequence field [encoding] [Examples]            Preset [combo]  Hidden units [spin]
     caption: what to watch
-    +-------------------------------------------+---------------------------+
-    | cell diagram                              | [Equations] [Weights]     |
-    | unrolled strip                            |  six equations with this  |
-    | traces: C_t | h_t | gates                 |  step's numbers, or every |
-    |                                           |  weight as a heatmap      |
-    +-------------------------------------------+---------------------------+
+    +-------------------------------------------+-----------------------------------+
+    | cell diagram (LSTM, GRU or RNN; values    | [Equations] [Weights] [Experiments]|
+    |   or, with G, gradients)                  |  the cell's equations with this   |
+    | unrolled strip (B: backward pass)         |  step's numbers, every weight as  |
+    | [States and gates] [Gradients]            |  a heatmap, or the experiments    |
+    | [LSTM vs GRU vs RNN] [Long range]  (F5)   |  that break the cell              |
+    +-------------------------------------------+-----------------------------------+
     status bar: the preset and what it shows          LSTM · 2 inputs · 3 units
 
 Every change of the model goes through one ``QUndoStack`` (Edit > Undo,
 Ctrl+Z; Redo, Ctrl+Shift+Z or Ctrl+Y): weight edits (`commands.edit`) and
-sequences, presets, weights files and rebuilds for another size
-(`commands.change`, whole-model snapshots). Changing the input width or the
+sequences, presets, weights files, rebuilds for another size, another cell
+kind (Ctrl+1/2/3), experiments and the long-range task (`commands.change`,
+whole-model snapshots). Changing the input width or the
 number of hidden units rebuilds the weights with ``init_params(kind, D, H,
 seed=REBUILD_SEED)`` after a confirmation that says what will be replaced.
 The file code takes paths (`open_weights`, `save_weights`); only the menu
@@ -34,6 +36,7 @@ its own layout, theme and font scale in `QSettings` when given one.
 from __future__ import annotations
 
 import importlib.util
+import weakref
 from dataclasses import replace
 from pathlib import Path
 
@@ -45,15 +48,20 @@ from PySide6.QtWidgets import (QApplication, QComboBox, QDialog, QDialogButtonBo
                                QSplitter, QTableWidget, QTableWidgetItem, QTabWidget,
                                QVBoxLayout, QWidget)
 
-from ..model import (ENCODINGS, ModelInputError, Network, SequenceError, WeightsError, WeightsFileError,
-                     detect_encoding, encode, init_params, load_weights)
+from ..model import (ENCODINGS, GATES, ModelInputError, Network, Options, SequenceError,
+                     WeightsError, WeightsFileError, detect_encoding, encode, init_params,
+                     load_weights)
 from ..model import io as weights_io
 from ..model.presets import Preset, list_presets
 from ..state import (DEMO_PRESET, AppState, ModelSnapshot, demo_labels, format_sequence,
                      same_network)
 from .commands import change
+from .compare import ComparisonView
 from .equations import EquationsPanel
+from .experiments import ExperimentsPanel
+from .longrange import LongRangeView
 from .playback import Playback, PlaybackBar, _action
+from .gradients import GradientPanel
 from .plots import TracePlots
 from .sequence_input import SequenceInput
 from .theme import THEMES, palette, scaled_font, stylesheet
@@ -75,8 +83,36 @@ REBUILD_SEED = 0
 MAX_HIDDEN = 64
 #: Presets whose token labels are the demo's readable ones ("·", "1", "go").
 DEMO_LABEL_PRESETS = {DEMO_PRESET: demo_labels}
-#: Index of the two side-panel tabs.
-TAB_EQUATIONS, TAB_WEIGHTS = 0, 1
+#: Menu titles of the three cell kinds, and their shortcuts.
+CELL_TITLES = {"lstm": "LSTM", "gru": "GRU", "rnn": "Simple RNN"}
+CELL_KEYS = {"lstm": "Ctrl+1", "gru": "Ctrl+2", "rnn": "Ctrl+3"}
+
+
+def _weak(method):
+    """A callback that calls a bound ``method`` without keeping its object alive.
+
+    The panels hold their callbacks; a plain bound method would tie the window
+    and its children into a reference cycle that outlives the closed window.
+    """
+    ref = weakref.WeakMethod(method)
+
+    def call(*args, **kwargs):
+        m = ref()
+        return m(*args, **kwargs) if m is not None else None
+    return call
+
+
+def fit_options(options: Options, kind: str) -> Options:
+    """The experiments of ``options`` that apply to a ``kind`` cell (others dropped)."""
+    clamps = tuple(c for c in options.clamps if c.gate in GATES[kind])
+    relu = options.forget_activation if kind == "lstm" else "sigmoid"
+    return replace(options, clamps=clamps, forget_activation=relu)
+
+
+#: Index of the side-panel tabs.
+TAB_EQUATIONS, TAB_WEIGHTS, TAB_EXPERIMENTS = 0, 1, 2
+#: Index of the bottom tabs.
+BOTTOM_TRACES, BOTTOM_GRADIENTS, BOTTOM_COMPARE, BOTTOM_LONG = 0, 1, 2, 3
 
 
 def torch_available() -> bool:
@@ -157,13 +193,33 @@ class MainWindow(QMainWindow):
         self.plots = TracePlots(state)
         self.equations = EquationsPanel(state)
         self.weights = WeightEditor(state, self.undo_stack)
+        self.experiments = ExperimentsPanel(state, apply_options=_weak(self.apply_options))
         self.side = QTabWidget()
         self.side.setDocumentMode(True)
         self.side.addTab(self.equations, "Equations")
         self.side.addTab(self.weights, "Weights")
-        self.side.setTabToolTip(TAB_EQUATIONS, "The six LSTM equations with this step's numbers (F3)")
+        self.side.addTab(self.experiments, "Experiments")
+        self.side.setTabToolTip(TAB_EQUATIONS, "The cell's equations with this step's numbers (F3)")
         self.side.setTabToolTip(TAB_WEIGHTS, "Every weight, bias and initial state, editable (F4); "
                                              "click a gate in the diagram to open its weights")
+        self.side.setTabToolTip(TAB_EXPERIMENTS, "Break the cell on purpose: ReLU forget gate, "
+                                                 "clamped gates, clipping, truncated BPTT (F6)")
+        self.gradients = GradientPanel(state)
+        self.compare = ComparisonView(state, use_as_main=_weak(self.use_as_main))
+        self.long_range = LongRangeView(state, load_into_main=_weak(self.load_long_range))
+        self.bottom = QTabWidget()
+        self.bottom.setDocumentMode(True)
+        for w, title, tip in (
+                (self.plots, "States and gates",
+                 "Cell state, hidden state and gates over time (F5 cycles the tabs)"),
+                (self.gradients, "Gradients",
+                 "How strongly the loss depends on each step: dL/dh_t, dL/dC_t, dL/dx_t"),
+                (self.compare, "LSTM vs GRU vs RNN",
+                 "The same input through the three cells: how far back does the gradient reach?"),
+                (self.long_range, "Long range",
+                 "The gradient reaching step 1 as the sequence grows, for each cell")):
+            self.bottom.addTab(w, title)
+            self.bottom.setTabToolTip(self.bottom.count() - 1, tip)
         self.caption = QLabel()
         self.caption.setWordWrap(True)
         self.caption.setObjectName("caption")
@@ -207,12 +263,13 @@ class MainWindow(QMainWindow):
         self.playback = Playback(state, self)
         self._make_view_actions()
         self._make_model_actions()
-        self.playback_bar = PlaybackBar(state, self.playback, extra_actions=(self.act_heatmap,))
+        self.playback_bar = PlaybackBar(state, self.playback, extra_actions=(self.act_heatmap, self.act_gradients,
+                                                                 self.act_backward))
 
         # ---- layout
         self.left = QSplitter(Qt.Orientation.Vertical)
         self.left.setChildrenCollapsible(False)
-        for w in (self.diagram, self.strip, self.plots):
+        for w in (self.diagram, self.strip, self.bottom):
             self.left.addWidget(w)
         self.left.setStretchFactor(0, 5)
         self.left.setStretchFactor(1, 1)
@@ -254,6 +311,7 @@ class MainWindow(QMainWindow):
         state.trace_changed.connect(self._on_trace)
         state.appearance_changed.connect(self._on_appearance)
         state.activated.connect(self._on_activated)
+        state.gradients_shown.connect(self._on_gradients_shown)
         self._on_trace()
         self._on_appearance()
         if settings is not None:
@@ -299,6 +357,12 @@ class MainWindow(QMainWindow):
                                     lambda: self.show_side_tab(TAB_EQUATIONS))
         self.act_show_weights = A(self, "Weights", "F4", "Show the weight editor",
                                   lambda: self.show_side_tab(TAB_WEIGHTS))
+        self.act_show_experiments = A(self, "Experiments", "F6",
+                                      "Show the experiments that break the cell",
+                                      lambda: self.show_side_tab(TAB_EXPERIMENTS))
+        self.act_next_bottom = A(self, "Next lower tab", "F5",
+                                 "Cycle the lower tabs: states and gates, gradients, the "
+                                 "three cells compared, long range", self._next_bottom_tab)
         self.act_shortcuts = A(self, "Keyboard shortcuts", "F1", "List every keyboard shortcut",
                                self.show_shortcuts)
         self.act_quit = A(self, "Quit", QKeySequence.StandardKey.Quit, "Close the window",
@@ -310,7 +374,8 @@ class MainWindow(QMainWindow):
         return [*self.theme_actions.values(), self.act_next_theme, self.act_bigger,
                 self.act_smaller, self.act_reset_font, self.act_heatmap, self.act_present,
                 self.act_leave, self.act_equations, self.act_show_equations,
-                self.act_show_weights, self.act_shortcuts, self.act_quit]
+                self.act_show_weights, self.act_show_experiments, self.act_next_bottom,
+                self.act_shortcuts, self.act_quit]
 
     def _make_model_actions(self) -> None:
         """File, Edit and Presets actions (window shortcuts: a text field keeps its own Ctrl+Z)."""
@@ -339,13 +404,33 @@ class MainWindow(QMainWindow):
             a.setStatusTip(p.explanation)
             a.triggered.connect(lambda _=False, pid=p.id: self.load_preset(pid))
             self.preset_actions[p.id] = a
-        for a in (self.act_open, self.act_save, self.act_reset_preset):
+        self.cell_group = QActionGroup(self)
+        self.cell_actions: dict[str, QAction] = {}
+        for kind, title in CELL_TITLES.items():
+            a = A(self, f"{title} cell", CELL_KEYS[kind],
+                  f"Make the main cell a {title} of the same size (seeded weights; Ctrl+Z undoes)",
+                  checkable=True)
+            a.setData(kind)
+            self.cell_group.addAction(a)
+            self.cell_actions[kind] = a
+        self.cell_group.triggered.connect(lambda a: self.set_cell_kind(a.data()))
+        self.act_gradients = A(self, "Show gradients", "G",
+                               "Show the gradients of the loss dL/d(...) on the diagram and the "
+                               "strip instead of the values", self.state.set_show_gradients,
+                               checkable=True)
+        self.act_gradients.setIconText("∇")
+        self.act_backward = A(self, "Play the backward pass", "B",
+                              "Animate the gradient flowing back from the loss step along the "
+                              "strip (turns on Show gradients)", self.play_backward)
+        self.act_backward.setIconText("◀∇")
+        for a in (self.act_open, self.act_save, self.act_reset_preset, *self.cell_actions.values()):
             a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         for a in self.model_actions():
             self.addAction(a)
 
     def model_actions(self) -> list[QAction]:
-        return [self.act_open, self.act_save, self.act_undo, self.act_redo, self.act_reset_preset]
+        return [self.act_open, self.act_save, self.act_undo, self.act_redo, self.act_reset_preset,
+                *self.cell_actions.values(), self.act_gradients, self.act_backward]
 
     def _make_menus(self) -> None:
         mb = self.menuBar()
@@ -361,6 +446,10 @@ class MainWindow(QMainWindow):
         m.addActions(list(self.preset_actions.values()))
         m.addSeparator()
         m.addAction(self.act_reset_preset)
+        m = self.cell_menu = mb.addMenu("&Cell")
+        m.addActions(list(self.cell_actions.values()))
+        m.addSeparator()
+        m.addActions([self.act_gradients, self.act_backward])
         pb = self.playback
         m = mb.addMenu("&Playback")
         for a in (pb.act_play, pb.act_back, pb.act_forward, pb.act_first, pb.act_last,
@@ -383,7 +472,8 @@ class MainWindow(QMainWindow):
         m.addActions([self.act_bigger, self.act_smaller, self.act_reset_font])
         m.addSeparator()
         m.addActions([self.act_heatmap, self.act_equations, self.act_show_equations,
-                      self.act_show_weights, self.act_present])
+                      self.act_show_weights, self.act_show_experiments, self.act_next_bottom,
+                      self.act_present])
         m = mb.addMenu("&Help")
         m.addAction(self.act_shortcuts)
         for menu in mb.findChildren(type(m)):
@@ -405,8 +495,18 @@ class MainWindow(QMainWindow):
     def _reset_font(self) -> None:
         self.state.set_font_scale(PRESENTATION_FACTOR if self.presenting else 1.0)
 
+    def _next_bottom_tab(self) -> None:
+        if not self.presenting:
+            self.bottom.setCurrentIndex((self.bottom.currentIndex() + 1) % self.bottom.count())
+
     def _set_heatmap(self, on: bool) -> None:
         self.plots.set_heatmap(on)
+        self.gradients.set_heatmap(on)
+
+    def play_backward(self) -> None:
+        """Show the gradients and animate the backward pass on the strip."""
+        self.playback.pause()
+        self.strip.play_backward()
 
     def _toggle_equations(self, on: bool) -> None:
         if not self.presenting:
@@ -440,6 +540,12 @@ class MainWindow(QMainWindow):
         self.model_row.setVisible(not on)
         self.statusBar().setVisible(not on)
         self.side.setVisible(not on and self.act_equations.isChecked())
+        if on:
+            self._bottom_before = self.bottom.currentIndex()
+            self.bottom.setCurrentIndex(BOTTOM_TRACES)
+        else:
+            self.bottom.setCurrentIndex(getattr(self, "_bottom_before", BOTTOM_TRACES))
+        self.bottom.tabBar().setVisible(not on)
         self.plots.set_only("c" if on else None)
 
     def show_shortcuts(self) -> None:
@@ -505,6 +611,58 @@ class MainWindow(QMainWindow):
         keep = hidden == net.hidden_size
         return Network(params, h0=net.h0 if keep else None, c0=net.c0 if keep else None,
                        options=net.options)
+
+    def set_cell_kind(self, kind: str, network: Network | None = None) -> bool:
+        """Make the main cell a ``kind`` cell, as one undoable step; True if changed.
+
+        Without ``network``: seeded weights of the same size (the experiments that
+        apply to that kind are kept). With one (e.g. from the comparison view): that one.
+        """
+        st = self.state
+        if kind not in CELL_TITLES:
+            self.report_error("No such cell", f"There is no cell kind {kind!r}.")
+            return False
+        if network is None:
+            if kind == st.network.kind:
+                self._sync_cell_actions()
+                return False
+            network = Network(init_params(kind, st.network.input_size, st.network.hidden_size,
+                                          seed=REBUILD_SEED),
+                              h0=st.network.h0, options=fit_options(st.options, kind))
+        title = CELL_TITLES[kind]
+        caption = (f"A {title} cell with seeded random weights, on the same sequence: compare its "
+                   "traces and gradients with the LSTM's. Ctrl+Z brings the previous cell back.")
+        snap = replace(st.snapshot(), network=network, caption=caption, preset_id="")
+        done = self._push(snap, f"Switch to a {title} cell")
+        self._sync_cell_actions()
+        return done
+
+    def use_as_main(self, network: Network) -> bool:
+        """The comparison view's "Use as main cell": that network becomes the main cell."""
+        return self.set_cell_kind(network.kind, network)
+
+    def load_long_range(self, network: Network, x, labels, caption: str,
+                        target=None) -> bool:
+        """Open the long-range task in the main views, as one undoable step."""
+        text, encoding = format_sequence(np.asarray(x))
+        snap = ModelSnapshot(network, np.asarray(x, dtype=np.float64), tuple(labels), caption,
+                             (), text, encoding, "", target)
+        done = self._push(snap, "Open the long-range sequence")
+        if done:
+            self.bottom.setCurrentIndex(BOTTOM_GRADIENTS)
+        return done
+
+    def apply_options(self, options: Options, text: str = "Change the experiments") -> bool:
+        """Set the network's options (experiments, loss step) as one undoable step."""
+        st = self.state
+        snap = replace(st.snapshot(), network=st.network.with_(options=options))
+        return self._push(snap, text)
+
+    def _sync_cell_actions(self) -> None:
+        a = self.cell_actions.get(self.state.network.kind)
+        if a is not None and not a.isChecked():
+            with QSignalBlocker(self.cell_group):
+                a.setChecked(True)
 
     def _rebuild_caption(self, inputs: int, hidden: int) -> str:
         return (f"New random weights for {_values(inputs)} per step and {hidden} hidden "
@@ -751,11 +909,17 @@ class MainWindow(QMainWindow):
         if self._pending_hidden is None:
             self._sync_hidden()
         self._sync_preset_combo()
+        self._sync_cell_actions()
         net = st.network
         self.model_shape.setText(f"{net.kind.upper()} · {_values(net.input_size)} per step · "
                                  f"{net.hidden_size} unit{'s' if net.hidden_size != 1 else ''} · "
                                  f"{st.steps} steps")
         self._show_model_info()
+
+    def _on_gradients_shown(self, on: bool) -> None:
+        if self.act_gradients.isChecked() != on:
+            with QSignalBlocker(self.act_gradients):
+                self.act_gradients.setChecked(on)
 
     def notify(self, text: str, ms: int = 8000) -> None:
         """Say something in the status line for a while, then show the model again."""
@@ -791,7 +955,7 @@ class MainWindow(QMainWindow):
         self.sequence_input.apply_appearance(th, s)
         normal = scaled_font(th, s)
         for w in (self.preset_label, self.preset_combo, self.hidden_label, self.hidden_spin,
-                  self.model_info, self.model_shape, self.side.tabBar()):
+                  self.model_info, self.model_shape, self.side.tabBar(), self.bottom.tabBar()):
             w.setFont(normal)
         self.statusBar().setFont(normal)
         if th.name in self.theme_actions:
@@ -831,6 +995,10 @@ class MainWindow(QMainWindow):
             pass
         self.playback.set_loop(s.value("playback/loop", False, bool))
         self.act_heatmap.setChecked(s.value("view/heatmap", False, bool))
+        try:
+            self.bottom.setCurrentIndex(int(s.value("view/bottom_tab", BOTTOM_TRACES)))
+        except (TypeError, ValueError):
+            pass
         self.act_equations.setChecked(s.value("view/equations", True, bool))
         for key, restore in (("window/geometry", self.restoreGeometry),
                              ("window/state", self.restoreState),
@@ -849,6 +1017,7 @@ class MainWindow(QMainWindow):
         s.setValue("view/theme", self.state.theme.name)
         s.setValue("view/font_scale", self.state.font_scale)
         s.setValue("view/heatmap", self.act_heatmap.isChecked())
+        s.setValue("view/bottom_tab", self.bottom.currentIndex())
         s.setValue("view/equations", self.act_equations.isChecked())
         s.setValue("playback/animation_ms", self.state.animation_ms)
         s.setValue("playback/loop", self.playback.loop)

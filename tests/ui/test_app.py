@@ -45,3 +45,21 @@ def test_smoke_test_plays_the_demo_and_exits_0(tmp_path):
     r = _run("--smoke-test", tmp_path=tmp_path)
     assert r.returncode == 0, r.stderr
     assert "14 steps" in r.stderr
+
+
+def test_screenshot_of_a_lower_tab_in_gradient_mode(tmp_path, qapp):
+    from lstm_viz.cli import _gui_options as gui_options, build_parser
+    from lstm_viz.ui.app import _build
+    from lstm_viz.ui.main_window import BOTTOM_COMPARE
+
+    opts = gui_options(build_parser().parse_args(["--tab", "compare", "--gradients"]))
+    state, window = _build(opts, settings=None)
+    try:
+        assert window.bottom.currentIndex() == BOTTOM_COMPARE and state.show_gradients
+    finally:
+        window.close()
+        window.deleteLater()
+    r = _run("--screenshot", str(tmp_path / "g.png"), "--tab", "long-range", tmp_path=tmp_path)
+    assert r.returncode == 0, r.stderr
+    r = _run("--tab", "nowhere", tmp_path=tmp_path)
+    assert r.returncode == 2 and "Traceback" not in r.stderr

@@ -1,0 +1,128 @@
+"""The window's issue-5 wiring, driven as a user would: switch the cell kind, show the
+gradients, play the backward pass, run an experiment, use a compared cell, open the
+long-range task; each is one undoable step.
+
+Expected traces come from the engine on networks built here, never from the window.
+"""
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from lstm_viz.model import Clamp, Network, Options, init_params
+from lstm_viz.model.longrange import long_range_network, long_range_task
+from lstm_viz.state import AppState
+from lstm_viz.ui.main_window import (BOTTOM_COMPARE, BOTTOM_GRADIENTS, BOTTOM_LONG,
+                                     BOTTOM_TRACES, REBUILD_SEED, TAB_EXPERIMENTS)
+
+
+@pytest.fixture
+def state(qapp):
+    return AppState()
+
+
+@pytest.fixture
+def window(make_window, state):
+    return make_window(state)
+
+
+def assert_same_trace(tr, ref):
+    for name in ("h", "dL_dh", "dL_dx"):
+        np.testing.assert_array_equal(getattr(tr, name), getattr(ref, name))
+    assert tr.kind == ref.kind and tr.loss == ref.loss
+
+
+@pytest.mark.parametrize("key, kind", [(Qt.Key.Key_2, "gru"), (Qt.Key.Key_3, "rnn")])
+def test_ctrl_digit_switches_the_cell_and_undo_brings_the_lstm_back(qtbot, window, state,
+                                                                   key, kind):
+    before = state.snapshot()
+    qtbot.keyClick(window, key, Qt.KeyboardModifier.ControlModifier)
+    D, H = before.network.input_size, before.network.hidden_size
+    expected = Network(init_params(kind, D, H, seed=REBUILD_SEED), h0=before.network.h0)
+    assert state.network.kind == kind
+    assert_same_trace(state.trace, expected.trace(state.inputs))
+    assert window.cell_actions[kind].isChecked()
+    assert window.diagram.scene().kind == kind
+    assert "LSTM" not in window.model_shape.text() and kind.upper() in window.model_shape.text()
+    window.act_undo.trigger()
+    assert state.network is before.network
+    assert window.cell_actions["lstm"].isChecked()
+    assert window.diagram.scene().kind == "lstm"
+
+
+def test_switching_keeps_only_the_experiments_that_apply(window, state):
+    window.apply_options(Options(forget_activation="relu", clamps=(Clamp("o", 1.0, 2),),
+                                 truncate=5))
+    window.set_cell_kind("gru")
+    assert state.options == Options(truncate=5)
+
+
+def test_g_shows_gradients_and_b_plays_the_backward_pass(qtbot, window, state):
+    qtbot.keyClick(window, Qt.Key.Key_G)
+    assert state.show_gradients and window.act_gradients.isChecked()
+    assert window.diagram.scene().gradient_mode
+    qtbot.keyClick(window, Qt.Key.Key_G)
+    assert not state.show_gradients
+    state.set_animation_ms(0)                  # no animation: the end state at once
+    qtbot.keyClick(window, Qt.Key.Key_B)
+    assert state.show_gradients and window.act_gradients.isChecked()
+    assert not window.strip.playing_backward
+
+
+def test_an_experiment_from_the_panel_is_undoable(qtbot, window, state):
+    window.show_side_tab(TAB_EXPERIMENTS)
+    before = state.network
+    qtbot.mouseClick(window.experiments.relu, Qt.MouseButton.LeftButton)
+    assert state.options.forget_activation == "relu"
+    ref = before.with_(options=Options(forget_activation="relu")).trace(state.inputs)
+    assert_same_trace(state.trace, ref)
+    window.act_undo.trigger()
+    assert state.network is before
+    assert not window.experiments.relu.isChecked()      # the panel follows the undo
+
+
+def test_use_as_main_cell_from_the_comparison(qtbot, window, state):
+    window.bottom.setCurrentIndex(BOTTOM_COMPARE)
+    qtbot.waitUntil(lambda: window.compare.isVisible())
+    rnn = window.compare.comparison.network("rnn")
+    qtbot.mouseClick(window.compare.use_buttons["rnn"], Qt.MouseButton.LeftButton)
+    assert state.network.kind == "rnn" and state.network.params.equals(rnn.params)
+    assert_same_trace(state.trace, rnn.trace(state.inputs))
+    window.act_undo.trigger()
+    assert state.network.kind == "lstm"
+
+
+def test_open_the_long_range_task_in_the_main_views(qtbot, window, state):
+    window.bottom.setCurrentIndex(BOTTOM_LONG)
+    view = window.long_range
+    view.set_length(50)
+    before = state.network
+    qtbot.mouseClick(view.open_button, Qt.MouseButton.LeftButton)
+    task = long_range_task(view.highlighted_length, view.current_network().hidden_size)
+    np.testing.assert_array_equal(state.inputs, task.x)
+    np.testing.assert_array_equal(state.target, task.target)
+    assert state.steps == view.highlighted_length == 50
+    ref = view.current_network().trace(task.x, target=task.target)
+    assert_same_trace(state.trace, ref)
+    assert window.bottom.currentIndex() == BOTTOM_GRADIENTS
+    window.act_undo.trigger()
+    assert state.network is before and not np.any(state.target)
+
+
+def test_f5_cycles_the_lower_tabs_and_presentation_shows_the_traces(qtbot, window):
+    seen = []
+    for _ in range(4):
+        qtbot.keyClick(window, Qt.Key.Key_F5)
+        seen.append(window.bottom.currentIndex())
+    assert seen == [BOTTOM_GRADIENTS, BOTTOM_COMPARE, BOTTOM_LONG, BOTTOM_TRACES]
+    window.bottom.setCurrentIndex(BOTTOM_COMPARE)
+    window.set_presentation(True)
+    assert window.bottom.currentIndex() == BOTTOM_TRACES
+    window.set_presentation(False)
+    assert window.bottom.currentIndex() == BOTTOM_COMPARE
+
+
+def test_long_range_networks_are_the_models_own(state):
+    # the helper the test above relies on builds the same seeded network each time
+    a, b = long_range_network("lstm", 8), long_range_network("lstm", 8)
+    assert a.params.equals(b.params)
