@@ -24,7 +24,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPen
-from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QPushButton, QSizePolicy,
+from PySide6.QtWidgets import (QFrame, QScrollArea, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSizePolicy,
                                QSlider, QVBoxLayout, QWidget)
 
 from ..compare import KIND_NAMES, KINDS, RADIUS_MAX, RADIUS_MIN, ComparisonState
@@ -98,6 +98,7 @@ class ComparisonView(QWidget):
         self.plot.setMenuEnabled(False)
         self.plot.setMouseEnabled(x=True, y=False)
         self.plot.setLogMode(x=False, y=True)
+        self.plot.getAxis("left").enableAutoSIPrefix(False)   # no "(x0.001)" on a log axis
         self.plot.showGrid(x=False, y=True, alpha=0.25)
         self.plot.setLabel("bottom", "step")
         self.plot.setLabel("left", "‖dL/dh<sub>t</sub>‖")
@@ -137,16 +138,22 @@ class ComparisonView(QWidget):
             name.setToolTip(f"The {KIND_NAMES[kind]} line in the plot")
             src = QLabel(self)
             dec = QLabel(self)
+            dec.setWordWrap(True)
             dec.setToolTip(
                 "Fitted factor by which ‖dL/dh_t‖ changes per step going back from the loss step "
                 "(least squares on the log of the norm). ×0.7 means 30 % smaller each step back.")
             dx1 = QLabel(self)
             dx1.setToolTip("‖dL/dx₁‖: how much gradient reaches the first input of the sequence.")
             btn = QPushButton("Use as main cell", self)
+            btn.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
             btn.setAccessibleName(f"Use the {KIND_NAMES[kind]} as main cell")
             btn.clicked.connect(lambda _=False, k=kind: self._use(k))
-            for col, w in enumerate((name, src, dec, dx1, btn)):
-                grid.addWidget(w, row, col)
+            # two lines per cell: who it is and the button; then its numbers
+            grid.addWidget(name, 2 * row, 0)
+            grid.addWidget(src, 2 * row, 1)
+            grid.addWidget(btn, 2 * row, 2)
+            grid.addWidget(dec, 2 * row + 1, 0, 1, 2)
+            grid.addWidget(dx1, 2 * row + 1, 2)
             self.name_labels[kind], self.source_labels[kind] = name, src
             self.decay_labels[kind], self.dx1_labels[kind] = dec, dx1
             self.use_buttons[kind] = btn
@@ -168,7 +175,7 @@ class ComparisonView(QWidget):
         radius_row = QHBoxLayout()
         radius_row.addWidget(QLabel("RNN W_hh scale", self))
         radius_row.addWidget(self.radius_slider, 1)
-        radius_row.addWidget(self.radius_label)
+        self.radius_label.setWordWrap(True)
 
         side = QVBoxLayout()
         side.addWidget(self.title)
@@ -177,15 +184,22 @@ class ComparisonView(QWidget):
         side.addWidget(self.at_step)
         side.addStretch(1)
         side.addLayout(radius_row)
+        side.addWidget(self.radius_label)
         side.addWidget(self.radius_hint)
+        self.title.setWordWrap(True)
         self.side = QWidget(self)
         self.side.setLayout(side)
+        # at laptop sizes or large type the text scrolls instead of being cut off
+        self.side_scroll = QScrollArea(self)
+        self.side_scroll.setWidgetResizable(True)
+        self.side_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.side_scroll.setWidget(self.side)
         self.side.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
 
         lay = QHBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.plot_widget, 3)
-        lay.addWidget(self.side, 2)
+        lay.addWidget(self.side_scroll, 2)
 
         self.comparison.changed.connect(self._on_changed)
         state.timestep_changed.connect(self._on_timestep)

@@ -4,7 +4,7 @@ One log-scale plot of ``||dL/dx_1||`` against the sequence length (10 .. 200) fo
 a simple RNN, a GRU, an LSTM and an LSTM with a raised forget-gate bias, on the
 task of `lstm_viz.model.longrange` (only step 1 matters for the target at the
 last step). A slider sets that forget bias; a length slider highlights one
-length and prints its four values; "Open this sequence in the main view" hands
+length and prints its four values; "Open in the main view" hands
 the chosen cell and sequence to ``load_into_main(network, x, labels, caption,
 target=y)``.
 
@@ -22,7 +22,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QElapsedTimer, Qt, QTimer
 from PySide6.QtGui import QPen
-from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton,
+from PySide6.QtWidgets import (QFrame, QScrollArea, QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton,
                                QSizePolicy, QSlider, QVBoxLayout, QWidget)
 
 from ..explain import fmt
@@ -95,6 +95,7 @@ class LongRangeView(QWidget):
         self.plot.setMenuEnabled(False)
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.setLogMode(x=False, y=True)
+        self.plot.getAxis("left").enableAutoSIPrefix(False)   # no "(x0.001)" on a log axis
         self.plot.showGrid(x=True, y=True, alpha=0.25)
         self.plot.setLabel("bottom", "sequence length (steps from step 1 to the loss)")
         self.plot.setLabel("left", "‖dL/dx₁‖")
@@ -146,7 +147,7 @@ class LongRangeView(QWidget):
         self.cell_combo.setCurrentIndex(VARIANTS.index("lstm_fb"))
         self.cell_combo.setAccessibleName("Cell to open")
         self.cell_combo.setToolTip("Which of the four cells to open in the main view")
-        self.open_button = QPushButton("Open this sequence in the main view", self)
+        self.open_button = QPushButton("Open in the main view", self)
         self.open_button.setToolTip(
             "Load the highlighted sequence with the chosen cell into the main view "
             "(replaces the current model; undoable)" if load_into_main is not None
@@ -164,10 +165,10 @@ class LongRangeView(QWidget):
         grid.addWidget(self.length_slider, 1, 1)
         grid.addWidget(self.length_label, 1, 2)
         grid.setColumnStretch(1, 1)
-        open_row = QHBoxLayout()
-        open_row.addWidget(self.cell_combo)
-        open_row.addWidget(self.open_button)
-        open_row.addStretch(1)
+        self.bias_label.setWordWrap(True)
+        open_row = QVBoxLayout()
+        open_row.addWidget(self.cell_combo, 0, Qt.AlignmentFlag.AlignLeft)
+        open_row.addWidget(self.open_button, 0, Qt.AlignmentFlag.AlignLeft)
         side = QVBoxLayout()
         side.addWidget(self.title)
         side.addWidget(self.explain)
@@ -177,15 +178,21 @@ class LongRangeView(QWidget):
         side.addLayout(open_row)
         side.addWidget(self.progress)
         side.addStretch(1)
+        self.title.setWordWrap(True)
         self.side = QWidget(self)
         self.side.setLayout(side)
-        self.side.setMaximumWidth(760)
+        # at laptop sizes or large type the text scrolls instead of being cut off
+        self.side_scroll = QScrollArea(self)
+        self.side_scroll.setWidgetResizable(True)
+        self.side_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.side_scroll.setWidget(self.side)
+        self.side_scroll.setMaximumWidth(760)
         self.side.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
 
         lay = QHBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.plot_widget, 3)
-        lay.addWidget(self.side, 2)
+        lay.addWidget(self.side_scroll, 2)
 
         state.appearance_changed.connect(self._on_appearance)
         self._on_appearance()
