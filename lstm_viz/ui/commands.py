@@ -101,8 +101,10 @@ def edit(stack: QUndoStack, state: AppState, new_net: Network, text: str,
 
 
 def same_model(a: ModelSnapshot, b: ModelSnapshot) -> bool:
-    """True if two snapshots hold the same network, inputs, texts and names."""
-    return (same_network(a.network, b.network) and a.inputs.shape == b.inputs.shape
+    """True if two snapshots hold the same network, inputs, texts, names and loss target."""
+    ta, tb = a.target, b.target          # None: whatever the state holds (not a change)
+    same_target = ta is None or tb is None or (ta.shape == tb.shape and np.array_equal(ta, tb))
+    return (same_target and same_network(a.network, b.network) and a.inputs.shape == b.inputs.shape
             and bool(np.array_equal(a.inputs, b.inputs)) and a.labels == b.labels
             and a.caption == b.caption and a.unit_names == b.unit_names
             and a.sequence_text == b.sequence_text and a.encoding == b.encoding

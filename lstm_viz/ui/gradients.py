@@ -280,12 +280,18 @@ class _TimeView(pg.GraphicsLayoutWidget):
 class GradientPanel(QWidget):
     """Gradients through time for one `AppState` (see the module docstring).
 
-    Reads the state; calls ``set_timestep``, ``set_loss_step`` and ``set_target``.
+    Reads the state; calls ``set_timestep``, ``set_loss_step`` and ``set_target``
+    (the last two can be replaced by the keyword arguments of the same names,
+    e.g. with the window's undoable versions).
     """
 
-    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
+    def __init__(self, state: AppState, parent: QWidget | None = None, *,
+                 set_loss_step=None, set_target=None) -> None:
         super().__init__(parent)
         self.state = state
+        # how a change of the loss reaches the state (the window passes undoable ones)
+        self._set_loss_step = set_loss_step or state.set_loss_step
+        self._set_target = set_target or state.set_target
         self.setAccessibleName("Gradients through time")
         self.heatmap = False
         self.paths: GradientPaths | None = None
@@ -426,8 +432,8 @@ class GradientPanel(QWidget):
         lay.addWidget(self.splitter, 1)
 
         # ---------------------------------------------------------------- wiring
-        self.loss_spin.valueChanged.connect(lambda v: self.state.set_loss_step(v - 1))
-        self.loss_here.clicked.connect(lambda: self.state.set_loss_step(self.state.timestep))
+        self.loss_spin.valueChanged.connect(lambda v: self._set_loss_step(v - 1))
+        self.loss_here.clicked.connect(lambda: self._set_loss_step(self.state.timestep))
         self.target_edit.editingFinished.connect(self.apply_target)
         self.target_edit.textEdited.connect(lambda _t: self._show_target_error(""))
         self.heat_button.toggled.connect(self.set_heatmap)
@@ -461,7 +467,7 @@ class GradientPanel(QWidget):
             return
         try:
             y = parse_target(text, self.state.trace.hidden_size)
-            self.state.set_target(y)
+            self._set_target(y)
         except ModelInputError as e:
             self._show_target_error(str(e))
             return

@@ -204,7 +204,8 @@ class MainWindow(QMainWindow):
                                              "click a gate in the diagram to open its weights")
         self.side.setTabToolTip(TAB_EXPERIMENTS, "Break the cell on purpose: ReLU forget gate, "
                                                  "clamped gates, clipping, truncated BPTT (F6)")
-        self.gradients = GradientPanel(state)
+        self.gradients = GradientPanel(state, set_loss_step=_weak(self.apply_loss_step),
+                                       set_target=_weak(self.apply_target))
         self.compare = ComparisonView(state, use_as_main=_weak(self.use_as_main))
         self.long_range = LongRangeView(state, load_into_main=_weak(self.load_long_range))
         self.bottom = QTabWidget()
@@ -652,11 +653,40 @@ class MainWindow(QMainWindow):
             self.bottom.setCurrentIndex(BOTTOM_GRADIENTS)
         return done
 
-    def apply_options(self, options: Options, text: str = "Change the experiments") -> bool:
+    def apply_options(self, options: Options, text: str = "Change the experiments",
+                      merge_key=None) -> bool:
         """Set the network's options (experiments, loss step) as one undoable step."""
         st = self.state
         snap = replace(st.snapshot(), network=st.network.with_(options=options))
-        return self._push(snap, text)
+        return self._push(snap, text, merge_key)
+
+    def apply_loss_step(self, s: int | None) -> bool:
+        """Put the loss on step ``s`` (0-based; None or the last step: the default), undoably.
+
+        Successive changes (a spin box held down) merge into one undo step.
+        """
+        st = self.state
+        if s is not None:
+            s = min(max(int(s), 0), st.steps - 1)
+            if s == st.steps - 1:
+                s = None
+        if s == st.options.loss_step:
+            return False
+        where = "the last step" if s is None else f"step {s + 1}"
+        return self.apply_options(replace(st.options, loss_step=s), f"Put the loss on {where}",
+                                  merge_key="loss_step")
+
+    def apply_target(self, y) -> bool:
+        """Set the loss target y (H values), undoably; a bad target raises ModelInputError."""
+        st = self.state
+        y = np.array(y, dtype=np.float64).reshape(-1)
+        if y.shape != (st.network.hidden_size,):
+            raise ModelInputError(f"the target needs {st.network.hidden_size} value(s), got {y.size}")
+        if not np.all(np.isfinite(y)):
+            raise ModelInputError("the target must be finite numbers")
+        if np.array_equal(y, st.target):
+            return False
+        return self._push(replace(st.snapshot(), target=y), "Set the loss target")
 
     def _sync_cell_actions(self) -> None:
         a = self.cell_actions.get(self.state.network.kind)

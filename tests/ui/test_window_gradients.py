@@ -126,3 +126,25 @@ def test_long_range_networks_are_the_models_own(state):
     # the helper the test above relies on builds the same seeded network each time
     a, b = long_range_network("lstm", 8), long_range_network("lstm", 8)
     assert a.params.equals(b.params)
+
+
+def test_loss_step_and_target_from_the_gradient_tab_are_undoable(qtbot, window, state):
+    window.bottom.setCurrentIndex(BOTTOM_GRADIENTS)
+    panel = window.gradients
+    before = state.snapshot()
+    panel.loss_spin.setValue(5)                       # step 5 (1-based)
+    panel.loss_spin.setValue(6)                       # a held spin box: one undo step
+    assert state.loss_step == 5
+    H = state.network.hidden_size
+    panel.target_edit.setFocus()
+    panel.target_edit.selectAll()
+    qtbot.keyClicks(panel.target_edit, " ".join(["0.5"] * H))
+    qtbot.keyClick(panel.target_edit, Qt.Key.Key_Return)
+    np.testing.assert_array_equal(state.target, np.full(H, 0.5))
+    ref = before.network.with_(options=Options(loss_step=5)).trace(state.inputs,
+                                                                   target=np.full(H, 0.5))
+    assert_same_trace(state.trace, ref)
+    window.act_undo.trigger()                         # the target
+    assert not np.any(state.target) and state.loss_step == 5
+    window.act_undo.trigger()                         # both spin steps at once
+    assert state.loss_step == state.steps - 1 and state.network is before.network
