@@ -234,24 +234,27 @@ def lstm_trace(
     Af = A[:, 2 * H: 3 * H]
     mask_rows = zip(mask, cvals) if mask is not None else itertools.repeat((None, None))
     h, c = h0, c0
+    # Per step, Python's call overhead is the cost: ufuncs are bound to local names
+    # and given their output positionally (in-place operators are slower still).
+    dot, add, mul, tanh = np.dot, np.add, np.multiply, np.tanh
     # Iterating with zip hands out row views at C speed; indexing would cost more.
     for a, xpt, gt, st, gf, gi, gg, go, aft, ct, tct, ht, (mt, vt) in zip(
         A, xp, G, Gsig, Gf, Gi, Gg, Go, Af, C, TC, Hs, mask_rows
     ):
-        np.dot(w_hh_s, h, out=tmp)
-        np.add(xpt, tmp, out=a)                   # a_t = W_ih x_t + W_hh h_{t-1} + b
-        np.tanh(a, out=gt)                        # one tanh for all four blocks
-        st *= 0.5
-        st += 0.5                                 # sigmoid rows: 0.5 tanh(a/2) + 0.5
+        dot(w_hh_s, h, tmp)
+        add(xpt, tmp, a)                          # a_t = W_ih x_t + W_hh h_{t-1} + b
+        tanh(a, gt)                               # one tanh for all four blocks
+        mul(st, 0.5, st)
+        add(st, 0.5, st)                          # sigmoid rows: 0.5 tanh(a/2) + 0.5
         if relu_f:
             np.maximum(aft, 0.0, out=gf)
         if mt is not None:
             np.copyto(gt, vt, where=mt)           # clamped gates
-        np.multiply(gf, c, out=ct)                # f_t * c_{t-1}
-        np.multiply(gi, gg, out=ig)
-        ct += ig                                  # + i_t * g_t
-        np.tanh(ct, out=tct)
-        np.multiply(go, tct, out=ht)              # h_t = o_t * tanh(c_t)
+        mul(gf, c, ct)                            # f_t * c_{t-1}
+        mul(gi, gg, ig)
+        add(ct, ig, ct)                           # + i_t * g_t
+        tanh(ct, tct)
+        mul(go, tct, ht)                          # h_t = o_t * tanh(c_t)
         h, c = ht, ct
 
     # ---- backward through time -------------------------------------------------
@@ -271,35 +274,36 @@ def lstm_trace(
     M[:, H: 2 * H] = Gg * D[:, H: 2 * H]                 # i: dc * g * sigma'
     M[:, 2 * H: 3 * H] = C_prev * D[:, 2 * H: 3 * H]     # f: dc * c_{t-1} * sigma'
     M[:, 3 * H:] = Gi * D[:, 3 * H:]                     # g: dc * i * tanh'
-    M3 = M[:, H:].reshape(T, 3, H)
 
     w_hh_T = np.ascontiguousarray(w_hh.T)
-    dH = np.zeros((T, H))
-    dC = np.zeros((T, H))
+    # Row t of S is [dL/dh_t, dL/dc_t, dL/dc_t, dL/dc_t], lined up with M's blocks
+    # (o | i f g), so one flat multiply gives all four pre-activation gradients.
+    S = np.zeros((T, 4 * H))
     dA = np.zeros((T, 4 * H))
-    dA3 = dA[:, H:].reshape(T, 3, H)
-    dA_o = dA[:, :H]
-    Mo = M[:, :H]
-    dH[s] = Hs[s] - y                             # the loss: dL/dh_s = h_s - y
+    S[s, :H] = Hs[s] - y                          # the loss: dL/dh_s = h_s - y
     dh0 = np.zeros(H)                             # dL/dh0, written by the last step back
     dc_next = np.zeros(H)                         # dL/dc_t arriving from step t+1 through f_{t+1}
     back = slice(s, stop - 1 if stop > 0 else None, -1)
     # Where each step's W_hh back-projection lands: the row of dL/dh_{t-1} (it is the
     # only contribution there, since steps after s carry no loss), or dh0 at the start.
-    dh_out = list(dH[stop:s][::-1]) + [dh0]
-    for dh, dc, kt, m3, mo, da3, dao, da, gft, out in zip(
-        dH[back], dC[back], K[back], M3[back], Mo[back], dA3[back], dA_o[back], dA[back],
-        Gf[back], dh_out,
+    dh_out = list(S[stop:s, :H][::-1]) + [dh0]
+    copy = np.copyto
+    for srow, dh, dc, dc2, dc3, kt, mt, da, gft, out in zip(
+        S[back], S[back, :H], S[back, H:2 * H], S[back, 2 * H:3 * H], S[back, 3 * H:],
+        K[back], M[back], dA[back], Gf[back], dh_out,
     ):
-        np.multiply(dh, kt, out=dc)               # through h_t = o_t tanh(c_t)
-        dc += dc_next                             # + along the cell-state highway
-        np.multiply(m3, dc, out=da3)              # into i, f, g pre-activations
-        np.multiply(mo, dh, out=dao)              # into o's pre-activation
-        np.dot(w_hh_T, da, out=out)               # back through W_hh to h_{t-1}
-        np.multiply(dc, gft, out=dc_next)         # back through c_t = f_t c_{t-1} + ...
+        mul(dh, kt, dc)                           # through h_t = o_t tanh(c_t)
+        add(dc, dc_next, dc)                      # + along the cell-state highway
+        copy(dc2, dc)
+        copy(dc3, dc)
+        mul(mt, srow, da)                         # into the o, i, f, g pre-activations
+        dot(w_hh_T, da, out)                      # back through W_hh to h_{t-1}
+        mul(dc, gft, dc_next)                     # back through c_t = f_t c_{t-1} + ...
     if stop > 0:                                  # truncated: nothing reaches h0, c0
         dh0[:] = 0.0
         dc_next[:] = 0.0
+    dH = np.ascontiguousarray(S[:, :H])
+    dC = np.ascontiguousarray(S[:, H:2 * H])
 
     inv = np.argsort(perm)                        # internal order -> PyTorch order
     dpre = dA[:, inv]
