@@ -102,6 +102,37 @@ def _weak(method):
     return call
 
 
+class LazyTab(QWidget):
+    """A tab page that builds its widget from ``factory()`` when first shown or asked for.
+
+    Start-up then pays only for the tab on screen; a page's widget, once built,
+    stays for the life of the window.
+    """
+
+    def __init__(self, factory, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._factory = factory
+        self._widget: QWidget | None = None
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+
+    @property
+    def built(self) -> bool:
+        return self._widget is not None
+
+    def widget(self) -> QWidget:
+        if self._widget is None:
+            self._widget = self._factory()
+            self.layout().addWidget(self._widget)
+            if self.isVisible():
+                self._widget.show()
+        return self._widget
+
+    def showEvent(self, ev) -> None:  # noqa: N802 (Qt override)
+        self.widget()
+        super().showEvent(ev)
+
+
 def fit_options(options: Options, kind: str) -> Options:
     """The experiments of ``options`` that apply to a ``kind`` cell (others dropped)."""
     clamps = tuple(c for c in options.clamps if c.gate in GATES[kind])
@@ -204,20 +235,20 @@ class MainWindow(QMainWindow):
                                              "click a gate in the diagram to open its weights")
         self.side.setTabToolTip(TAB_EXPERIMENTS, "Break the cell on purpose: ReLU forget gate, "
                                                  "clamped gates, clipping, truncated BPTT (F6)")
-        self.gradients = GradientPanel(state, set_loss_step=_weak(self.apply_loss_step),
-                                       set_target=_weak(self.apply_target))
-        self.compare = ComparisonView(state, use_as_main=_weak(self.use_as_main))
-        self.long_range = LongRangeView(state, load_into_main=_weak(self.load_long_range))
+        # the lower tabs other than the traces are built when first shown (or asked for)
+        self.gradients_tab = LazyTab(_weak(self._make_gradients))
+        self.compare_tab = LazyTab(_weak(self._make_compare))
+        self.long_range_tab = LazyTab(_weak(self._make_long_range))
         self.bottom = QTabWidget()
         self.bottom.setDocumentMode(True)
         for w, title, tip in (
                 (self.plots, "States and gates",
                  "Cell state, hidden state and gates over time (F5 cycles the tabs)"),
-                (self.gradients, "Gradients",
+                (self.gradients_tab, "Gradients",
                  "How strongly the loss depends on each step: dL/dh_t, dL/dC_t, dL/dx_t"),
-                (self.compare, "LSTM vs GRU vs RNN",
+                (self.compare_tab, "LSTM vs GRU vs RNN",
                  "The same input through the three cells: how far back does the gradient reach?"),
-                (self.long_range, "Long range",
+                (self.long_range_tab, "Long range",
                  "The gradient reaching step 1 as the sequence grows, for each cell")):
             self.bottom.addTab(w, title)
             self.bottom.setTabToolTip(self.bottom.count() - 1, tip)
@@ -502,7 +533,37 @@ class MainWindow(QMainWindow):
 
     def _set_heatmap(self, on: bool) -> None:
         self.plots.set_heatmap(on)
-        self.gradients.set_heatmap(on)
+        if self.gradients_tab.built:
+            self.gradients.set_heatmap(on)
+
+    # ------------------------------------------------------------------ lower tabs, built lazily
+
+    @property
+    def gradients(self) -> GradientPanel:
+        """The Gradients tab's panel (built on first use)."""
+        return self.gradients_tab.widget()
+
+    @property
+    def compare(self) -> ComparisonView:
+        """The LSTM vs GRU vs RNN tab's view (built on first use)."""
+        return self.compare_tab.widget()
+
+    @property
+    def long_range(self) -> LongRangeView:
+        """The Long range tab's view (built on first use)."""
+        return self.long_range_tab.widget()
+
+    def _make_gradients(self) -> GradientPanel:
+        panel = GradientPanel(self.state, set_loss_step=_weak(self.apply_loss_step),
+                              set_target=_weak(self.apply_target))
+        panel.set_heatmap(self.act_heatmap.isChecked())
+        return panel
+
+    def _make_compare(self) -> ComparisonView:
+        return ComparisonView(self.state, use_as_main=_weak(self.use_as_main))
+
+    def _make_long_range(self) -> LongRangeView:
+        return LongRangeView(self.state, load_into_main=_weak(self.load_long_range))
 
     def play_backward(self) -> None:
         """Show the gradients and animate the backward pass on the strip."""

@@ -148,3 +148,13 @@ def test_loss_step_and_target_from_the_gradient_tab_are_undoable(qtbot, window, 
     assert not np.any(state.target) and state.loss_step == 5
     window.act_undo.trigger()                         # both spin steps at once
     assert state.loss_step == state.steps - 1 and state.network is before.network
+
+
+def test_lower_tabs_are_built_when_first_shown(qtbot, window, state):
+    tabs = (window.gradients_tab, window.compare_tab, window.long_range_tab)
+    assert not any(t.built for t in tabs)               # start-up pays for the traces only
+    window.act_heatmap.setChecked(True)
+    window.bottom.setCurrentIndex(BOTTOM_GRADIENTS)
+    assert window.gradients_tab.built and window.gradients.isVisible()
+    assert window.gradients.heatmap                      # built with the window's setting
+    assert not window.compare_tab.built
