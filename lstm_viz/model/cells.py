@@ -364,27 +364,29 @@ def gru_trace(
     Gr, Gz, Gn = G[:, :H], G[:, H: 2 * H], G[:, 2 * H:]
     An, HHn, xpn = A[:, 2 * H:], HH[:, 2 * H:], xp[:, 2 * H:]
     h = h0
+    # ufuncs bound locally with positional outputs: per step, call overhead is the cost
+    dot, add, sub, mul, tanh = np.dot, np.add, np.subtract, np.multiply, np.tanh
     for t in range(T):
         hh = HH[t]
-        np.dot(w_hh_s, h, out=hh)
-        hh += b_hh_s                              # W_hh h_{t-1} + b_hh
-        np.add(xprz[t], HHrz[t], out=Arz[t])
+        dot(w_hh_s, h, hh)
+        add(hh, b_hh_s, hh)                       # W_hh h_{t-1} + b_hh
+        add(xprz[t], HHrz[t], Arz[t])
         g_rz = Grz[t]
-        np.tanh(Arz[t], out=g_rz)
-        g_rz *= 0.5
-        g_rz += 0.5                               # r_t, z_t
+        tanh(Arz[t], g_rz)
+        mul(g_rz, 0.5, g_rz)
+        add(g_rz, 0.5, g_rz)                      # r_t, z_t
         if mask is not None:
             np.copyto(g_rz, cvals[t, : 2 * H], where=mask[t, : 2 * H])
-        an = An[t]
-        np.multiply(Gr[t], HHn[t], out=an)        # r_t * (W_hn h + b_hn)
-        an += xpn[t]                              # + W_in x_t + b_in
-        np.tanh(an, out=Gn[t])                    # n_t
+        an, gn = An[t], Gn[t]
+        mul(Gr[t], HHn[t], an)                    # r_t * (W_hn h + b_hn)
+        add(an, xpn[t], an)                       # + W_in x_t + b_in
+        tanh(an, gn)                              # n_t
         if mask is not None:
-            np.copyto(Gn[t], cvals[t, 2 * H:], where=mask[t, 2 * H:])
+            np.copyto(gn, cvals[t, 2 * H:], where=mask[t, 2 * H:])
         ht = Hs[t]
-        np.subtract(h, Gn[t], out=ht)
-        ht *= Gz[t]
-        ht += Gn[t]                               # h_t = n_t + z_t (h_{t-1} - n_t)
+        sub(h, gn, ht)
+        mul(ht, Gz[t], ht)
+        add(ht, gn, ht)                           # h_t = n_t + z_t (h_{t-1} - n_t)
         h = ht
 
     # ---- backward through time -------------------------------------------------
@@ -402,28 +404,30 @@ def gru_trace(
     P[:, H: 2 * H] = (H_prev - Gn) * D[:, H: 2 * H]        # z: dh (h_{t-1} - n) sigma'
     Q = P.copy()
     Q[:, 2 * H:] *= Gr                                     # hn enters n multiplied by r
-    P3, Q3 = P.reshape(T, 3, H), Q.reshape(T, 3, H)
 
     w_hh_T = np.ascontiguousarray(p.weight_hh.T)
-    dH = np.zeros((T, H))
-    dA = np.zeros((T, 3 * H))     # dL/d(input-side pre-activation), r z n
+    # Row t of DH3 is [dL/dh_t, dL/dh_t, dL/dh_t], lined up with Q's blocks (r z n),
+    # so one flat multiply gives dL/d(W_hh h + b_hh) for all three gates.
+    DH3 = np.zeros((T, 3 * H))
     dB = np.zeros((T, 3 * H))     # dL/d(W_hh h + b_hh), r z n
-    dA3, dB3 = dA.reshape(T, 3, H), dB.reshape(T, 3, H)
-    dh_rec = np.zeros(H)
+    dh_rec = np.zeros(H)          # dL/dh0 in the end (scratch when truncated)
     zdh = np.empty(H)
+    DH3[s, :H] = Hs[s] - y                        # the loss: dL/dh_s = h_s - y
+    copy = np.copyto
     for t in range(s, stop - 1, -1):
-        dh = dH[t]
-        if t == s:
-            np.add(dh_rec, Hs[s] - y, out=dh)     # the loss: dL/dh_s = h_s - y
-        else:
-            np.copyto(dh, dh_rec)
-        np.multiply(P3[t], dh, out=dA3[t])        # into the input-side pre-activations
-        np.multiply(Q3[t], dh, out=dB3[t])        # into W_hh h + b_hh
-        np.dot(w_hh_T, dB[t], out=dh_rec)         # back through W_hh to h_{t-1}
-        np.multiply(dh, Gz[t], out=zdh)
-        dh_rec += zdh                             # + directly through z_t h_{t-1}
+        d3 = DH3[t]
+        dh = d3[:H]
+        copy(d3[H: 2 * H], dh)
+        copy(d3[2 * H:], dh)
+        mul(Q[t], d3, dB[t])                      # into W_hh h + b_hh
+        out = DH3[t - 1, :H] if t > stop else dh_rec
+        dot(w_hh_T, dB[t], out)                   # back through W_hh to h_{t-1}
+        mul(dh, Gz[t], zdh)
+        add(out, zdh, out)                        # + directly through z_t h_{t-1}
     if stop > 0:
         dh_rec[:] = 0.0
+    dA = P * DH3                  # dL/d(input-side pre-activation), r z n, all steps at once
+    dH = np.ascontiguousarray(DH3[:, :H])
 
     grads = _param_grads(dA, dB, x, H_prev, options)
     pre = A.copy()
