@@ -260,8 +260,11 @@ def lstm_trace(
     # ---- backward through time -------------------------------------------------
     # Local derivatives of each activation w.r.t. its pre-activation, all steps at once.
     D = np.empty((T, 4 * H))
-    D[:, : 3 * H] = G[:, : 3 * H] * (1.0 - G[:, : 3 * H])      # sigma' = s (1 - s)
-    D[:, 3 * H:] = 1.0 - Gg * Gg                                # tanh'  = 1 - g^2
+    Ds, Dg = D[:, : 3 * H], D[:, 3 * H:]
+    np.subtract(1.0, G[:, : 3 * H], out=Ds)
+    Ds *= G[:, : 3 * H]                                         # sigma' = s (1 - s)
+    np.multiply(Gg, Gg, out=Dg)
+    np.subtract(1.0, Dg, out=Dg)                                # tanh'  = 1 - g^2
     if relu_f:
         D[:, 2 * H: 3 * H] = Af > 0.0                           # relu'  = [a > 0]
     if mask is not None:
@@ -305,12 +308,15 @@ def lstm_trace(
     dH = np.ascontiguousarray(S[:, :H])
     dC = np.ascontiguousarray(S[:, H:2 * H])
 
-    inv = np.argsort(perm)                        # internal order -> PyTorch order
-    dpre = dA[:, inv]
+    # internal order (o | i f g) -> PyTorch order (i f g | o): a rotation by H columns
+    dpre = np.concatenate((dA[:, H:], dA[:, :H]), axis=1)
     H_prev = np.vstack([h0[None], Hs[:-1]])
     grads = _param_grads(dpre, dpre, x, H_prev, options)
-    pre = A / scale                               # undo the halving of sigmoid rows
     names = _LSTM_ORDER
+
+    def preact(g: str) -> np.ndarray:             # undo the halving of sigmoid rows
+        k = names.index(g)
+        return A[:, k * H:(k + 1) * H] * (1.0 / scale[k * H])
     return Trace(
         kind="lstm",
         x=x,
@@ -320,8 +326,7 @@ def lstm_trace(
         c0=c0,
         gates={g: np.ascontiguousarray(G[:, names.index(g) * H:(names.index(g) + 1) * H])
                for g in GATES["lstm"]},
-        preacts={g: np.ascontiguousarray(pre[:, names.index(g) * H:(names.index(g) + 1) * H])
-                 for g in GATES["lstm"]},
+        preacts={g: preact(g) for g in GATES["lstm"]},
         target=y,
         loss_step=s,
         loss=float(0.5 * np.sum((Hs[s] - y) ** 2)),
