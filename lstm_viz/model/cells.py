@@ -484,25 +484,23 @@ def rnn_trace(
     A = np.empty((T, H))
     Hs = np.empty((T, H))
     h = h0
-    for t in range(T):
-        np.dot(w_hh, h, out=A[t])
-        A[t] += xp[t]                             # a_t = W_ih x_t + b + W_hh h_{t-1}
-        np.tanh(A[t], out=Hs[t])
-        h = Hs[t]
+    dot, add, mul, tanh = np.dot, np.add, np.multiply, np.tanh
+    for a, xpt, ht in zip(A, xp, Hs):
+        dot(w_hh, h, a)
+        add(a, xpt, a)                            # a_t = W_ih x_t + b + W_hh h_{t-1}
+        tanh(a, ht)
+        h = ht
 
     Dt = 1.0 - Hs * Hs                            # tanh'
     w_hh_T = np.ascontiguousarray(w_hh.T)
     dH = np.zeros((T, H))
     dA = np.zeros((T, H))
     dh_rec = np.zeros(H)
+    dH[s] = Hs[s] - y                             # the loss: dL/dh_s = h_s - y
     for t in range(s, stop - 1, -1):
-        dh = dH[t]
-        if t == s:
-            np.add(dh_rec, Hs[s] - y, out=dh)
-        else:
-            np.copyto(dh, dh_rec)
-        np.multiply(dh, Dt[t], out=dA[t])         # through the tanh
-        np.dot(w_hh_T, dA[t], out=dh_rec)         # back through W_hh to h_{t-1}
+        mul(dH[t], Dt[t], dA[t])                  # through the tanh
+        # back through W_hh to h_{t-1} (the only contribution there; dh0 at the start)
+        dot(w_hh_T, dA[t], dH[t - 1] if t > stop else dh_rec)
     if stop > 0:
         dh_rec[:] = 0.0
     H_prev = np.vstack([h0[None], Hs[:-1]])
