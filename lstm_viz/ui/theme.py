@@ -237,6 +237,7 @@ QToolButton, QPushButton {{ background: {theme.background}; color: {theme.foregr
     border-radius: 4px; padding: {pad}px {2 * pad}px; }}
 QToolButton:hover, QPushButton:hover {{ border-color: {accent}; }}
 QToolButton:checked, QPushButton:checked {{ background: {hi}; }}
+QToolButton:disabled, QPushButton:disabled {{ color: {theme.muted}; border-style: dashed; }}
 QToolButton:focus, QPushButton:focus, QComboBox:focus, QSlider:focus, QCheckBox:focus {{
     outline: none; border: 2px solid {accent}; }}
 QComboBox {{ background: {theme.background}; color: {theme.foreground};
