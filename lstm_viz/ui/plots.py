@@ -81,10 +81,22 @@ _PLAIN = {"c": "C_t", "h": "h_t", "f": "f_t", "i": "i_t", "o": "o_t", "g": "C̃_
 PANELS = {"c": "Cell state", "h": "Hidden state", "gates": "Gates"}
 
 
+#: Cell states beyond this size (or inf) are drawn at it, and the panel says so: an
+#: experiment such as a ReLU forget gate can make them grow without bound.
+DISPLAY_LIMIT = 1e6
+
+
 def panel_series(trace, panel: str) -> list[tuple[str, np.ndarray]]:
     """The (quantity key, (T, H) array) pairs a panel plots for this trace ([] if none)."""
     if panel == "c":
-        return [("c", trace.c)] if trace.c is not None else []
+        if trace.c is None:
+            return []
+        c = trace.c
+        with np.errstate(invalid="ignore"):
+            blown = not np.all(np.abs(c) <= DISPLAY_LIMIT)
+        if blown:                       # an experiment blew up: inf -> the limit, NaN a gap
+            c = np.clip(c, -DISPLAY_LIMIT, DISPLAY_LIMIT)
+        return [("c", c)]
     if panel == "h":
         return [("h", trace.h)]
     if trace.kind == "lstm":
@@ -572,8 +584,12 @@ class TracePanel(pg.GraphicsLayoutWidget):
         vals = [a if unit < 0 else a[:, unit] for _, a in self.series]
         if not vals:
             return -1.0, 1.0
-        lo = min(float(np.min(v)) for v in vals)
-        hi = max(float(np.max(v)) for v in vals)
+        finite = [v[np.isfinite(v)] for v in vals]
+        finite = [v for v in finite if v.size]
+        if not finite:
+            return -1.0, 1.0
+        lo = min(float(np.min(v)) for v in finite)
+        hi = max(float(np.max(v)) for v in finite)
         lo, hi = min(lo, -0.1), max(hi, 0.1)
         if not (np.isfinite(lo) and np.isfinite(hi)):
             return -1.0, 1.0
@@ -674,6 +690,9 @@ class TracePanel(pg.GraphicsLayoutWidget):
         if self.heatmap:
             where = "units × time"
         html = f"{title} <span style='color:{th.muted}'>· {where}</span>"
+        c = self.state.trace.c
+        if self.panel == "c" and self.series and c is not None and self.series[0][1] is not c:
+            html += f" <span style='color:{th.gate_color('f').name()}'><b>⚠ clipped ±10⁶</b></span>"
         if (html, size, th.foreground) != self._title:       # setTitle re-lays out the plot
             self._title = (html, size, th.foreground)
             self.plot.setTitle(html, size=size, color=th.foreground)

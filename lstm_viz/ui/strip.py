@@ -193,9 +193,12 @@ class UnrolledStripView(QAbstractScrollArea):
         tr, u, th = self.state.trace, self.state.unit, self.state.theme
         cells = tr.c if tr.c is not None else tr.h
         self._state_name = "C" if tr.c is not None else "h"
-        c = cells[:, u] if u >= 0 else cells.mean(axis=1)
-        h = tr.h[:, u] if u >= 0 else tr.h.mean(axis=1)
-        vmax = max(1.0, float(np.max(np.abs(cells))))
+        with np.errstate(over="ignore", invalid="ignore"):   # an overflowed experiment
+            c = cells[:, u] if u >= 0 else cells.mean(axis=1)
+            h = tr.h[:, u] if u >= 0 else tr.h.mean(axis=1)
+        # the scale comes from the finite values: inf and NaN show at the scale's ends
+        finite = np.abs(cells[np.isfinite(cells)])
+        vmax = max(1.0, float(finite.max())) if finite.size else 1.0
         self._c_colors = _colors(th, c, vmax)
         self._h_colors = _colors(th, h, 1.0)
         self._loss_step = tr.loss_step

@@ -158,3 +158,27 @@ def test_lower_tabs_are_built_when_first_shown(qtbot, window, state):
     assert window.gradients_tab.built and window.gradients.isVisible()
     assert window.gradients.heatmap                      # built with the window's setting
     assert not window.compare_tab.built
+
+
+def test_a_blown_up_relu_forget_gate_is_shown_not_crashed(make_window, qapp):
+    # forget pre-activation ~30 with a ReLU: C_t grows x30 per step, to inf, and the
+    # backward pass meets 0 * inf = NaN; every view must cope (warnings are errors here)
+    p = init_params("lstm", 1, 4, seed=0)
+    b = p.bias_ih.copy()
+    b[4:8] = 30.0
+    net = Network(p.replace(bias_ih=b), options=Options(forget_activation="relu"))
+    st = AppState(net, np.ones((300, 1)))
+    assert np.isinf(st.trace.c).any() and np.isnan(st.trace.dL_dc).any()
+    w = make_window(st)
+    st.set_animation_ms(0)
+    for tab in (BOTTOM_TRACES, BOTTOM_GRADIENTS, BOTTOM_COMPARE):
+        w.bottom.setCurrentIndex(tab)
+        for show in (False, True):
+            st.set_show_gradients(show)
+            for t in (0, 100, 299):
+                st.set_timestep(t)
+                qapp.processEvents()
+    assert "clipped" in w.plots.panels["c"].plot.titleLabel.text
+    assert "infinite or NaN" in w.diagram.scene().legend.note()
+    w.show_side_tab(TAB_EXPERIMENTS)
+    assert w.experiments.flagged

@@ -29,6 +29,8 @@ Clicking a gate box or the h_{t-1} / C_{t-1} inputs calls ``state.activate(key)`
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from PySide6.QtCore import QEasingCurve, QRectF, Qt, QVariantAnimation
 from PySide6.QtGui import QColor, QPainter
@@ -156,7 +158,9 @@ def grad_strength(g: np.ndarray, gmax: float) -> np.ndarray:
     a = np.abs(g) / gmax
     with np.errstate(divide="ignore"):
         m = 1.0 + np.log10(a) / GRAD_DECADES
-    return np.sign(g) * np.clip(np.nan_to_num(m, nan=0.0, neginf=0.0), 0.0, 1.0)
+    # NaN (an overflowed experiment) shows as no gradient; +-inf as the strongest
+    return np.nan_to_num(np.sign(g), nan=0.0) * np.clip(np.nan_to_num(m, nan=0.0, neginf=0.0),
+                                                        0.0, 1.0)
 
 
 #: Elements a click activates, per kind: (gate boxes, inputs). The keys are the weight
@@ -204,6 +208,21 @@ def _qcolors(rgb: np.ndarray) -> list[QColor]:
     return [QColor(r, g, b) for r, g, b in rgb.tolist()]
 
 
+def _overflow_ok(fn):
+    """Run ``fn`` with NumPy's overflow/invalid warnings off.
+
+    An experiment (a ReLU forget gate) can drive values to inf or NaN; the
+    engine returns them as they are, and the diagram shows them as such (colours
+    clipped to the scale's ends), so products that overflow here are expected.
+    """
+    @functools.wraps(fn)
+    def quiet(*args, **kwargs):
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return fn(*args, **kwargs)
+    return quiet
+
+
+@_overflow_ok
 def _lut_index(values: np.ndarray, vmax) -> np.ndarray:
     """Index into the 256-colour value scale of each value on ±vmax (as `Theme.value_rgb`)."""
     v = np.nan_to_num(np.asarray(values, dtype=float)) / vmax
@@ -236,6 +255,7 @@ class CellScene(QGraphicsScene):
         self._series: dict[str, np.ndarray] = {}    # what is shown: values or gradients
         self._grad = bool(state.show_gradients)
         self._gmax = 0.0
+        self._gbroken = False         # some gradients are inf or NaN (an overflowed experiment)
         self._vmax: dict[str, float] = {}
         self._scale_of: dict[str, str] = {}
         self._looks_at: dict[int, tuple[dict, dict]] = {}   # step -> looks (memo)
@@ -419,6 +439,7 @@ class CellScene(QGraphicsScene):
         self._load_series()
         self.set_timestep(self.state.timestep)
 
+    @_overflow_ok
     def _load_series(self) -> None:
         """What the picture shows for the current trace: values or gradients, and their scales.
 
@@ -428,7 +449,9 @@ class CellScene(QGraphicsScene):
         self._looks_at = {}
         if self._grad:
             self._series = GRADIENTS[tr.kind](tr)
-            self._gmax = float(max(np.max(np.abs(a)) for a in self._series.values()))
+            finite = [np.abs(a[np.isfinite(a)]) for a in self._series.values()]
+            self._gmax = float(max((f.max() for f in finite if f.size), default=0.0))
+            self._gbroken = any(f.size < a.size for f, a in zip(finite, self._series.values()))
         else:
             self._series = SERIES[tr.kind](tr)
             vmax = {"unit": 1.0}
@@ -560,6 +583,7 @@ class CellScene(QGraphicsScene):
         """The numbers element ``key`` shows at the current step (values or gradients)."""
         return self._series[key][self._t]
 
+    @_overflow_ok
     def _looks(self, t: int, unit: int) -> tuple[dict[str, Look], dict[str, Look]]:
         """What every wire (and its number) and every node shows at step ``t``.
 
@@ -646,6 +670,9 @@ class CellScene(QGraphicsScene):
             else:
                 note = (f"Gradients dL/d(·), loss at step {s + 1}: all 0 "
                         "(h there equals the target).")
+            if self._gbroken:
+                note = (f"Gradients dL/d(·), loss at step {s + 1}: some are infinite or NaN "
+                        "(the experiment overflowed); the scale uses the finite ones.")
         else:
             parts = [f"±{explain.fmt(self._vmax.get(scale, 1.0))} for {words}"
                      for scale, words in _SCALE_WORDS.get(self.kind, ())]
