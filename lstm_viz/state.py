@@ -328,19 +328,22 @@ class AppState(QObject):
         """
         self.set_network(self._network.with_(options=options))
 
+    def loss_step_option(self, s: int | None) -> int | None:
+        """``Options.loss_step`` for putting the loss on step ``s`` (0-based, clamped;
+        None or the last step: None, the default)."""
+        if s is None:
+            return None
+        s = min(max(int(s), 0), self.steps - 1)
+        return None if s == self.steps - 1 else s
+
     def set_loss_step(self, s: int | None) -> None:
         """Put the loss on step ``s`` (0-based; None = the last step)."""
-        if s is not None:
-            s = min(max(int(s), 0), self.steps - 1)
-            if s == self.steps - 1:
-                s = None
-        self.set_options(replace(self.options, loss_step=s))
+        self.set_options(replace(self.options, loss_step=self.loss_step_option(s)))
 
-    def set_target(self, y) -> None:
-        """Set the loss target y (H values) and recompute.
+    def checked_target(self, y) -> np.ndarray:
+        """``y`` as a read-only target for this network: H finite values.
 
-        Raises ModelInputError (state unchanged) for a wrong length or a
-        non-finite value.
+        Raises ModelInputError for a wrong length or a non-finite value.
         """
         y = np.array(y, dtype=np.float64).reshape(-1)
         H = self._network.hidden_size
@@ -348,9 +351,18 @@ class AppState(QObject):
             raise ModelInputError(f"the target needs {H} value(s), got {y.size}")
         if not np.all(np.isfinite(y)):
             raise ModelInputError("the target must be finite numbers")
+        y.flags.writeable = False
+        return y
+
+    def set_target(self, y) -> None:
+        """Set the loss target y (H values) and recompute.
+
+        Raises ModelInputError (state unchanged) for a wrong length or a
+        non-finite value.
+        """
+        y = self.checked_target(y)
         if np.array_equal(y, self._target):
             return
-        y.flags.writeable = False
         trace = self._compute(self._network, self._x, self._labels, y)
         self._target = y
         self._apply(self._network, self._x, self._labels, trace, self._caption,

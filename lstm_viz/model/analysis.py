@@ -21,15 +21,25 @@ from .trace import Trace
 from .weights import Params
 
 
+def step_norms(a: np.ndarray) -> np.ndarray:
+    """The 2-norm of each row of ``a`` (T, N), shape (T,); inf or NaN rows give inf or NaN."""
+    a = np.asarray(a, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.sqrt(np.einsum("tn,tn->t", a, a))
+
+
+def unit_magnitude(a: np.ndarray, unit: int) -> np.ndarray:
+    """``|a[:, unit]|`` for one unit, or the norm over all units (`step_norms`) for -1."""
+    return np.abs(a[:, unit]) if unit >= 0 else step_norms(a)
+
+
 def grad_norms(trace: Trace) -> np.ndarray:
     """``||dL/dh_t||_2`` for every step, shape (T,).
 
     Steps after the loss step (and before a truncation window) are 0. Infinite or
     NaN gradients give inf or NaN.
     """
-    d = np.asarray(trace.dL_dh, dtype=np.float64)
-    with np.errstate(over="ignore", invalid="ignore"):
-        return np.sqrt(np.einsum("th,th->t", d, d))
+    return step_norms(trace.dL_dh)
 
 
 def decay_per_step(norms: np.ndarray, loss_step: int) -> float:

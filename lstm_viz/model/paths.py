@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .analysis import step_norms
 from .cells import Network, Options, _stop_step
 from .trace import Trace
 from .weights import GATES
@@ -92,10 +93,6 @@ def backward_window(loss_step: int, options: Options | None = None) -> tuple[int
     steps before ``first`` get none because truncation cut them off.
     """
     return _stop_step(options or Options(), int(loss_step)), int(loss_step)
-
-
-def _norms(a: np.ndarray) -> np.ndarray:
-    return np.sqrt(np.einsum("th,th->t", a, a))
 
 
 def gradient_paths(trace: Trace, network: Network | Options | None = None) -> GradientPaths:
@@ -172,9 +169,9 @@ def _paths(trace: Trace, network: Network | Options | None) -> GradientPaths:
         total=total,
         along=along,
         through=through,
-        along_norm=_norms(along),
-        through_norm=_norms(through),
-        total_norm=_norms(np.asarray(total)),
+        along_norm=step_norms(along),
+        through_norm=step_norms(through),
+        total_norm=step_norms(np.asarray(total)),
         loss_step=s,
         first_step=stop,
         names=PATH_NAMES[trace.kind],

@@ -24,13 +24,14 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPen
-from PySide6.QtWidgets import (QFrame, QScrollArea, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSizePolicy,
+from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QPushButton, QSizePolicy,
                                QSlider, QVBoxLayout, QWidget)
 
 from ..compare import KIND_NAMES, KINDS, RADIUS_MAX, RADIUS_MIN, ComparisonState
 from ..explain import fmt
 from ..model import Network
 from ..state import AppState
+from .kit import log_plot_widget, scrolling, step_at, style_axes
 from .theme import OKABE_ITO, scaled_font
 
 #: Identity colour and line style of each cell kind in this view (colour-blind safe).
@@ -91,14 +92,8 @@ class ComparisonView(QWidget):
         self.setAccessibleName("Gradient comparison of LSTM, GRU and RNN")
 
         # ---- plot
-        self.plot_widget = pg.PlotWidget(self)
-        self.plot_widget.setMinimumSize(300, 160)
-        self.plot: pg.PlotItem = self.plot_widget.getPlotItem()
-        self.plot.hideButtons()
-        self.plot.setMenuEnabled(False)
+        self.plot_widget, self.plot = log_plot_widget(self)
         self.plot.setMouseEnabled(x=True, y=False)
-        self.plot.setLogMode(x=False, y=True)
-        self.plot.getAxis("left").enableAutoSIPrefix(False)   # no "(x0.001)" on a log axis
         self.plot.showGrid(x=False, y=True, alpha=0.25)
         self.plot.setLabel("bottom", "step")
         self.plot.setLabel("left", "‖dL/dh<sub>t</sub>‖")
@@ -189,12 +184,7 @@ class ComparisonView(QWidget):
         self.title.setWordWrap(True)
         self.side = QWidget(self)
         self.side.setLayout(side)
-        # at laptop sizes or large type the text scrolls instead of being cut off
-        self.side_scroll = QScrollArea(self)
-        self.side_scroll.setWidgetResizable(True)
-        self.side_scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.side_scroll.setWidget(self.side)
-        self.side.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        self.side_scroll = scrolling(self.side, self)
 
         lay = QHBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
@@ -297,12 +287,7 @@ class ComparisonView(QWidget):
         th, s = self.state.theme, self.state.font_scale
         self.plot_widget.setBackground(th.background)
         tick_font = scaled_font(th, s, 0.85)
-        for name in ("left", "bottom"):
-            ax = self.plot.getAxis(name)
-            ax.setPen(pg.mkPen(th.foreground, width=1))
-            ax.setTextPen(pg.mkPen(th.foreground))
-            ax.setStyle(tickFont=tick_font)
-            ax.label.setFont(tick_font)
+        style_axes((self.plot.getAxis(n) for n in ("left", "bottom")), th, tick_font)
         for kind, c in self.curves.items():
             pen = QPen(pg.mkColor(KIND_COLORS[kind]))
             pen.setWidthF(th.line_width * 1.25)
@@ -343,7 +328,7 @@ class ComparisonView(QWidget):
             self.use_as_main(self.comparison.network(kind))
 
     def _step_at(self, x: float) -> int:
-        return int(np.clip(np.floor(x + 0.5) - 1, 0, self.state.steps - 1))
+        return step_at(x, self.state.steps)
 
     def _cursor_dragged(self) -> None:
         self.state.set_timestep(self._step_at(self.cursor.value()))

@@ -41,9 +41,11 @@ from PySide6.QtWidgets import (QButtonGroup, QGridLayout, QHBoxLayout, QLabel, Q
 
 from ..explain import fmt
 from ..model import ModelInputError
+from ..model.analysis import step_norms, unit_magnitude
 from ..model.gradcheck import TOLERANCE, GradCheck, check_gradients
 from ..model.paths import GradientPaths, gradient_paths
 from ..state import AppState
+from .kit import step_at, style_axes
 from .theme import OKABE_ITO, colormap, scaled_font
 
 pg.setConfigOptions(imageAxisOrder="row-major")
@@ -219,13 +221,8 @@ class _TimeView(pg.GraphicsLayoutWidget):
         th, scale = self.state.theme, self.state.font_scale
         self.setBackground(th.background)
         font = scaled_font(th, scale, 0.85)
-        for p in self.plots:
-            for name in ("left", "bottom"):
-                ax = p.getAxis(name)
-                ax.setPen(pg.mkPen(th.foreground, width=1))
-                ax.setTextPen(pg.mkPen(th.foreground))
-                ax.setStyle(tickFont=font, tickTextOffset=max(3, round(4 * scale)))
-                ax.label.setFont(font)
+        style_axes((p.getAxis(n) for p in self.plots for n in ("left", "bottom")), th, font,
+                   tick_offset=max(3, round(4 * scale)))
         width = max(2.0, th.line_width * 1.25)
         for c in self.cursors:
             c.setPen(pg.mkPen(th.accent, width=width))
@@ -243,7 +240,7 @@ class _TimeView(pg.GraphicsLayoutWidget):
     # -- view -> state
 
     def _step_at(self, x: float) -> int:
-        return int(np.clip(np.floor(x + 0.5) - 1, 0, self.state.steps - 1))
+        return step_at(x, self.state.steps)
 
     def _plot_at(self, pos) -> int:
         for k, p in enumerate(self.plots):
@@ -531,8 +528,7 @@ class GradientPanel(QWidget):
         self.path_curves["through"].setData(x, _gaps(self.paths.through_norm))
         self._fit_log_range(self.path_plot, self.paths.along_norm, self.paths.through_norm)
         # saliency
-        with np.errstate(over="ignore", invalid="ignore"):
-            self.saliency = np.sqrt(np.einsum("td,td->t", tr.dL_dx, tr.dL_dx))
+        self.saliency = step_norms(tr.dL_dx)
         self.saliency_bars.setOpts(x=x, height=np.nan_to_num(self.saliency, nan=0.0),
                                    width=0.7)
         top = _finite_max(self.saliency)
@@ -549,9 +545,9 @@ class GradientPanel(QWidget):
         x = np.arange(1, T + 1, dtype=float)
         u = self.state.unit
         if not self.heatmap:
-            hn = self._mag(tr.dL_dh, u)
+            hn = unit_magnitude(tr.dL_dh, u)
             self.norm_curves["h"].setData(x, _gaps(hn))
-            cn = self._mag(tr.dL_dc, u) if tr.dL_dc is not None else np.zeros(0)
+            cn = unit_magnitude(tr.dL_dc, u) if tr.dL_dc is not None else np.zeros(0)
             self.norm_curves["c"].setData(x[: cn.size], _gaps(cn))
             s = tr.loss_step
             top = _finite_max(hn[s:s + 1], cn[s:s + 1])
@@ -579,14 +575,6 @@ class GradientPanel(QWidget):
             ticks = [[(k + 0.5, str(k + 1)) for k in range(0, H, step)]]
             for p in self.heat_plots.values():
                 p.getAxis("left").setTicks(ticks)
-
-    @staticmethod
-    def _mag(a: np.ndarray, u: int) -> np.ndarray:
-        """|a[:, u]| for one unit, or the 2-norm over units for all (-1)."""
-        if u >= 0:
-            return np.abs(a[:, u])
-        with np.errstate(over="ignore", invalid="ignore"):
-            return np.sqrt(np.einsum("th,th->t", a, a))
 
     @staticmethod
     def _fit_log_range(plot: pg.PlotItem, *arrays: np.ndarray) -> None:
@@ -732,12 +720,8 @@ class GradientPanel(QWidget):
         self.saliency_bars.setOpts(brush=pg.mkBrush(bar), pen=pg.mkPen(th.foreground, width=1))
         self.colorbar.setColorMap(colormap(th))
         self.colorbar.setLevels((-self.levels, self.levels))
-        cb_font = scaled_font(th, scale, 0.85)
-        for name in ("left", "right"):
-            ax = self.colorbar.getAxis(name)
-            ax.setPen(pg.mkPen(th.foreground))
-            ax.setTextPen(pg.mkPen(th.foreground))
-            ax.setStyle(tickFont=cb_font)
+        style_axes((self.colorbar.getAxis(n) for n in ("left", "right")), th,
+                   scaled_font(th, scale, 0.85))
         for v in self.views:
             v.style()
         self._set_titles()
@@ -776,11 +760,11 @@ class GradientPanel(QWidget):
                     f"{sym} of this unit up by a small δ changes the loss by about {fmt(v)}·δ."
                     + self._zero_note(t, v))
         # norms
-        h = self._mag(tr.dL_dh, u)[t]
+        h = unit_magnitude(tr.dL_dh[t:t + 1], u)[0]
         lines = [head]
         bars = ("|", "|") if u >= 0 else ("‖", "‖")
         if tr.dL_dc is not None:
-            c = self._mag(tr.dL_dc, u)[t]
+            c = unit_magnitude(tr.dL_dc[t:t + 1], u)[0]
             lines.append(f"{bars[0]}dL/dC_t{bars[1]} = {fmt(c)}")
         lines.append(f"{bars[0]}dL/dh_t{bars[1]} = {fmt(h)}")
         lines.append("How strongly a small change of the state at this step would change the loss.")

@@ -22,14 +22,15 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QElapsedTimer, Qt, QTimer
 from PySide6.QtGui import QPen
-from PySide6.QtWidgets import (QFrame, QScrollArea, QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton,
-                               QSizePolicy, QSlider, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton,
+                               QSlider, QVBoxLayout, QWidget)
 
 from ..explain import fmt
 from ..model import Network
 from ..model.longrange import (DEFAULT_FORGET_BIAS, LENGTHS, VARIANT_NAMES, VARIANTS,
                                grad_at_first_step, long_range_network, long_range_task)
 from ..state import AppState
+from .kit import log_plot_widget, scrolling, style_axes
 from .theme import OKABE_ITO, scaled_font
 
 #: Hidden units and seed of the demonstration's networks.
@@ -88,14 +89,8 @@ class LongRangeView(QWidget):
         self.setAccessibleName("Long-range gradient demonstration")
 
         # ---- plot
-        self.plot_widget = pg.PlotWidget(self)
-        self.plot_widget.setMinimumSize(300, 160)
-        self.plot: pg.PlotItem = self.plot_widget.getPlotItem()
-        self.plot.hideButtons()
-        self.plot.setMenuEnabled(False)
+        self.plot_widget, self.plot = log_plot_widget(self)
         self.plot.setMouseEnabled(x=False, y=False)
-        self.plot.setLogMode(x=False, y=True)
-        self.plot.getAxis("left").enableAutoSIPrefix(False)   # no "(x0.001)" on a log axis
         self.plot.showGrid(x=True, y=True, alpha=0.25)
         self.plot.setLabel("bottom", "sequence length (steps from step 1 to the loss)")
         self.plot.setLabel("left", "‖dL/dx₁‖")
@@ -181,13 +176,8 @@ class LongRangeView(QWidget):
         self.title.setWordWrap(True)
         self.side = QWidget(self)
         self.side.setLayout(side)
-        # at laptop sizes or large type the text scrolls instead of being cut off
-        self.side_scroll = QScrollArea(self)
-        self.side_scroll.setWidgetResizable(True)
-        self.side_scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.side_scroll.setWidget(self.side)
+        self.side_scroll = scrolling(self.side, self)
         self.side_scroll.setMaximumWidth(760)
-        self.side.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
 
         lay = QHBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
@@ -285,13 +275,8 @@ class LongRangeView(QWidget):
     def _on_appearance(self) -> None:
         th, s = self.state.theme, self.state.font_scale
         self.plot_widget.setBackground(th.background)
-        tick_font = scaled_font(th, s, 0.85)
-        for name in ("left", "bottom"):
-            ax = self.plot.getAxis(name)
-            ax.setPen(pg.mkPen(th.foreground, width=1))
-            ax.setTextPen(pg.mkPen(th.foreground))
-            ax.setStyle(tickFont=tick_font)
-            ax.label.setFont(tick_font)
+        style_axes((self.plot.getAxis(n) for n in ("left", "bottom")), th,
+                   scaled_font(th, s, 0.85))
         size = max(6.0, 7.0 * s)
         for v, c in self.curves.items():
             color = pg.mkColor(COLORS[v])

@@ -727,10 +727,7 @@ class MainWindow(QMainWindow):
         Successive changes (a spin box held down) merge into one undo step.
         """
         st = self.state
-        if s is not None:
-            s = min(max(int(s), 0), st.steps - 1)
-            if s == st.steps - 1:
-                s = None
+        s = st.loss_step_option(s)
         if s == st.options.loss_step:
             return False
         where = "the last step" if s is None else f"step {s + 1}"
@@ -740,11 +737,7 @@ class MainWindow(QMainWindow):
     def apply_target(self, y) -> bool:
         """Set the loss target y (H values), undoably; a bad target raises ModelInputError."""
         st = self.state
-        y = np.array(y, dtype=np.float64).reshape(-1)
-        if y.shape != (st.network.hidden_size,):
-            raise ModelInputError(f"the target needs {st.network.hidden_size} value(s), got {y.size}")
-        if not np.all(np.isfinite(y)):
-            raise ModelInputError("the target must be finite numbers")
+        y = st.checked_target(y)
         if np.array_equal(y, st.target):
             return False
         return self._push(replace(st.snapshot(), target=y), "Set the loss target")

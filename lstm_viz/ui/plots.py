@@ -34,6 +34,7 @@ from PySide6.QtGui import QFontMetrics, QPen, QPixmapCache
 from PySide6.QtWidgets import QGraphicsItem, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from ..state import AppState
+from .kit import step_at, style_axes
 from .theme import Theme, colormap, scaled_font
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
@@ -610,20 +611,12 @@ class TracePanel(pg.GraphicsLayoutWidget):
         scale = self.state.font_scale
         self.setBackground(th.background)
         tick_font = scaled_font(th, scale, 0.85)
-        for name in ("left", "bottom"):
-            ax = self.plot.getAxis(name)
-            ax.setPen(pg.mkPen(th.foreground, width=1))
-            ax.setTextPen(pg.mkPen(th.foreground))
-            ax.setStyle(tickFont=tick_font, tickTextOffset=max(3, round(4 * scale)))
-            ax.label.setFont(tick_font)
+        style_axes((self.plot.getAxis(n) for n in ("left", "bottom")), th, tick_font,
+                   tick_offset=max(3, round(4 * scale)))
         self._time_ticks = ["redo"]                 # font or colour changed: redo the labels
         self._ticks_for = None
         self._update_time_ticks()
-        for ax_name in ("left", "right"):
-            cb_ax = self.colorbar.getAxis(ax_name)
-            cb_ax.setPen(pg.mkPen(th.foreground))
-            cb_ax.setTextPen(pg.mkPen(th.foreground))
-            cb_ax.setStyle(tickFont=tick_font)
+        style_axes((self.colorbar.getAxis(n) for n in ("left", "right")), th, tick_font)
         self.colorbar.setColorMap(colormap(th))
         self.colorbar.setLevels((-self._levels, self._levels))
         width = max(2.0, th.line_width * 1.25)
@@ -700,7 +693,7 @@ class TracePanel(pg.GraphicsLayoutWidget):
     # ------------------------------------------------------------------ view -> state
 
     def _step_at(self, x: float) -> int:
-        return int(np.clip(np.floor(x + 0.5) - 1, 0, self.state.trace.steps - 1))
+        return step_at(x, self.state.trace.steps)
 
     def _cursor_dragged(self) -> None:
         self.state.set_timestep(self._step_at(self.cursor.value()))

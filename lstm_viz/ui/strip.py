@@ -36,6 +36,7 @@ from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPen
 from PySide6.QtWidgets import QAbstractScrollArea, QSizePolicy, QToolTip, QWidget
 
 from ..explain import fmt
+from ..model.analysis import unit_magnitude
 from ..model.paths import backward_window
 from .theme import highlight_color, scaled_font
 
@@ -212,12 +213,8 @@ class UnrolledStripView(QAbstractScrollArea):
         tr, u, th = self.state.trace, self.state.unit, self.state.theme
         lstm = tr.dL_dc is not None
 
-        def mag(a: np.ndarray) -> np.ndarray:
-            return np.abs(a[:, u]) if u >= 0 else np.sqrt(np.einsum("th,th->t", a, a))
-
-        with np.errstate(over="ignore", invalid="ignore"):    # an overflowed experiment
-            dh = mag(tr.dL_dh)
-            dc = mag(tr.dL_dc) if lstm else dh
+        dh = unit_magnitude(tr.dL_dh, u)          # inf/NaN of an overflowed experiment pass
+        dc = unit_magnitude(tr.dL_dc, u) if lstm else dh
         both = np.concatenate([dc, dh])
         both = both[np.isfinite(both)]
         gmax = float(both.max()) if both.size else 0.0
