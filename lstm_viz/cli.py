@@ -137,7 +137,8 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser(
         "trace", help="run a sequence through a cell, forward and back, and save every array",
         description="Run a sequence through a cell and write every per-step quantity and "
-        "gradient (loss L = 0.5 ||h_s - y||^2 on step s, the last by default).",
+        "gradient (loss L = 0.5 ||h_s - y||^2 on step s, the last by default; with "
+        "--loss-class K, the cross-entropy of the weights' readout layer on class K).",
     )
     t.add_argument("--cell", choices=CELLS,
                    help="cell kind (default lstm; with --weights, taken from the file)")
@@ -155,6 +156,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "(default zeros)")
     t.add_argument("--loss-step", type=_positive_int, metavar="N",
                    help="step whose hidden state enters the loss (default the last)")
+    t.add_argument("--loss-class", type=_int, metavar="K",
+                   help="use the cross-entropy of the readout layer in --weights on class K "
+                   "(counted from 0, as PyTorch's class labels) instead of the squared error; "
+                   "adds readout_logits, readout_probs and the readout's gradients to the output")
     t.add_argument("--out", required=True, metavar="FILE", help="output file: .npz, .json or .csv")
 
     b = sub.add_parser(
@@ -299,6 +304,19 @@ def run_trace(args: argparse.Namespace) -> int:
             raise CliError(f"--loss-step {args.loss_step} is past the end of the sequence "
                            f"({steps} steps)")
         net = net.with_(options=replace(net.options, loss_step=args.loss_step - 1))
+    if args.loss_class is not None:
+        if args.target is not None:
+            raise CliError("--target is for the squared-error loss; the readout loss of "
+                           "--loss-class does not use it")
+        K = net.params.classes
+        if K == 0:
+            where = f"the weights in {args.weights} have" if args.weights else "random weights have"
+            raise CliError(f"--loss-class {args.loss_class}: {where} no readout layer "
+                           "(readout.weight / readout.bias, or one Linear layer such as fc.)")
+        if not 0 <= args.loss_class < K:
+            raise CliError(f"--loss-class {args.loss_class}: the readout has {K} "
+                           f"class{'es' if K != 1 else ''}, 0 to {K - 1}")
+        net = net.with_(options=replace(net.options, loss_class=args.loss_class))
     target = None if args.target is None else _parse_target(args.target, net.hidden_size)
 
     try:
@@ -312,6 +330,7 @@ def run_trace(args: argparse.Namespace) -> int:
         "labels": list(enc.labels),
         "vocab": None if enc.vocab is None else list(enc.vocab),
         "loss_step": int(tr.loss_step),
+        "loss_class": tr.loss_class,
     }
     try:
         write_trace(out, arrays, meta)

@@ -22,7 +22,14 @@ Simple RNN::
 
     h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)
 
-Loss: ``L = 0.5 * ||h_s - y||^2`` on one step ``s`` (the last by default).
+Loss, on one step ``s`` (the last by default): ``L = 0.5 * ||h_s - y||^2``, or,
+when ``Options.loss_class`` is set, the cross-entropy of the network's linear
+readout on class ``k``::
+
+    z = W_r h_s + b_r          (K logits)
+    p = softmax(z)             (computed as exp(z - max z) / sum, so it never overflows)
+    L = -log p_k = logsumexp(z) - z_k
+    dL/dh_s = W_r^T (p - e_k)   dL/dW_r = (p - e_k) h_s^T   dL/db_r = p - e_k
 
 How the code is fast: only what is truly sequential happens per step. All input
 projections are one matmul before the loop; each step makes a handful of
@@ -76,6 +83,12 @@ class Options:
         loss step (the loss step itself counts as one). None: the full sequence.
     clip_norm : float or None
         Rescale the parameter gradients so their joint 2-norm is at most this.
+        With the readout loss the joint norm includes the readout's gradients
+        (as ``torch.nn.utils.clip_grad_norm_(model.parameters(), ...)`` would).
+    loss_class : int or None
+        None: the squared error to the target. A class k (0-based, as PyTorch's
+        targets): the cross-entropy of the readout on class k at the loss step;
+        the network needs a readout with more than k classes.
     """
 
     forget_activation: str = "sigmoid"
@@ -83,6 +96,7 @@ class Options:
     loss_step: int | None = None
     truncate: int | None = None
     clip_norm: float | None = None
+    loss_class: int | None = None
 
 
 def _check_x(x: np.ndarray, input_size: int) -> np.ndarray:
@@ -155,20 +169,82 @@ def _stop_step(opt: Options, s: int) -> int:
 def _prepare(p: Params, x, h0, target, options: Options):
     """Checked inputs every cell needs: x, T, H, h0, y, the loss step and the first step reached back."""
     x = _check_x(x, p.input_size)
+    check_loss_class(p, options.loss_class)
     T, H = x.shape[0], p.hidden_size
     s = _loss_step(options, T)
     return x, T, H, _vec(h0, H, "h0"), _vec(target, H, "target"), s, _stop_step(options, s)
 
 
+@dataclass(frozen=True, eq=False)
+class LossAt:
+    """The loss on the loss step and where its gradient starts.
+
+    Attributes
+    ----------
+    value : float
+        L.
+    dh : ndarray, shape (H,)
+        dL/dh_s, the seed of backpropagation through time.
+    logits, probs : ndarray, shape (K,), or None
+        The readout's z and softmax(z) at step s (None for the squared error).
+    grads : dict
+        The readout's gradients ``readout.weight`` (K, H) and ``readout.bias`` (K,);
+        empty for the squared error (it does not depend on the readout).
+    """
+
+    value: float
+    dh: np.ndarray
+    logits: np.ndarray | None = None
+    probs: np.ndarray | None = None
+    grads: dict = field(default_factory=dict)
+
+
+def check_loss_class(p: Params, k: int | None) -> None:
+    """Raise ModelInputError (one line) if class ``k`` cannot be used with ``p``'s readout."""
+    if k is None:
+        return
+    if p.readout_weight is None:
+        raise ModelInputError("the readout loss needs a readout layer, and these weights have "
+                              "none (add readout.weight and readout.bias to the weights file)")
+    K = p.readout_weight.shape[0]
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k < K:
+        raise ModelInputError(f"class {k} is not a class of the readout: it has {K} "
+                              f"class{'es' if K != 1 else ''}, 0 to {K - 1}")
+
+
+def loss_at(p: Params, h_s: np.ndarray, y: np.ndarray, opt: Options) -> LossAt:
+    """The loss on hidden state ``h_s`` (H,) and its gradient dL/dh_s (see the module docstring)."""
+    k = opt.loss_class
+    if k is None:
+        d = h_s - y
+        return LossAt(float(0.5 * np.sum(d ** 2)), d)           # dL/dh_s = h_s - y
+    check_loss_class(p, k)
+    w, b = p.readout_weight, p.readout_bias
+    z = w @ h_s + b                                             # logits
+    e = np.exp(z - z.max())                                     # <= 1: cannot overflow
+    total = e.sum()
+    probs = e / total
+    value = float(np.log(total) + z.max() - z[k])               # -log p_k = logsumexp(z) - z_k
+    dz = probs.copy()
+    dz[k] -= 1.0                                                # dL/dz = p - e_k
+    return LossAt(value, w.T @ dz, z, probs,                    # dL/dh_s = W_r^T (p - e_k)
+                  {"readout.weight": np.outer(dz, h_s), "readout.bias": dz})
+
+
 def _param_grads(
-    dpre_ih: np.ndarray, dpre_hh: np.ndarray, x: np.ndarray, h_prev: np.ndarray, opt: Options
+    dpre_ih: np.ndarray, dpre_hh: np.ndarray, x: np.ndarray, h_prev: np.ndarray, opt: Options,
+    extra: dict[str, np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
-    """Parameter gradients from the per-step pre-activation gradients, one matmul each."""
+    """Parameter gradients from the per-step pre-activation gradients, one matmul each.
+
+    ``extra`` (the readout's gradients) joins them, and the joint norm when clipping.
+    """
     grads = {
         "weight_ih_l0": dpre_ih.T @ x,          # sum_t dL/da_t x_t^T
         "weight_hh_l0": dpre_hh.T @ h_prev,     # sum_t dL/da_t h_{t-1}^T
         "bias_ih_l0": dpre_ih.sum(axis=0),
         "bias_hh_l0": dpre_hh.sum(axis=0),
+        **(extra or {}),
     }
     if opt.clip_norm is not None:
         if not opt.clip_norm > 0:
@@ -283,7 +359,8 @@ def lstm_trace(
     # (o | i f g), so one flat multiply gives all four pre-activation gradients.
     S = np.zeros((T, 4 * H))
     dA = np.zeros((T, 4 * H))
-    S[s, :H] = Hs[s] - y                          # the loss: dL/dh_s = h_s - y
+    lo = loss_at(p, Hs[s], y, options)
+    S[s, :H] = lo.dh                              # the loss: dL/dh_s (h_s - y, or the readout's)
     dh0 = np.zeros(H)                             # dL/dh0, written by the last step back
     dc_next = np.zeros(H)                         # dL/dc_t arriving from step t+1 through f_{t+1}
     back = slice(s, stop - 1 if stop > 0 else None, -1)
@@ -311,7 +388,7 @@ def lstm_trace(
     # internal order (o | i f g) -> PyTorch order (i f g | o): a rotation by H columns
     dpre = np.concatenate((dA[:, H:], dA[:, :H]), axis=1)
     H_prev = np.vstack([h0[None], Hs[:-1]])
-    grads = _param_grads(dpre, dpre, x, H_prev, options)
+    grads = _param_grads(dpre, dpre, x, H_prev, options, lo.grads)
     names = _LSTM_ORDER
 
     def preact(g: str) -> np.ndarray:             # undo the halving of sigmoid rows
@@ -329,7 +406,10 @@ def lstm_trace(
         preacts={g: preact(g) for g in GATES["lstm"]},
         target=y,
         loss_step=s,
-        loss=float(0.5 * np.sum((Hs[s] - y) ** 2)),
+        loss=lo.value,
+        readout_logits=lo.logits,
+        readout_probs=lo.probs,
+        loss_class=options.loss_class,
         dL_dh=dH,
         dL_dc=dC,
         dL_dx=dpre @ p.weight_ih,                 # sum over gates of W_ih^T dL/da_t
@@ -417,7 +497,8 @@ def gru_trace(
     dB = np.zeros((T, 3 * H))     # dL/d(W_hh h + b_hh), r z n
     dh_rec = np.zeros(H)          # dL/dh0 in the end (scratch when truncated)
     zdh = np.empty(H)
-    DH3[s, :H] = Hs[s] - y                        # the loss: dL/dh_s = h_s - y
+    lo = loss_at(p, Hs[s], y, options)
+    DH3[s, :H] = lo.dh                            # the loss: dL/dh_s (h_s - y, or the readout's)
     copy = np.copyto
     for t in range(s, stop - 1, -1):
         d3 = DH3[t]
@@ -434,7 +515,7 @@ def gru_trace(
     dA = P * DH3                  # dL/d(input-side pre-activation), r z n, all steps at once
     dH = np.ascontiguousarray(DH3[:, :H])
 
-    grads = _param_grads(dA, dB, x, H_prev, options)
+    grads = _param_grads(dA, dB, x, H_prev, options, lo.grads)
     pre = A.copy()
     pre[:, : 2 * H] /= 0.5
     names = GATES["gru"]
@@ -452,7 +533,10 @@ def gru_trace(
         preacts=preacts,
         target=y,
         loss_step=s,
-        loss=float(0.5 * np.sum((Hs[s] - y) ** 2)),
+        loss=lo.value,
+        readout_logits=lo.logits,
+        readout_probs=lo.probs,
+        loss_class=options.loss_class,
         dL_dh=dH,
         dL_dc=None,
         dL_dx=dA @ p.weight_ih,
@@ -496,7 +580,8 @@ def rnn_trace(
     dH = np.zeros((T, H))
     dA = np.zeros((T, H))
     dh_rec = np.zeros(H)
-    dH[s] = Hs[s] - y                             # the loss: dL/dh_s = h_s - y
+    lo = loss_at(p, Hs[s], y, options)
+    dH[s] = lo.dh                                 # the loss: dL/dh_s (h_s - y, or the readout's)
     for t in range(s, stop - 1, -1):
         mul(dH[t], Dt[t], dA[t])                  # through the tanh
         # back through W_hh to h_{t-1} (the only contribution there; dh0 at the start)
@@ -504,7 +589,7 @@ def rnn_trace(
     if stop > 0:
         dh_rec[:] = 0.0
     H_prev = np.vstack([h0[None], Hs[:-1]])
-    grads = _param_grads(dA, dA, x, H_prev, options)
+    grads = _param_grads(dA, dA, x, H_prev, options, lo.grads)
     return Trace(
         kind="rnn",
         x=x,
@@ -516,7 +601,10 @@ def rnn_trace(
         preacts={"a": A},
         target=y,
         loss_step=s,
-        loss=float(0.5 * np.sum((Hs[s] - y) ** 2)),
+        loss=lo.value,
+        readout_logits=lo.logits,
+        readout_probs=lo.probs,
+        loss_class=options.loss_class,
         dL_dh=dH,
         dL_dc=None,
         dL_dx=dA @ p.weight_ih,

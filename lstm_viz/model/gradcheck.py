@@ -35,6 +35,8 @@ FLOOR = 1e-6
 TOLERANCE = 1e-4
 #: Parameter tensors sampled, PyTorch names.
 TENSORS = ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")
+#: Sampled too when the loss is the readout's cross-entropy.
+READOUT_TENSORS = ("readout.weight", "readout.bias")
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,8 @@ def check_gradients(network: Network, x: np.ndarray, target: np.ndarray | None,
     x : ndarray, shape (T, D)
     target : ndarray, shape (H,) or None (zeros)
     n : int
-        Parameter entries sampled (without replacement, over all four tensors).
+        Parameter entries sampled (without replacement, over all four tensors,
+        and the readout's two when the loss is the readout's cross-entropy).
     seed : int
         Seed of the sample, so a check can be repeated.
     n_inputs : int
@@ -130,13 +133,14 @@ def check_gradients(network: Network, x: np.ndarray, target: np.ndarray | None,
         return net.trace(xx, target).loss
 
     entries: list[GradEntry] = []
-    sizes = [p.tensor(name).size for name in TENSORS]
+    tensors = TENSORS + (READOUT_TENSORS if network.options.loss_class is not None else ())
+    sizes = [p.tensor(name).size for name in tensors]
     total = int(sum(sizes))
     picks = np.sort(rng.choice(total, size=min(int(n), total), replace=False))
     offsets = np.cumsum([0, *sizes])
     for flat in picks:
         k = int(np.searchsorted(offsets, flat, side="right") - 1)
-        name = TENSORS[k]
+        name = tensors[k]
         arr = p.tensor(name)
         idx = tuple(int(i) for i in np.unravel_index(int(flat - offsets[k]), arr.shape))
         v = float(arr[idx])
@@ -165,4 +169,5 @@ def check_gradients(network: Network, x: np.ndarray, target: np.ndarray | None,
     return GradCheck(tuple(entries), float(worst), float(eps), note)
 
 
-__all__ = ["EPS", "FLOOR", "TOLERANCE", "GradCheck", "GradEntry", "check_gradients", "rel_error"]
+__all__ = ["EPS", "FLOOR", "READOUT_TENSORS", "TOLERANCE", "GradCheck", "GradEntry",
+           "check_gradients", "rel_error"]

@@ -3,9 +3,11 @@
 ``.npz``
     A NumPy archive of named arrays, names as in a PyTorch ``state_dict``
     (``weight_ih_l0``, ``weight_hh_l0``, ``bias_ih_l0``, ``bias_hh_l0``, an
-    optional module prefix such as ``lstm.``, an optional ``readout.weight`` /
-    ``readout.bias``) plus optional initial states ``h0`` and ``c0`` of shape
-    (H,). Every member's header is read before its data, and an object array
+    optional module prefix such as ``lstm.``, an optional readout
+    ``readout.weight`` (K, H) / ``readout.bias`` (K,), or the one other layer
+    with a weight and a bias, as PyTorch names it: ``fc.``, ``linear.``,
+    ``decoder.`` ...; see `lstm_viz.model.weights.find_readout`) plus optional
+    initial states ``h0`` and ``c0`` of shape (H,). Every member's header is read before its data, and an object array
     (which NumPy stores as a pickle) is refused without being read. Written by
     `save_weights` or by ``np.savez(path, **model.state_dict_as_numpy)``.
 ``.pt`` / ``.pth``

@@ -13,7 +13,7 @@ gate's copy ``h_{t+1} = ... + z_{t+1} * h_t`` and through everything else (the
 gates and the candidate via W_hh, and the loss itself)::
 
     dL/dh_t =  dL/dh_{t+1} * z_{t+1}                     along the state (through z)
-            +  sum_gates W_hh^T dL/d(W_hh h_t + b_hh)_{t+1}  (+ h_s - y at the loss step)
+            +  sum_gates W_hh^T dL/d(W_hh h_t + b_hh)_{t+1}  (+ the loss's own dL/dh_s at step s)
 
 Simple RNN: everything goes through W_hh; the "along" part is zero.
 
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .analysis import step_norms
-from .cells import Network, Options, _stop_step
+from .cells import Network, Options, _stop_step, loss_at
 from .trace import Trace
 from .weights import GATES
 
@@ -156,7 +156,8 @@ def _paths(trace: Trace, network: Network | Options | None) -> GradientPaths:
             db[:, kn * H:(kn + 1) * H] *= trace.gates["r"]
             back = db @ params.weight_hh                     # row t: into h_{t-1}
             through[rec] = back[1:][rec[:-1]]
-            through[s] += trace.h[s] - trace.target          # the loss: dL/dh_s = h_s - y
+            # the loss itself: dL/dh_s = h_s - y, or W_r^T (p - e_k) for the readout loss
+            through[s] += loss_at(params, trace.h[s], trace.target, opt).dh
         state = "h"
     else:
         total = trace.dL_dh

@@ -43,7 +43,8 @@ class Trace:
         ``W_hn h + b_hn``). For RNN, ``a`` is the argument of the tanh.
     target : ndarray, shape (H,)
     loss_step : int
-        The step t whose hidden state enters the loss ``L = 0.5 ||h_t - y||^2``.
+        The step s whose hidden state enters the loss: ``L = 0.5 ||h_s - y||^2``,
+        or with a loss class k the readout's cross-entropy ``L = -log softmax(z)_k``.
     loss : float
     dL_dh : ndarray, shape (T, H)
         Total derivative of L with respect to each h_t, through every later step.
@@ -57,7 +58,13 @@ class Trace:
         input part ``W_in x + b_in``).
     grads : dict name -> ndarray
         Parameter gradients under PyTorch names: ``weight_ih_l0`` (G*H, D),
-        ``weight_hh_l0`` (G*H, H), ``bias_ih_l0``, ``bias_hh_l0`` (G*H,).
+        ``weight_hh_l0`` (G*H, H), ``bias_ih_l0``, ``bias_hh_l0`` (G*H,); with the
+        readout loss also ``readout.weight`` (K, H) and ``readout.bias`` (K,).
+    readout_logits, readout_probs : ndarray, shape (K,), or None
+        With the readout loss: the logits ``z = W_r h_s + b_r`` at the loss step
+        and ``softmax(z)``. None with the squared error.
+    loss_class : int or None
+        The class k of the readout loss (0-based); None with the squared error.
     """
 
     kind: str
@@ -79,10 +86,13 @@ class Trace:
     dL_dpre: np.ndarray
     grads: Mapping[str, np.ndarray]
     labels: tuple[str, ...] = field(default=())
+    readout_logits: np.ndarray | None = None
+    readout_probs: np.ndarray | None = None
+    loss_class: int | None = None
 
     def __post_init__(self) -> None:
         for name in ("x", "h", "c", "h0", "c0", "target", "dL_dh", "dL_dc", "dL_dx",
-                     "dL_dh0", "dL_dc0", "dL_dpre"):
+                     "dL_dh0", "dL_dc0", "dL_dpre", "readout_logits", "readout_probs"):
             _ro(getattr(self, name))
         for name in ("gates", "preacts", "grads"):
             d = MappingProxyType(dict(getattr(self, name)))     # read-only mapping
@@ -118,7 +128,8 @@ class Trace:
 
         ``x h loss dL_dh dL_dx grad_weight_ih_l0 grad_weight_hh_l0
         grad_bias_ih_l0 grad_bias_hh_l0``; LSTM adds ``c dL_dc i f g o``,
-        GRU adds ``r z n``.
+        GRU adds ``r z n``; the readout loss adds ``readout_logits readout_probs
+        grad_readout.weight grad_readout.bias``.
         """
         out: dict[str, np.ndarray] = {
             "x": self.x,
@@ -134,4 +145,7 @@ class Trace:
             out["dL_dc"] = self.dL_dc
         for name, g in self.gates.items():
             out[name] = g
+        if self.readout_probs is not None:
+            out["readout_logits"] = self.readout_logits
+            out["readout_probs"] = self.readout_probs
         return {k: np.array(v, dtype=np.float64) for k, v in out.items()}

@@ -31,6 +31,8 @@ GATES: dict[str, tuple[str, ...]] = {
 }
 #: The four tensor names, without the ``_l0`` suffix.
 TENSORS: tuple[str, ...] = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+#: State_dict names of the optional readout, and the `Params` fields they fill.
+READOUT: dict[str, str] = {"readout.weight": "readout_weight", "readout.bias": "readout_bias"}
 KINDS: tuple[str, ...] = tuple(GATES)
 
 
@@ -109,8 +111,16 @@ class Params:
     def input_size(self) -> int:
         return self.weight_ih.shape[1]
 
+    @property
+    def classes(self) -> int:
+        """K, the number of classes of the readout (0 without one)."""
+        return 0 if self.readout_weight is None else self.readout_weight.shape[0]
+
     def tensor(self, name: str) -> np.ndarray:
-        """One of ``weight_ih, weight_hh, bias_ih, bias_hh`` (``_l0`` suffix optional)."""
+        """One of ``weight_ih, weight_hh, bias_ih, bias_hh`` (``_l0`` suffix optional),
+        or, when there is a readout, ``readout.weight`` / ``readout.bias``."""
+        if name in READOUT and self.readout_weight is not None:
+            return getattr(self, READOUT[name])
         name = name.removesuffix("_l0")
         if name not in TENSORS:
             raise KeyError(name)
@@ -141,7 +151,7 @@ class Params:
         """A copy with one entry of tensor ``name`` set to ``value``."""
         arr = self.tensor(name).copy()
         arr[index] = value
-        return self.replace(**{name.removesuffix("_l0"): arr})
+        return self.replace(**{READOUT.get(name, name.removesuffix("_l0")): arr})
 
     # -- exchange ----------------------------------------------------------
     def to_state_dict(self, prefix: str = "") -> dict[str, np.ndarray]:
@@ -157,7 +167,10 @@ class Params:
         """Build from PyTorch state_dict names, inferring the cell kind from the shapes.
 
         Accepts an optional module prefix (``lstm.weight_ih_l0``) and an optional
-        ``readout.weight`` / ``readout.bias``. Raises `WeightsError` naming what is wrong.
+        readout: ``readout.weight`` (K, H) / ``readout.bias`` (K,), or, as PyTorch
+        models name it, the one other module with both ``<name>.weight`` and
+        ``<name>.bias`` (``fc.``, ``linear.``, ``decoder.`` ...); see `find_readout`.
+        Raises `WeightsError` naming what is wrong.
         """
         found: dict[str, np.ndarray] = {}
         prefixes = set()
@@ -188,8 +201,7 @@ class Params:
             )
         if kind is not None and kind != inferred:
             raise WeightsError(f"the shapes describe a {inferred.upper()}, not a {kind.upper()}")
-        rw = sd.get("readout.weight")
-        rb = sd.get("readout.bias")
+        rw, rb = find_readout(sd, h)
         return cls(
             inferred,
             w_ih,
@@ -213,6 +225,41 @@ class Params:
             if a is not None and (a.shape != b.shape or not np.array_equal(a, b)):
                 return False
         return True
+
+
+def find_readout(sd: Mapping[str, np.ndarray], hidden: int
+                 ) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The readout's (weight, bias) in a state_dict, or (None, None) if it has none.
+
+    ``readout.weight`` / ``readout.bias`` when present (our own name). Otherwise
+    the modules other than the recurrent one that have both ``<name>.weight``
+    and ``<name>.bias`` are candidates (a ``Linear`` layer, e.g. ``fc``): exactly
+    one is read as the readout and must have shapes (K, ``hidden``) and (K,);
+    two or more are refused, since it is not clear which one reads the hidden
+    state. A lone weight (an embedding, a bias-free layer) is not a readout.
+
+    Raises
+    ------
+    WeightsError
+        One line naming the keys: two candidates, or a candidate of the wrong shape.
+    """
+    if "readout.weight" in sd or "readout.bias" in sd:
+        return sd.get("readout.weight"), sd.get("readout.bias")
+    names = sorted(k[: -len(".weight")] for k in sd
+                   if k.endswith(".weight") and f"{k[: -len('.weight')]}.bias" in sd)
+    if not names:
+        return None, None
+    if len(names) > 1:
+        keys = ", ".join(f"{n}.weight/{n}.bias" for n in names)
+        raise WeightsError(f"more than one layer could be the readout ({keys}); keep one, or "
+                           "name it readout.weight / readout.bias")
+    w = np.asarray(sd[f"{names[0]}.weight"])
+    b = np.asarray(sd[f"{names[0]}.bias"])
+    if w.ndim != 2 or w.shape[1] != hidden or b.shape != (w.shape[0],):
+        raise WeightsError(f"{names[0]}.weight {tuple(w.shape)} and {names[0]}.bias "
+                           f"{tuple(b.shape)} cannot be the readout: it needs (K, {hidden}) "
+                           "and (K,)")
+    return w, b
 
 
 # -- initialisers -------------------------------------------------------------
