@@ -865,8 +865,33 @@ def _gradient_note(trace: Trace, t: int, key: str, network: Network | None) -> s
         return (f" Truncated backprop goes back only {network.options.truncate} step(s) from the "
                 f"loss step, so no gradient reaches this far (it is 0).")
     if t == s and key in _DH_KEYS[trace.kind]:
+        if trace.loss_class is not None:
+            return (" The backward pass starts here: at the loss step dL/dh_t = W_rᵀ(p − e_k), "
+                    f"the readout's answer p minus the one-hot class k = {trace.loss_class}.")
         return " The backward pass starts here: at the loss step dL/dh_t = h_t − y."
     return ""
+
+
+def loss_formula(trace: Trace) -> str:
+    """The loss as a formula: ``L = ½‖h_s − y‖²`` or the readout's cross-entropy on class k."""
+    if trace.loss_class is None:
+        return "L = ½‖h_s − y‖²"
+    return f"L = −log p_k, p = softmax(W_r·h_s + b_r), class k = {trace.loss_class}"
+
+
+def readout_prob_text(trace: Trace, k: int) -> str:
+    """What the readout's probability of class ``k`` at the loss step is (hover text)."""
+    if trace.readout_probs is None:
+        return ""
+    p, z = float(trace.readout_probs[k]), float(trace.readout_logits[k])
+    s = trace.loss_step
+    text = (f"Class {k}: p = {fmt(p)} ({_pct(p)}), logit z_{k} = {fmt(z)}.\n"
+            f"The readout reads h_s at the loss step (step {s + 1}): z = W_r·h_s + b_r, and "
+            "softmax turns the logits into probabilities that add up to 1.")
+    if k == trace.loss_class:
+        text += (f"\nThis is the chosen class: the loss is L = −log p_{k} = {fmt(trace.loss)}, "
+                 "small when the readout is sure of this class.")
+    return text
 
 
 def _gradient_story(trace: Trace, t: int, u: int, key: str) -> str:
@@ -906,7 +931,7 @@ def explain_gradient(trace: Trace, t: int, unit: int, key: str,
     where = f"at step {t + 1}" if key != "h_prev" and key != "c_prev" else f"step {t + 1}"
     meaning = f"How much the loss changes per unit change of {words} {where}."
     note = _gradient_note(trace, t, key, network)
-    loss = f"L = ½‖h_s − y‖², loss at step s = {trace.loss_step + 1}"
+    loss = f"{loss_formula(trace)}, loss at step s = {trace.loss_step + 1}"
     symbolic = f"{sym} = {_PRE_TEXT[trace.kind][key]}" if key in _PRE_TEXT[trace.kind] else loss
     if key == "x":
         return Explanation(key, title, symbolic, f"{left} = {_vector(grad)}", meaning + note,

@@ -18,7 +18,11 @@ gradients_shown(bool)    the views switched between forward values and gradients
 
 The loss is ``L = 0.5 * ||h_s - y||^2`` with ``s = network.options.loss_step``
 (the last step by default) and the target ``y = state.target`` (zeros by
-default; reset to zeros when the number of hidden units changes). Experiments
+default; reset to zeros when the number of hidden units changes). When the
+network has a readout, `set_loss_class` (``options.loss_class``) switches it to
+the readout's cross-entropy on class k instead. A network without a readout, or
+with too few classes, always gets the squared error (``loss_class`` None); a
+model loaded from a file or preset keeps the chosen class when its readout has it. Experiments
 (ReLU forget gate, clamps, truncation, clipping) are the network's `Options`
 and change through `set_options`, like any other change of the network.
 
@@ -39,6 +43,7 @@ spike, ``"go"`` for the release pulse.
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, replace
 from typing import Sequence
 
@@ -47,6 +52,7 @@ from PySide6.QtCore import QObject, Signal
 
 from .model import ModelInputError, Network, Options, Trace
 from .model import demo as _demo
+from .model.cells import check_loss_class
 from .ui.theme import LIGHT, Theme, get_theme
 
 #: Limits of the global font scale.
@@ -58,6 +64,9 @@ DEMO_PRESET = "latch"
 
 #: Default duration of one step's animation, in milliseconds.
 DEFAULT_ANIMATION_MS = 600
+
+#: `ModelSnapshot.loss_class` / `AppState.set_model` default: keep the current loss class.
+KEEP = "keep"
 
 
 def _num(v: float) -> str:
@@ -127,6 +136,9 @@ class ModelSnapshot:
     encoding: str
     preset_id: str
     target: np.ndarray | None = None
+    #: The loss class wanted when ``network.options.loss_class`` is None: a class,
+    #: None (the squared error), or `KEEP` (whatever the state has). See `AppState.set_model`.
+    loss_class: int | None | str = KEEP
 
 
 def same_network(a: Network, b: Network) -> bool:
@@ -192,6 +204,7 @@ class AppState(QObject):
                 text, encoding, preset_id = _demo.SEQUENCE_TEXT, "vectors", DEMO_PRESET
         if inputs is None:
             raise ValueError("inputs are required when a network is given")
+        network = self._fit_loss_class(network, network.options.loss_class)
         self._network = network
         self._x, self._labels = self._check_inputs(inputs, labels)
         self._text, self._encoding = self._check_text(self._x, text, encoding)
@@ -234,6 +247,16 @@ class AppState(QObject):
     def options(self) -> Options:
         """The network's experiments and loss settings."""
         return self._network.options
+
+    @property
+    def loss_class(self) -> int | None:
+        """The class k of the readout loss (0-based), or None for the squared error."""
+        return self._network.options.loss_class
+
+    @property
+    def readout_classes(self) -> int:
+        """K, the number of classes of the network's readout (0: no readout)."""
+        return self._network.params.classes
 
     @property
     def loss_step(self) -> int:
@@ -309,7 +332,11 @@ class AppState(QObject):
     # ------------------------------------------------------------------ model setters
 
     def set_network(self, net: Network) -> None:
-        """Replace the network (weights, initial states, options) and recompute."""
+        """Replace the network (weights, initial states, options) and recompute.
+
+        A loss class the network's readout does not have becomes None (the squared error).
+        """
+        net = self._fit_loss_class(net, net.options.loss_class)
         if same_network(net, self._network):
             return
         target = self._fit_target(self._target, net.hidden_size)
@@ -327,6 +354,29 @@ class AppState(QObject):
         clamp on a gate this cell does not have.
         """
         self.set_network(self._network.with_(options=options))
+
+    def checked_loss_class(self, k) -> int | None:
+        """``k`` as a loss class of this network's readout (an int), or None.
+
+        Raises ModelInputError if the network has no readout or no class ``k``.
+        """
+        if k is not None:
+            try:
+                k = operator.index(k)
+            except TypeError:
+                raise ModelInputError(f"{k!r} is not a class number (a whole number)") from None
+        check_loss_class(self._network.params, k)
+        return k
+
+    def set_loss_class(self, k: int | None) -> None:
+        """Put the readout's cross-entropy on class ``k`` (0-based) into the loss; None:
+        the squared error to the target.
+
+        Raises ModelInputError (state unchanged) if the network has no readout or
+        no class ``k``.
+        """
+        k = self.checked_loss_class(k)
+        self.set_options(replace(self.options, loss_class=k))
 
     def loss_step_option(self, s: int | None) -> int | None:
         """``Options.loss_step`` for putting the loss on step ``s`` (0-based, clamped;
@@ -397,13 +447,19 @@ class AppState(QObject):
     def set_model(self, net: Network, x: np.ndarray, labels: Sequence[str] | None = None,
                   caption: str = "", unit_names: Sequence[str] = (), *,
                   text: str | None = None, encoding: str | None = None,
-                  preset_id: str = "", target: np.ndarray | None = None) -> None:
+                  preset_id: str = "", target: np.ndarray | None = None,
+                  loss_class: int | None | str = KEEP) -> None:
         """Replace network, inputs, labels, caption and unit names at once (one trace_changed).
 
         ``text`` / ``encoding`` as in `set_inputs`; ``preset_id`` names the
         preset this model comes from ("" for none). ``target`` is the loss
         target (None: the current one); one that does not fit the hidden size
         becomes zeros, as when the number of units changes.
+
+        The loss class is the network's own ``options.loss_class`` when it has
+        one; otherwise ``loss_class`` (a class, or None for the squared error;
+        `KEEP`: the state's current class, so a loaded file or preset keeps the
+        chosen loss). A class the readout does not have becomes None.
         """
         x, labels = self._check_inputs(x, labels)
         names = self._check_names(unit_names, net.hidden_size)
@@ -415,6 +471,10 @@ class AppState(QObject):
         y = self._fit_target(y, net.hidden_size)
         y.flags.writeable = False
         net = self._fit_loss_step(net, x.shape[0])
+        k = net.options.loss_class
+        if k is None:
+            k = self.loss_class if isinstance(loss_class, str) and loss_class == KEEP else loss_class
+        net = self._fit_loss_class(net, k)
         if (same_network(net, self._network) and x.shape == self._x.shape
                 and np.array_equal(x, self._x) and labels == self._labels
                 and caption == self._caption and names == self._unit_names
@@ -432,13 +492,14 @@ class AppState(QObject):
         """The whole model as it is now (network, inputs, texts), for `restore`."""
         return ModelSnapshot(self._network, self._x, self._labels, self._caption,
                              self._unit_names, self._text, self._encoding, self._preset_id,
-                             self._target)
+                             self._target, self.loss_class)
 
     def restore(self, snap: ModelSnapshot) -> None:
         """Put back a `snapshot` (one trace_changed if anything changed)."""
         self.set_model(snap.network, snap.inputs, snap.labels, snap.caption, snap.unit_names,
                        text=snap.sequence_text, encoding=snap.encoding,
-                       preset_id=snap.preset_id, target=snap.target)
+                       preset_id=snap.preset_id, target=snap.target,
+                       loss_class=snap.loss_class)
 
     # ------------------------------------------------------------------ view setters
 
@@ -545,6 +606,17 @@ class AppState(QObject):
         if s is None or -steps <= s < steps:
             return net
         return net.with_(options=replace(net.options, loss_step=None))
+
+    @staticmethod
+    def _fit_loss_class(net: Network, k) -> Network:
+        """``net`` with loss class ``k`` if its readout has that class, else with None."""
+        try:
+            check_loss_class(net.params, k)
+        except ModelInputError:
+            k = None
+        if k == net.options.loss_class:
+            return net
+        return net.with_(options=replace(net.options, loss_class=k))
 
     @staticmethod
     def _compute(net: Network, x: np.ndarray, labels: tuple[str, ...],

@@ -11,7 +11,8 @@ A preset is one file ``resources/presets/<id>.json``::
       "encoding": "numbers",            # auto | numbers | vectors | chars | words
       "unit_names": ["ones", "zeros"],  # optional, one per hidden unit
       "weights": {"weight_ih_l0": [[...]], "weight_hh_l0": [[...]],
-                  "bias_ih_l0": [...], "bias_hh_l0": [...]},
+                  "bias_ih_l0": [...], "bias_hh_l0": [...],
+                  "readout.weight": [[...]], "readout.bias": [...]},   # readout optional
       "h0": [...], "c0": [...]          # optional initial states
     }
 
@@ -281,6 +282,53 @@ def build_xavier() -> Preset:
     )
 
 
+#: The suggested sentence of the readout preset; its sorted words are the one-hot columns.
+OPINION_SENTENCE = "the plot was good but the acting was bad"
+
+
+def build_first_opinion() -> Preset:
+    """A two-class readout on a latch that keeps the first opinion word (good or bad).
+
+    Inputs are the one-hot words of `OPINION_SENTENCE` (columns: acting, bad,
+    but, good, plot, the, was). Unit "opinion" writes g = tanh(+3) on "good"
+    and tanh(-3) on "bad"; unit "seen" writes g = tanh(10) = 1 on either. Both
+    input gates open only on an opinion word (sigma(20 - 10)) and only while
+    "seen" is still 0: its output (~0.76) shuts them through a recurrent weight
+    of -30 (pre-activation 10 - 22.8 = -12.8). Forget and output gates sit at
+    sigma(10). The readout reads "opinion" only: logits (-3 h, +3 h) for class
+    0 (negative) and class 1 (positive), so p(positive) = sigma(6 h) ~ 0.99.
+    """
+    vocab = sorted(set(OPINION_SENTENCE.split()))
+    good, bad = vocab.index("good"), vocab.index("bad")
+    w_ih, w_hh, b, r = _blank(2, len(vocab))
+    opinion, seen = 0, 1
+    for word in (good, bad):
+        w_ih[r["i"], word] = 20.0          # input gates open on an opinion word ...
+    b[r["i"]] = -10.0                      # ... and shut on every other word
+    w_hh[r["i"], seen] = -30.0             # ... and for good once "seen" has fired
+    b[r["f"]] = 10.0                       # keep what was written
+    w_ih[r["g"].start + opinion, good] = 3.0    # "opinion" writes tanh(3) for good ...
+    w_ih[r["g"].start + opinion, bad] = -3.0    # ... and tanh(-3) for bad
+    b[r["g"].start + seen] = 10.0          # "seen" writes 1
+    b[r["o"]] = 10.0                       # show both cells
+    params = _lstm(w_ih, w_hh, b).replace(
+        readout_weight=np.array([[-3.0, 0.0], [3.0, 0.0]]),   # class 0 negative, 1 positive
+        readout_bias=np.zeros(2))
+    return Preset(
+        id="first_opinion",
+        title="Readout: first opinion wins",
+        explanation=(
+            "A latch keeps the first opinion word (good or bad) and a 2-class readout reads it: "
+            "class 0 negative, 1 positive. Try its loss in the Gradients tab."
+        ),
+        caption="“good” at step 4 is written and held; “bad” at step 9 finds the input gate shut.",
+        sequence=OPINION_SENTENCE,
+        encoding="words",
+        unit_names=("opinion", "seen"),
+        network=Network(params),
+    )
+
+
 #: Builders in teaching order: hand-built ideas first, then where training starts from.
 BUILDERS: dict[str, Callable[[], Preset]] = {
     "latch": build_latch,
@@ -291,6 +339,7 @@ BUILDERS: dict[str, Callable[[], Preset]] = {
     "random": build_random,
     "forget_bias": build_forget_bias,
     "xavier": build_xavier,
+    "first_opinion": build_first_opinion,
 }
 
 
@@ -462,8 +511,15 @@ def _same_numbers(path: Path, built: Preset) -> bool:
     same_text = all(getattr(loaded, f) == getattr(built, f)
                     for f in ("title", "explanation", "caption", "sequence", "encoding",
                               "unit_names"))
+    if (a.readout_weight is None) != (b.readout_weight is None):
+        return False
+    names = ["weight_ih", "weight_hh", "bias_ih", "bias_hh"]
+    if a.readout_weight is not None:
+        if a.readout_weight.shape != b.readout_weight.shape:
+            return False
+        names += ["readout.weight", "readout.bias"]
     return same_text and all(np.allclose(a.tensor(n), b.tensor(n), rtol=1e-12, atol=1e-15)
-                             for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
+                             for n in names)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,10 +16,13 @@ A vertical cursor marks the current step in every plot (click or drag to move it
 dashed line marks the loss step. Hovering any plot names the number under the mouse
 and what it means.
 
-Controls on the left: the loss step (spin box, or "Loss at cursor"), the target y
-(typed as H numbers; bad text turns red with the reason and changes nothing), the
-loss value, the lines/heatmaps toggle and "Check gradients", which compares the
-engine's gradients with finite differences (`lstm_viz.model.gradcheck`).
+Controls on the left: the loss step (spin box, or "Loss at cursor"), which loss
+(the squared error to a target y, or, when the model has a readout layer, the
+readout's cross-entropy on a chosen class), the target y (typed as H numbers; bad
+text turns red with the reason and changes nothing), the loss value, the readout's
+class probabilities at the loss step (`ReadoutBars`, the chosen class highlighted),
+the lines/heatmaps toggle and "Check gradients", which compares the engine's
+gradients with finite differences (`lstm_viz.model.gradcheck`).
 
 Speed: every plot item is created once and updated in place; the per-trace work is
 a few vectorised NumPy calls. While the panel is hidden, trace changes only mark it
@@ -33,13 +36,13 @@ import re
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QSignalBlocker, Qt
-from PySide6.QtGui import QColor, QFontMetrics, QGuiApplication
-from PySide6.QtWidgets import (QButtonGroup, QGridLayout, QHBoxLayout, QLabel, QLineEdit,
-                               QPushButton, QSpinBox, QSplitter, QStackedWidget, QVBoxLayout,
-                               QWidget)
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSignalBlocker, QSize, Qt
+from PySide6.QtGui import QColor, QFontMetrics, QGuiApplication, QPainter, QPen
+from PySide6.QtWidgets import (QButtonGroup, QComboBox, QGridLayout, QHBoxLayout, QLabel,
+                               QLineEdit, QPushButton, QSizePolicy, QSpinBox, QSplitter,
+                               QStackedWidget, QToolTip, QVBoxLayout, QWidget)
 
-from ..explain import fmt
+from ..explain import fmt, readout_prob_text
 from ..model import ModelInputError
 from ..model.analysis import step_norms, unit_magnitude
 from ..model.gradcheck import TOLERANCE, GradCheck, check_gradients
@@ -57,8 +60,8 @@ CONTROLS_WIDTH = 250
 
 #: Tool tips of the controls.
 TIPS = {
-    "loss_step": "The step whose hidden state enters the loss L = ½‖h_s − y‖². "
-                 "Gradients flow back from here; later steps get none.",
+    "loss_step": "The step s whose hidden state h_s enters the loss (½‖h_s − y‖², or the "
+                 "readout's cross-entropy). Gradients flow back from here; later steps get none.",
     "loss_here": "Put the loss on the step under the time cursor.",
     "target": "The target y the loss compares h_s with: one number per hidden unit, "
               "separated by spaces or commas. Press Enter to apply.",
@@ -67,7 +70,23 @@ TIPS = {
     "heat": "Show the gradient of every unit at every step as a colour (units × time).",
     "check": "Compare the exact gradients with finite differences on a random sample of "
              "weights and inputs: nudge each up and down a little and measure the loss.",
+    "loss_kind": "Which loss the gradients start from: the squared error ½‖h_s − y‖² to the "
+                 "target y, or the readout's cross-entropy −log p_k on the class k below.",
+    "squared": "L = ½‖h_s − y‖²: half the squared distance between h_s and the target y.",
+    "readout": "L = −log p_k: the readout turns h_s into class probabilities "
+               "p = softmax(W_r·h_s + b_r); the loss is small when class k is likely.",
+    "class": "The class k the readout's cross-entropy is measured on (counted from 0, as "
+             "PyTorch's class labels).",
+    "probs": "The readout's class probabilities at the loss step, p = softmax(W_r·h_s + b_r). "
+             "The chosen class is highlighted. Hover a bar for its numbers.",
+    "no_readout": "This model has no readout layer, so the loss is the squared error to y. "
+                  "To get one, open a weights file with readout.weight and readout.bias "
+                  "(or a PyTorch model's one Linear layer, e.g. fc.weight / fc.bias), or "
+                  "load the preset “Readout: first opinion wins”.",
 }
+
+#: Items of the loss combo box: (text, tool tip key).
+LOSS_KINDS = (("Squared error", "squared"), ("Cross-entropy", "readout"))
 
 
 def parse_target(text: str, hidden: int) -> np.ndarray:
@@ -105,6 +124,17 @@ def nice_limit(m: float) -> float:
         if f * 10.0 ** k >= m * (1 - 1e-12):
             return float(f * 10.0 ** k)
     return float(10.0 ** (k + 1))
+
+
+_SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def _blend(a: str, b: str, t: float) -> QColor:
+    """The colour ``t`` of the way from ``a`` to ``b``."""
+    ca, cb = QColor(a), QColor(b)
+    return QColor(round(ca.red() + (cb.red() - ca.red()) * t),
+                  round(ca.green() + (cb.green() - ca.green()) * t),
+                  round(ca.blue() + (cb.blue() - ca.blue()) * t))
 
 
 def _gaps(a: np.ndarray) -> np.ndarray:
@@ -274,21 +304,144 @@ class _TimeView(pg.GraphicsLayoutWidget):
         return self.mapFromScene(scene)
 
 
+class ReadoutBars(QWidget):
+    """The readout's class probabilities at the loss step: one labelled bar per class.
+
+    The chosen class is drawn in the accent colour with a bold label. With more
+    than `MAX_ROWS` classes the likeliest ones (and the chosen one) are shown
+    and a last line says how many are left out. Rows are computed in `set_trace`;
+    ``paintEvent`` only draws them. Hovering a row explains its numbers.
+    """
+
+    MAX_ROWS = 8
+
+    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.setAccessibleName("Readout probabilities")
+        self.setToolTip(TIPS["probs"])
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        #: Shown rows: (class, probability, label, value text), in class order.
+        self.rows: list[tuple[int, float, str, str]] = []
+        self.chosen: int | None = None
+        self.left_out = 0
+        self._trace = None
+
+    def set_trace(self, trace) -> None:
+        """Take the probabilities of ``trace`` (None: nothing to show)."""
+        self._trace = trace
+        probs = None if trace is None else trace.readout_probs
+        self.chosen = None if trace is None else trace.loss_class
+        if probs is None:
+            self.rows, self.left_out = [], 0
+        else:
+            K = probs.size
+            if K <= self.MAX_ROWS:
+                shown = np.arange(K)
+            else:
+                order = np.argsort(-np.nan_to_num(probs, nan=-1.0), kind="stable")
+                top = list(order[: self.MAX_ROWS - 1])
+                if self.chosen not in top:
+                    top.append(self.chosen)
+                else:
+                    top.append(order[self.MAX_ROWS - 1])
+                shown = np.sort(np.array(top))
+            self.rows = [(int(k), float(probs[k]),
+                          f"class {k} ★" if k == self.chosen else f"class {k}",
+                          fmt(float(probs[k]))) for k in shown]
+            self.left_out = K - len(self.rows)
+        self.setAccessibleDescription("; ".join(f"{lab}: p = {val}" for _, _, lab, val in self.rows))
+        self.updateGeometry()
+        self.update()
+
+    def row_height(self) -> int:
+        return round(QFontMetrics(self.font()).height() * 1.25)
+
+    def changeEvent(self, ev) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(ev)
+        if ev.type() == QEvent.Type.FontChange:
+            self.updateGeometry()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        n = len(self.rows) + (1 if self.left_out else 0)
+        return QSize(160, n * self.row_height() + 4)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        return self.sizeHint()
+
+    def row_at(self, y: float) -> int:
+        """Index into `rows` of the row at height ``y`` (-1 if none)."""
+        i = int(y // max(1, self.row_height()))
+        return i if 0 <= i < len(self.rows) else -1
+
+    def event(self, ev) -> bool:  # noqa: D102 (Qt override)
+        if ev.type() == QEvent.Type.ToolTip and self._trace is not None:
+            i = self.row_at(ev.pos().y())
+            if i >= 0:
+                QToolTip.showText(ev.globalPos(), readout_prob_text(self._trace, self.rows[i][0]),
+                                  self)
+            else:
+                QToolTip.showText(ev.globalPos(), TIPS["probs"], self)
+            return True
+        return super().event(ev)
+
+    def paintEvent(self, _ev) -> None:  # noqa: N802 (Qt override)
+        th = self.state.theme
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        rh = self.row_height()
+        bold = self.font()
+        bold.setBold(True)
+        fmb = QFontMetrics(bold)
+        label_w = max((fmb.horizontalAdvance(r[2]) for r in self.rows), default=0) + 8
+        value_w = max((fmb.horizontalAdvance(r[3]) for r in self.rows), default=0) + 8
+        bar_w = max(10, self.width() - label_w - value_w - 4)
+        fg, muted = QColor(th.foreground), QColor(th.muted)
+        bar_color = _blend(th.muted, th.background, 0.45)     # the other classes: grey
+        accent = QColor(th.accent)                            # the chosen class: the selection
+        for i, (k, p, label, value) in enumerate(self.rows):
+            y = i * rh
+            chosen = k == self.chosen
+            painter.setFont(bold if chosen else self.font())
+            painter.setPen(fg)
+            painter.drawText(QRectF(0, y, label_w, rh), Qt.AlignmentFlag.AlignVCenter, label)
+            track = QRectF(label_w, y + rh * 0.2, bar_w, rh * 0.6)
+            painter.setPen(QPen(muted, 1))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRect(track)
+            frac = min(max(p, 0.0), 1.0) if np.isfinite(p) else 0.0
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(accent if chosen else bar_color)
+            painter.drawRect(QRectF(track.left(), track.top(), track.width() * frac,
+                                    track.height()))
+            painter.setPen(fg)
+            painter.drawText(QRectF(label_w + bar_w + 4, y, value_w, rh),
+                             Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, value)
+        if self.left_out:
+            painter.setFont(self.font())
+            painter.setPen(muted)
+            painter.drawText(QRectF(0, len(self.rows) * rh, self.width(), rh),
+                             Qt.AlignmentFlag.AlignVCenter,
+                             f"… {self.left_out} more, less likely")
+        painter.end()
+
+
 class GradientPanel(QWidget):
     """Gradients through time for one `AppState` (see the module docstring).
 
-    Reads the state; calls ``set_timestep``, ``set_loss_step`` and ``set_target``
-    (the last two can be replaced by the keyword arguments of the same names,
-    e.g. with the window's undoable versions).
+    Reads the state; calls ``set_timestep``, ``set_loss_step``, ``set_target`` and
+    ``set_loss_class`` (the last three can be replaced by the keyword arguments of
+    the same names, e.g. with the window's undoable versions).
     """
 
     def __init__(self, state: AppState, parent: QWidget | None = None, *,
-                 set_loss_step=None, set_target=None) -> None:
+                 set_loss_step=None, set_target=None, set_loss_class=None) -> None:
         super().__init__(parent)
         self.state = state
         # how a change of the loss reaches the state (the window passes undoable ones)
         self._set_loss_step = set_loss_step or state.set_loss_step
         self._set_target = set_target or state.set_target
+        self._set_loss_class = set_loss_class or state.set_loss_class
         self.setAccessibleName("Gradients through time")
         self.heatmap = False
         self.paths: GradientPaths | None = None
@@ -321,8 +474,23 @@ class GradientPanel(QWidget):
         self.target_error.setWordWrap(True)
         self.target_error.setStyleSheet(f"color: {ERROR_COLOR}; font-weight: bold;")
         self.target_error.hide()
+        self.loss_kind = QComboBox()
+        self.loss_kind.setAccessibleName("Loss function")
+        for k, (text, tip) in enumerate(LOSS_KINDS):
+            self.loss_kind.addItem(text)
+            self.loss_kind.setItemData(k, TIPS[tip], Qt.ItemDataRole.ToolTipRole)
+        self.class_spin = QSpinBox()
+        self.class_spin.setPrefix("class ")
+        self.class_spin.setKeyboardTracking(False)
+        self.class_spin.setAccessibleName("Readout class")
+        self.loss_error = QLabel()
+        self.loss_error.setWordWrap(True)
+        self.loss_error.setStyleSheet(f"color: {ERROR_COLOR}; font-weight: bold;")
+        self.loss_error.hide()
         self.loss_label = QLabel()
         self.loss_label.setToolTip(TIPS["loss"])
+        self.loss_label.setWordWrap(True)
+        self.probs = ReadoutBars(state)
         self.lines_button = QPushButton("Lines")
         self.heat_button = QPushButton("Heatmaps")
         self.mode_group = QButtonGroup(self)
@@ -339,18 +507,22 @@ class GradientPanel(QWidget):
         grid.addWidget(self.loss_step_label, 0, 0)
         grid.addWidget(self.loss_spin, 0, 1)
         grid.addWidget(self.loss_here, 1, 0, 1, 2)
-        grid.addWidget(self.target_label, 2, 0)
-        grid.addWidget(self.target_edit, 2, 1)
-        grid.addWidget(self.target_error, 3, 0, 1, 2)
-        grid.addWidget(self.loss_label, 4, 0, 1, 2)
+        grid.addWidget(self.loss_kind, 2, 0)
+        grid.addWidget(self.class_spin, 2, 1)
+        grid.addWidget(self.loss_error, 4, 0, 1, 2)
+        grid.addWidget(self.target_label, 5, 0)
+        grid.addWidget(self.target_edit, 5, 1)
+        grid.addWidget(self.target_error, 6, 0, 1, 2)
+        grid.addWidget(self.loss_label, 7, 0, 1, 2)
+        grid.addWidget(self.probs, 9, 0, 1, 2)
         modes = QHBoxLayout()
         modes.setSpacing(0)
         modes.addWidget(self.lines_button)
         modes.addWidget(self.heat_button)
-        grid.addLayout(modes, 5, 0, 1, 2)
-        grid.addWidget(self.check_button, 6, 0, 1, 2)
-        grid.addWidget(self.check_label, 7, 0, 1, 2)
-        grid.setRowStretch(8, 1)
+        grid.addLayout(modes, 10, 0, 1, 2)
+        grid.addWidget(self.check_button, 11, 0, 1, 2)
+        grid.addWidget(self.check_label, 12, 0, 1, 2)
+        grid.setRowStretch(13, 1)
 
         # ---------------------------------------------------------------- plots
         self.norm_view = _TimeView(self, "Gradient size over time")
@@ -433,6 +605,8 @@ class GradientPanel(QWidget):
         self.loss_here.clicked.connect(lambda: self._set_loss_step(self.state.timestep))
         self.target_edit.editingFinished.connect(self.apply_target)
         self.target_edit.textEdited.connect(lambda _t: self._show_target_error(""))
+        self.loss_kind.activated.connect(self._on_loss_kind)
+        self.class_spin.valueChanged.connect(self._on_class_spin)
         self.heat_button.toggled.connect(self.set_heatmap)
         self.check_button.clicked.connect(self.run_check)
         state.trace_changed.connect(self._on_trace)
@@ -470,6 +644,67 @@ class GradientPanel(QWidget):
             return
         self._show_target_error("")
         self._push_target(force=True)
+
+    def choose_loss_class(self, k: int | None) -> bool:
+        """Ask for the readout loss on class ``k`` (None: the squared error); on refusal
+        show why under the controls and change nothing. True if it was accepted."""
+        try:
+            self._set_loss_class(k)
+        except ModelInputError as e:
+            self.loss_error.setText(str(e))
+            self.loss_error.show()
+            return False
+        self.loss_error.hide()
+        return True
+
+    def _on_loss_kind(self, index: int) -> None:
+        self.choose_loss_class(self.class_spin.value() if index == 1 else None)
+        self._push_loss_class()
+
+    def _on_class_spin(self, k: int) -> None:
+        if self.loss_kind.currentIndex() == 1:
+            self.choose_loss_class(k)
+            self._push_loss_class()
+
+    def _push_loss_class(self) -> None:
+        """Show the state's loss (kind, class, readout probabilities) in the controls."""
+        st = self.state
+        K = st.readout_classes
+        k = st.loss_class
+        readout = k is not None
+        with QSignalBlocker(self.loss_kind), QSignalBlocker(self.class_spin):
+            self.loss_kind.setCurrentIndex(1 if readout else 0)
+            self.class_spin.setRange(0, max(0, K - 1))
+            if readout:
+                self.class_spin.setValue(k)
+        has = K > 0
+        self.loss_kind.setEnabled(has)
+        self.class_spin.setEnabled(has and readout)
+        if has:
+            kind_tip, class_tip = TIPS["loss_kind"], TIPS["class"]
+            if not readout:
+                class_tip += " Choose “Cross-entropy” above to use it."
+        else:
+            kind_tip = class_tip = TIPS["no_readout"]
+        self.loss_kind.setToolTip(kind_tip)
+        self.class_spin.setToolTip(class_tip)
+        # Only what the chosen loss uses is shown: the target y, or the class and the readout.
+        self.target_label.setVisible(not readout)
+        self.target_edit.setVisible(not readout)
+        if readout:
+            self.target_error.hide()
+        self.class_spin.setVisible(has)
+        self.probs.set_trace(st.trace if readout else None)
+        self.probs.setVisible(readout)
+        self._fit_controls_height()
+
+    def _fit_controls_height(self) -> None:
+        """Ask for the height the controls need at their width (wrapped labels included),
+        so the window never squeezes the last rows away."""
+        lay = self.controls.layout()
+        w = self.controls.width() if self.controls.isVisible() else self.controls.maximumWidth()
+        if lay.hasHeightForWidth() and 0 < w < 100000:
+            self.controls.setMinimumHeight(lay.totalHeightForWidth(w))
 
     def target_error_text(self) -> str:
         """The target's error message ("" when the text was accepted)."""
@@ -516,8 +751,15 @@ class GradientPanel(QWidget):
         with QSignalBlocker(self.loss_spin):
             self.loss_spin.setRange(1, T)
             self.loss_spin.setValue(tr.loss_step + 1)
-        self.loss_label.setText(f"Loss L = {fmt(tr.loss)} on step {tr.loss_step + 1}")
+        if tr.loss_class is None:
+            self.loss_label.setText(f"Loss L = {fmt(tr.loss)} on step {tr.loss_step + 1}")
+            self.loss_label.setToolTip(TIPS["loss"])
+        else:
+            sub = str(tr.loss_class).translate(_SUBSCRIPTS)
+            self.loss_label.setText(f"Loss L = −log p{sub} = {fmt(tr.loss)}")
+            self.loss_label.setToolTip(TIPS["readout"])
         self._push_target()
+        self._push_loss_class()
         if tr.kind != self._kind:
             self._kind = tr.kind
             self._relabel()
@@ -804,4 +1046,5 @@ class GradientPanel(QWidget):
                 "<th>finite diff.</th><th>rel. error</th></tr>" + "".join(rows) + "</table>")
 
 
-__all__ = ["GradientPanel", "format_target", "nice_limit", "parse_target"]
+__all__ = ["GradientPanel", "LOSS_KINDS", "ReadoutBars", "format_target", "nice_limit",
+           "parse_target"]

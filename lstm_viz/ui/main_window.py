@@ -555,7 +555,8 @@ class MainWindow(QMainWindow):
 
     def _make_gradients(self) -> GradientPanel:
         panel = GradientPanel(self.state, set_loss_step=_weak(self.apply_loss_step),
-                              set_target=_weak(self.apply_target))
+                              set_target=_weak(self.apply_target),
+                              set_loss_class=_weak(self.apply_loss_class))
         panel.set_heatmap(self.act_heatmap.isChecked())
         return panel
 
@@ -741,6 +742,17 @@ class MainWindow(QMainWindow):
         if np.array_equal(y, st.target):
             return False
         return self._push(replace(st.snapshot(), target=y), "Set the loss target")
+
+    def apply_loss_class(self, k: int | None) -> bool:
+        """Use the readout's cross-entropy on class ``k`` (None: the squared error), undoably;
+        a class the readout does not have raises ModelInputError."""
+        st = self.state
+        k = st.checked_loss_class(k)
+        if k == st.loss_class:
+            return False
+        net = st.network.with_(options=replace(st.options, loss_class=k))
+        what = "the squared error" if k is None else f"the readout loss on class {k}"
+        return self._push(replace(st.snapshot(), network=net, loss_class=k), f"Use {what}")
 
     def _sync_cell_actions(self) -> None:
         a = self.cell_actions.get(self.state.network.kind)
