@@ -195,6 +195,7 @@ class EquationsPanel(QWidget):
         """(Re)create one row per equation of cell ``kind``, above the note."""
         for row in self.rows.values():
             self._body_lay.removeWidget(row)
+            row.hide()                    # at once: the deletion waits for the event loop
             row.deleteLater()
         self.rows = {}
         self.kind = kind
@@ -265,6 +266,9 @@ class EquationsPanel(QWidget):
 
     def _on_appearance(self) -> None:
         th, s = self.state.theme, self.state.font_scale
+        # Styles first: a style sheet set on a shown row re-polishes it, and that
+        # resets the fonts of rows just built (a new cell kind) to the default.
+        self._restyle_rows()
         self.header.setFont(scaled_font(th, s, 1.2, bold=True))
         sym_font, num_font = scaled_font(th, s, 1.4), scaled_font(th, s, 1.2)
         for key, row in self.rows.items():
@@ -275,7 +279,6 @@ class EquationsPanel(QWidget):
         self.explain_numeric.setFont(num_font)
         self.explain_meaning.setFont(scaled_font(th, s, 1.1))
         self.note.setFont(scaled_font(th, s, 1.0))
-        self._restyle_rows()
         self._refresh()
 
     def _restyle_rows(self) -> None:
