@@ -18,11 +18,12 @@ import html
 import re
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QPainter, QPalette
-from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from .. import explain
 from ..state import AppState
+from .kit import NumberLines
 from .theme import Theme, highlight_color, scaled_font
 
 _TOKEN = re.compile(r"([A-Za-z](?:\u0303|~)?)_(\{[^}]*\}|[A-Za-z0-9]+)")
@@ -99,66 +100,6 @@ def unicode_subscripts(text: str) -> str:
         t = s.translate(_SUB)
         return base + t if all(ch not in t for ch in s if ch.isalnum()) else m.group(0)
     return _TOKEN.sub(sub, text)
-
-
-class NumberLines(QWidget):
-    """Plain lines of numbers, painted directly.
-
-    Cheaper than a rich-text QLabel for text that changes on every step: a new
-    text only repaints, and the layout is asked to change only when the
-    number of wrapped lines does. It paints its own background (`set_background`)
-    and is opaque, so a new number does not repaint the frames behind it.
-    """
-
-    FLAGS = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._text = ""
-        self._height = 0
-        self._background: QColor | None = None
-        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
-
-    def set_background(self, color: QColor | None) -> None:
-        """Fill with ``color`` (then the widget is opaque); None: transparent."""
-        self._background = None if color is None else QColor(color)
-        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, color is not None)
-        self.update()
-
-    def text(self) -> str:
-        return self._text
-
-    def setText(self, text: str) -> None:  # noqa: N802 (QLabel-like)
-        if text != self._text:
-            self._text = text
-            self._fit()
-            self.update()
-
-    def _needed_height(self, width: int) -> int:
-        r = self.fontMetrics().boundingRect(0, 0, max(width, 10), 10_000, int(self.FLAGS), self._text)
-        return r.height() + 2
-
-    def _fit(self) -> None:
-        h = self._needed_height(self.width())
-        if h != self._height:
-            self._height = h
-            self.setFixedHeight(h)
-
-    def resizeEvent(self, ev) -> None:  # noqa: N802 (Qt override)
-        super().resizeEvent(ev)
-        self._fit()
-
-    def changeEvent(self, ev) -> None:  # noqa: N802 (Qt override)
-        super().changeEvent(ev)
-        self._fit()
-
-    def paintEvent(self, ev) -> None:  # noqa: N802 (Qt override)
-        p = QPainter(self)
-        if self._background is not None:
-            p.fillRect(ev.rect(), self._background)
-        p.setPen(self.palette().color(QPalette.ColorRole.WindowText))
-        p.drawText(self.rect(), int(self.FLAGS), self._text)
-        p.end()
 
 
 class EquationRow(QFrame):
@@ -254,6 +195,7 @@ class EquationsPanel(QWidget):
         """(Re)create one row per equation of cell ``kind``, above the note."""
         for row in self.rows.values():
             self._body_lay.removeWidget(row)
+            row.hide()                    # at once: the deletion waits for the event loop
             row.deleteLater()
         self.rows = {}
         self.kind = kind
@@ -324,6 +266,9 @@ class EquationsPanel(QWidget):
 
     def _on_appearance(self) -> None:
         th, s = self.state.theme, self.state.font_scale
+        # Styles first: a style sheet set on a shown row re-polishes it, and that
+        # resets the fonts of rows just built (a new cell kind) to the default.
+        self._restyle_rows()
         self.header.setFont(scaled_font(th, s, 1.2, bold=True))
         sym_font, num_font = scaled_font(th, s, 1.4), scaled_font(th, s, 1.2)
         for key, row in self.rows.items():
@@ -334,7 +279,6 @@ class EquationsPanel(QWidget):
         self.explain_numeric.setFont(num_font)
         self.explain_meaning.setFont(scaled_font(th, s, 1.1))
         self.note.setFont(scaled_font(th, s, 1.0))
-        self._restyle_rows()
         self._refresh()
 
     def _restyle_rows(self) -> None:

@@ -1,10 +1,15 @@
 """Small pieces several views share: a quiet log plot, themed axes, the step under x,
-and a side panel that scrolls instead of cutting its text off."""
+a side panel that scrolls instead of cutting its text off, and a cheap wrapped text line
+for numbers that change on every step or edit."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QPainter, QPalette, QStaticText, QTransform
 from PySide6.QtWidgets import QFrame, QScrollArea, QSizePolicy, QWidget
 
 
@@ -47,3 +52,66 @@ def scrolling(widget: QWidget, parent: QWidget) -> QScrollArea:
     area.setWidget(widget)
     widget.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
     return area
+
+
+class NumberLines(QWidget):
+    """Plain lines of numbers, painted directly.
+
+    Cheaper than a rich-text QLabel for text that changes on every step: a new
+    text is laid out once (a QStaticText wrapped to the width, which both
+    sizes the widget and is what paint draws), the layout is asked to change
+    only when the number of wrapped lines does, and paint just draws the laid
+    out glyphs. It paints its own background (`set_background`) and is
+    opaque, so a new number does not repaint the frames behind it.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._text = ""
+        self._static = QStaticText()
+        self._static.setTextFormat(Qt.TextFormat.PlainText)
+        self._height = 0
+        self._background: QColor | None = None
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+
+    def set_background(self, color: QColor | None) -> None:
+        """Fill with ``color`` (then the widget is opaque); None: transparent."""
+        self._background = None if color is None else QColor(color)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, color is not None)
+        self.update()
+
+    def text(self) -> str:
+        return self._text
+
+    def setText(self, text: str) -> None:  # noqa: N802 (QLabel-like)
+        if text != self._text:
+            self._text = text
+            self._static.setText(text)
+            self._fit()
+            self.update()
+
+    def _fit(self) -> None:
+        """Lay the text out for the current width and font; fit the height to it."""
+        self._static.setTextWidth(max(self.width(), 10))
+        self._static.prepare(QTransform(), self.font())
+        h = math.ceil(self._static.size().height()) + 2 if self._text else 2
+        if h != self._height:
+            self._height = h
+            self.setFixedHeight(h)
+
+    def resizeEvent(self, ev) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(ev)
+        self._fit()
+
+    def changeEvent(self, ev) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(ev)
+        self._fit()
+
+    def paintEvent(self, ev) -> None:  # noqa: N802 (Qt override)
+        p = QPainter(self)
+        if self._background is not None:
+            p.fillRect(ev.rect(), self._background)
+        p.setFont(self.font())
+        p.setPen(self.palette().color(QPalette.ColorRole.WindowText))
+        p.drawStaticText(0, 0, self._static)
+        p.end()

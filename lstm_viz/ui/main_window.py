@@ -694,8 +694,11 @@ class MainWindow(QMainWindow):
                               h0=st.network.h0, options=fit_options(st.options, kind))
         title = CELL_TITLES[kind]
         caption = (f"A {title} cell with seeded random weights, on the same sequence: compare its "
-                   "traces and gradients with the LSTM's. Ctrl+Z brings the previous cell back.")
-        snap = replace(st.snapshot(), network=network, caption=caption, preset_id="")
+                   "traces and gradients with the other cells' (Ctrl+1, 2, 3). Ctrl+Z brings the "
+                   "previous cell back.")
+        # the units' names described the previous cell's hand-built weights, not these
+        snap = replace(st.snapshot(), network=network, caption=caption, preset_id="",
+                       unit_names=())
         done = self._push(snap, f"Switch to a {title} cell")
         self._sync_cell_actions()
         return done

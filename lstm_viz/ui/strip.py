@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QEasingCurve, QEvent, QRect, QSize, Qt, QVariantAnimation
-from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPen
+from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPen, QPixmap, QStaticText, QTransform
 from PySide6.QtWidgets import QAbstractScrollArea, QSizePolicy, QToolTip, QWidget
 
 from ..explain import fmt
@@ -188,6 +188,8 @@ class UnrolledStripView(QAbstractScrollArea):
         self._bg = QColor(th.background)
         self._panel = QColor(th.panel)
         self._hi = highlight_color(th)
+        self._tokens: dict[tuple[str, int], QStaticText | None] = {}   # for this font
+        self._box_pixmap: QPixmap | None = None
         self._recolor()
 
     def _recolor(self, *_args) -> None:
@@ -372,13 +374,16 @@ class UnrolledStripView(QAbstractScrollArea):
         cur = self._shown_t = self.state.timestep
         band_y = PAD + self._box_h // 3 - self._band_h // 2
         sw = max(6, min(cw - 12, round(14 * self._scale)))
-        fm = QFontMetrics(self._font)
         p.setFont(self._font)
+        box = self._box()
         for t in range(first, last):
             r = self.cell_rect(t)
-            p.setPen(self._pens["current"] if t == cur else self._pens["box"])
-            p.setBrush(self._hi if t == cur else self._panel)
-            p.drawRoundedRect(r, 5, 5)
+            if t == cur:
+                p.setPen(self._pens["current"])
+                p.setBrush(self._hi)
+                p.drawRoundedRect(r, 5, 5)
+            else:
+                p.drawPixmap(r.topLeft(), box)
         grad = self.state.show_gradients
         left, right = x0 + first * cw, x0 + last * cw
         if grad:
@@ -401,15 +406,49 @@ class UnrolledStripView(QAbstractScrollArea):
         p.setPen(self._pens["text"])
         ty = PAD + self._box_h + 2
         for t in range(first, last):
-            text = labels[t] if t < len(labels) else ""
-            text = TOKEN_GLYPH.get(text, text)
-            if text:
-                text = fm.elidedText(text, Qt.TextElideMode.ElideRight, cw - 2)
-                if text == "…":
-                    continue            # no room: leave it to the tool tip
-                p.drawText(QRect(x0 + t * cw, ty, cw, self._label_h),
-                           Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, text)
+            token = self._token(labels[t] if t < len(labels) else "", cw)
+            if token is not None:
+                p.drawStaticText(x0 + t * cw + (cw - token.size().width()) / 2, ty, token)
         p.end()
+
+    def _token(self, label: str, cw: int) -> QStaticText | None:
+        """The laid-out token under a cell ``cw`` wide (None: nothing fits, or no label).
+
+        Tokens repeat and rarely change, so each is elided and laid out once per
+        font and cell width, and painting only draws the glyphs.
+        """
+        key = (label, cw)
+        if key not in self._tokens:
+            text = TOKEN_GLYPH.get(label, label)
+            token = None
+            if text:
+                text = QFontMetrics(self._font).elidedText(text, Qt.TextElideMode.ElideRight, cw - 2)
+                if text != "…":                 # no room: leave it to the tool tip
+                    token = QStaticText(text)
+                    token.setTextFormat(Qt.TextFormat.PlainText)
+                    token.prepare(QTransform(), self._font)
+            if len(self._tokens) > 4096:
+                self._tokens.clear()
+            self._tokens[key] = token
+        return self._tokens[key]
+
+    def _box(self) -> QPixmap:
+        """A step's box when it is not the current step, drawn once per size and theme."""
+        r = self.cell_rect(0)
+        w, h = r.width() + 1, r.height() + 1       # the 1 px outline's right and bottom edges
+        dpr = self.devicePixelRatioF()
+        pm = self._box_pixmap
+        if pm is None or pm.width() != round(w * dpr) or pm.height() != round(h * dpr):
+            pm = QPixmap(round(w * dpr), round(h * dpr))
+            pm.setDevicePixelRatio(dpr)
+            pm.fill(self._bg)
+            q = QPainter(pm)
+            q.setPen(self._pens["box"])
+            q.setBrush(self._panel)
+            q.drawRoundedRect(QRect(0, 0, r.width(), r.height()), 5, 5)
+            q.end()
+            self._box_pixmap = pm
+        return pm
 
     def _hpath_y(self) -> int:
         return PAD + round(self._box_h * 0.72)

@@ -51,6 +51,7 @@ from ..model import ModelInputError, Network, WeightsError
 from ..state import AppState
 from .commands import edit
 from .heatmap import AxisLabels, ColorBar, Heatmap, cell_text
+from .kit import NumberLines
 from .theme import scaled_font
 
 # --------------------------------------------------------------------------- words
@@ -422,9 +423,9 @@ class WeightEditor(QWidget):
 
     def _build_chrome(self) -> None:
         """Selection bar, colour bar and the scroll area (created once)."""
-        self.sel_label = QLabel("Click a cell to select a weight.")
-        self.sel_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.sel_label.setWordWrap(True)
+        # changes on every drag step: a QLabel would ask the whole window to relayout
+        self.sel_label = NumberLines()
+        self.sel_label.setText("Click a cell to select a weight.")
         self.spin = QDoubleSpinBox()
         self.spin.setRange(-1e4, 1e4)
         self.spin.setDecimals(4)

@@ -14,6 +14,7 @@ from lstm_viz.model.longrange import long_range_network, long_range_task
 from lstm_viz.state import AppState
 from lstm_viz.ui.main_window import (BOTTOM_COMPARE, BOTTOM_GRADIENTS, BOTTOM_LONG,
                                      BOTTOM_TRACES, REBUILD_SEED, TAB_EXPERIMENTS)
+from lstm_viz.ui.theme import scaled_font
 
 
 @pytest.fixture
@@ -44,10 +45,31 @@ def test_ctrl_digit_switches_the_cell_and_undo_brings_the_lstm_back(qtbot, windo
     assert window.cell_actions[kind].isChecked()
     assert window.diagram.scene().kind == kind
     assert "LSTM" not in window.model_shape.text() and kind.upper() in window.model_shape.text()
+    assert before.unit_names[0]                         # the demo's units have names ...
+    assert state.unit_label(0) == "unit 1"              # ... which a new cell's units lack
     window.act_undo.trigger()
     assert state.network is before.network
     assert window.cell_actions["lstm"].isChecked()
     assert window.diagram.scene().kind == "lstm"
+
+
+def test_equations_of_a_new_cell_kind_keep_the_scaled_fonts(qtbot, window, state):
+    """Rows built for a new kind in a shown window used to fall back to the default font
+    (the row's style sheet re-polished them after the fonts were set), and the old rows
+    stayed on screen until the event loop deleted them."""
+    eq = window.equations
+    sym, num = (eq.rows["f"].sym.font().pointSizeF(), eq.rows["f"].num.font().pointSizeF())
+    old_rows = list(eq.rows.values())
+    qtbot.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    assert list(eq.rows) == ["r", "z", "n", "h"]
+    assert not any(row.isVisible() for row in old_rows)
+    expected_sym = scaled_font(state.theme, state.font_scale, 1.4).pointSizeF()
+    assert sym == expected_sym
+    for row in eq.rows.values():
+        assert row.isVisible()
+        assert (row.sym.font().pointSizeF(), row.num.font().pointSizeF()) == (sym, num)
+    state.set_focus("z")                  # re-styles the rows: the fonts stay
+    assert eq.rows["z"].sym.font().pointSizeF() == sym
 
 
 def test_switching_keeps_only_the_experiments_that_apply(window, state):

@@ -198,7 +198,7 @@ CLICK_HINT = CLICK_HINTS["lstm"]
 #: What the fixed value scales cover, per kind, for the legend.
 _SCALE_WORDS = {
     "lstm": (("unit", "gates, C̃, tanh(C), h"), ("cell", "C"), ("input", "x")),
-    "gru": (("unit", "gates, n, h"), ("pre", "W_hn h + b_hn and r × it"), ("input", "x")),
+    "gru": (("unit", "gates, n, h"), ("pre", "W_hn h + b_hn and r ⊙ it"), ("input", "x")),
     "rnn": (("unit", "h"), ("input", "x")),
 }
 
