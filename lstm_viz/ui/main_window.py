@@ -1031,7 +1031,8 @@ class MainWindow(QMainWindow):
         st, net = self.state, self.state.network
         p = self.presets.get(st.preset_id)
         if p is not None:
-            edited = "" if same_network(net, p.network) else \
+            # experiments and the loss are options, not weights: they do not count as edits
+            edited = "" if same_network(net.with_(options=p.network.options), p.network) else \
                 " (weights edited; Ctrl+R resets)"
             self.model_info.setText(f"Preset “{p.title}”{edited}: {p.explanation}")
             self.model_info.setToolTip(p.explanation)

@@ -35,7 +35,7 @@ from PySide6.QtCore import QEasingCurve, QEvent, QRect, QSize, Qt, QVariantAnima
 from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPen, QPixmap, QStaticText, QTransform
 from PySide6.QtWidgets import QAbstractScrollArea, QSizePolicy, QToolTip, QWidget
 
-from ..explain import fmt
+from ..explain import fmt, loss_formula
 from ..model.analysis import unit_magnitude
 from ..model.paths import backward_window
 from .theme import highlight_color, scaled_font
@@ -521,7 +521,7 @@ class UnrolledStripView(QAbstractScrollArea):
                 lines.append("C_t = (" + ", ".join(fmt(v) for v in cells[t, :8]) + (", …)" if tr.hidden_size > 8 else ")"))
             lines.append("h_t = (" + ", ".join(fmt(v) for v in tr.h[t, :8]) + (", …)" if tr.hidden_size > 8 else ")"))
         if t == tr.loss_step:
-            lines.append("The loss L = ½‖h_t − y‖² is measured on this step (badge L).")
+            lines.append(f"The loss {loss_formula(tr)} is measured on this step (badge L).")
         if st.show_gradients:
             lines.extend(self._gradient_tip(t))
         return "\n".join([head, *lines, "Click to go to this step."])

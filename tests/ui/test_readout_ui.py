@@ -270,3 +270,24 @@ def test_many_classes_show_the_likeliest_and_the_chosen(qtbot, state):
     top = set(np.argsort(-probs)[: panel.probs.MAX_ROWS - 1].tolist())
     assert top <= set(shown)
     assert panel.probs.left_out == K - panel.probs.MAX_ROWS
+
+
+def test_choosing_the_loss_is_not_a_weight_edit_but_a_weight_change_is(qtbot, window, state):
+    """The status line says "weights edited" only when weights or initial states changed."""
+    panel = _open_preset_and_tab(window)
+    _choose_cross_entropy(qtbot, panel)
+    assert state.loss_class == 0
+    assert "edited" not in window.model_info.text()
+    window.weights.select("f", "ih", 0, 0)
+    window.weights.spin.setValue(2.5)
+    assert "weights edited" in window.model_info.text()
+
+
+def test_the_strips_loss_step_tooltip_names_the_loss_in_use(qtbot, window, state):
+    panel = _open_preset_and_tab(window)
+    strip = window.strip
+    x = strip.cell_rect(state.loss_step).center().x()
+    assert "½‖h_s − y‖²" in strip.tooltip_at(x)
+    _choose_cross_entropy(qtbot, panel)
+    tip = strip.tooltip_at(x)
+    assert "−log p_k" in tip and "class k = 0" in tip and "½‖" not in tip
