@@ -68,6 +68,10 @@ SETTLE_MS = 250
 #: Lines of at most this many steps are drawn whole; longer ones are clipped to the
 #: view and reduced to each pixel column's minimum and maximum (`peak_decimate`).
 CLIP_FROM_STEPS = 1000
+#: While a drag changes the data (`draft`), a line keeps at most one point per this many
+#: pixels (each block's minimum and maximum, so no peak is lost); the settled redraw
+#: has every point again. Thin lines cost Qt per point: at 500 steps this halves them.
+DRAFT_PX_PER_POINT = 1
 
 #: Readable names of the plotted quantities (HTML, for titles and hover text).
 SYMBOLS = {
@@ -336,6 +340,7 @@ class TracePanel(pg.GraphicsLayoutWidget):
         self._layout: tuple | None = None        # (keys, H, unit) the lines are laid out for
         self.series: list[tuple[str, np.ndarray]] = []
         self._stale_lines = True                 # the trace changed since the lines were set
+        self._draft_points = False               # the lines hold a draft's fewer points
         self._stale_image = True                 # ... since the heatmap was set
         self._steps: int | None = None           # T the time axis was set for
         self._y_range: tuple | None = None
@@ -493,6 +498,9 @@ class TracePanel(pg.GraphicsLayoutWidget):
             lo = int(np.clip(np.floor(x0) - 2, 0, T))
             hi = int(np.clip(np.ceil(x1) + 1, lo + 1, T))
             columns = max(1, int(self.vb.width()))
+        if self.draft:                           # a draft: fewer points (see DRAFT_PX_PER_POINT)
+            columns = max(1, min(columns, int(self.vb.width()) // (2 * DRAFT_PX_PER_POINT)))
+        self._draft_points = self.draft and hi - lo > 2 * columns
         units = range(H) if unit < 0 else (unit,)
         for key, arr in self.series:
             x, Y = peak_decimate(arr, lo, hi, columns)
@@ -508,6 +516,8 @@ class TracePanel(pg.GraphicsLayoutWidget):
         if self.draft:
             self.draft = False
             self._style_lines()
+            if self._draft_points and not self.heatmap:
+                self._update_lines()            # every point again
 
     def _on_x_range(self, *_args) -> None:
         self._update_time_ticks()

@@ -250,6 +250,30 @@ def test_a_thousand_steps_are_downsampled(plots, state):
     assert p.cursor.value() == 2501
 
 
+def test_a_drag_draws_fewer_points_keeps_the_peaks_then_every_point(qtbot, plots, state):
+    """While the data changes fast (a drag) a dense line keeps about one point per
+    pixel, each block's minimum and maximum; once the changes pause, every point."""
+    T = 600
+    net = Network(init_params("lstm", 2, 3, seed=4))
+    x = np.random.default_rng(4).normal(size=(T, 2))
+    state.set_model(net, x, [""] * T)
+    p = plots.panels["h"]
+    qtbot.waitUntil(lambda: not p.draft)
+    state.set_network(net.with_(h0=np.full(3, 0.1)))       # two changes in quick
+    state.set_network(net.with_(h0=np.full(3, 0.2)))       # succession: a draft
+    assert p.draft
+    h = state.trace.h
+    width = int(p.vb.width())
+    assert width < T                                        # the case this is for
+    xs, ys = p.unit_data("h", 1)
+    assert xs.size <= width + 2
+    assert ys.max() == h[:, 1].max() and ys.min() == h[:, 1].min()
+    qtbot.waitUntil(lambda: not p.draft)
+    xs, ys = p.unit_data("h", 1)
+    np.testing.assert_array_equal(xs, np.arange(1, T + 1))
+    np.testing.assert_array_equal(ys, h[:, 1])
+
+
 def test_a_blown_up_value_breaks_the_line_there(qapp):
     from lstm_viz.ui.plots import UnitLines
 
