@@ -21,6 +21,11 @@ At T = 100 steps and H = 8 units (a seeded random LSTM, 3 inputs):
     ``processEvents()`` until the coalesced edit has run (new `Network`, the
     whole trace forward and backward, one undo merge) and the diagram, strip,
     plots and editor have repainted (``painted`` counts, as above).
+``gui.drag_T100_H8_gradients`` / ``gui.drag_T100_H8_compare``
+    The same drag with the lower tab on the Gradients view (its norm plots,
+    paths and saliency redrawn too) or on the LSTM vs GRU vs RNN view (the
+    three cells recomputed per edit and their gradient norms redrawn), held to
+    the same budget as the forward views.
 ``gui.drag_settle_T100_H8`` / ``gui.drag_settle_T500_H32``
     After the drag pauses (longer than the plots' ``SETTLE_MS``), the plots
     redraw once with full-width lines: that one redraw, from the settle timer
@@ -51,7 +56,10 @@ SIZE = (1920, 1080)
 TARGETS = {"gui.cursor_step": 8.0, "gui.animation_frame": 16.0, "gui.full_window_paint": 16.0,
            "gui.startup": 2000.0, "gui.drag_T100_H8": 16.0, "gui.drag_T500_H32": 33.0,
            "gui.drag_coalescing": 33.0, "gui.drag_settle_T100_H8": 16.0,
-           "gui.drag_settle_T500_H32": 33.0}
+           "gui.drag_settle_T500_H32": 33.0, "gui.drag_T100_H8_gradients": 16.0,
+           "gui.drag_T100_H8_compare": 16.0}
+#: Lower tabs the T=100 drag is also measured on (name suffix -> tab index name).
+DRAG_TABS = {"gradients": "BOTTOM_GRADIENTS", "compare": "BOTTOM_COMPARE"}
 #: (T, H) of the drag benchmarks; D = DRAG_INPUTS.
 DRAG_SIZES = ((100, 8), (500, 32))
 DRAG_INPUTS = 8
@@ -180,8 +188,11 @@ def _animation_frames(app, state, window, n: int) -> tuple[list[float], list[flo
     return frames, full
 
 
-def _drag(T: int, H: int, n: int) -> list[dict]:
-    """Mouse drags on a weight cell in the full window; see the module docstring."""
+def _drag(T: int, H: int, n: int, tab: str = "") -> list[dict]:
+    """Mouse drags on a weight cell in the full window; see the module docstring.
+
+    With ``tab`` (a key of DRAG_TABS) the lower tab shows that view, and only
+    the drag itself is measured."""
     import numpy as np
     from PySide6.QtCore import QEvent, QPointF, Qt
     from PySide6.QtGui import QMouseEvent
@@ -197,6 +208,9 @@ def _drag(T: int, H: int, n: int) -> list[dict]:
     try:
         state.set_animation_ms(0)
         window.show_side_tab(TAB_WEIGHTS)
+        if tab:
+            from . import main_window
+            window.bottom.setCurrentIndex(getattr(main_window, DRAG_TABS[tab]))
         ed = window.weights
         ed.show_gate("f")
         app.processEvents()
@@ -212,6 +226,12 @@ def _drag(T: int, H: int, n: int) -> list[dict]:
 
         views = _views(window)
         views["editor"] = hm
+        if tab:                               # the tab's plots instead of the hidden traces
+            from PySide6.QtWidgets import QGraphicsView
+            views = {k: v for k, v in views.items() if not k.startswith("plot_")}
+            for k, v in enumerate(window.bottom.currentWidget().findChildren(QGraphicsView)):
+                if v.isVisible():
+                    views[f"{tab}_{k}"] = v
         counter = _PaintCounter(views)
         painted = {k: 0 for k in counter.counts}
         recomputes = [0]
@@ -230,6 +250,10 @@ def _drag(T: int, H: int, n: int) -> list[dict]:
             if k >= 5:
                 for name, c in counter.counts.items():
                     painted[name] += c > 0
+        if tab:
+            send(QEvent.Type.MouseButtonRelease, p0, Qt.MouseButton.NoButton)
+            app.processEvents()
+            return [_result(f"gui.drag_T{T}_H{H}_{tab}", times[5:], painted=painted)]
         # the drag pauses: the plots' settle timer redraws them once at full width
         settle = []
         for rep in range(3 if n < 40 else 5):
@@ -302,6 +326,8 @@ def run(quick: bool = False) -> list[dict]:
         window.close()
     for T, H in DRAG_SIZES:
         results.extend(_drag(T, H, 20 if quick else 80))
+    for tab in DRAG_TABS:
+        results.extend(_drag(*DRAG_SIZES[0], 20 if quick else 60, tab))
     results.append(_result("gui.startup", _startup(2 if quick else 5)))
     return results
 

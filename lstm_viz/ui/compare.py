@@ -31,7 +31,7 @@ from ..compare import KIND_NAMES, KINDS, RADIUS_MAX, RADIUS_MIN, ComparisonState
 from ..explain import fmt
 from ..model import Network
 from ..state import AppState
-from .kit import log_plot_widget, scrolling, step_at, style_axes
+from .kit import log_plot_widget, scrolling, set_log_y, step_at, style_axes
 from .theme import OKABE_ITO, scaled_font
 
 #: Identity colour and line style of each cell kind in this view (colour-blind safe).
@@ -222,9 +222,12 @@ class ComparisonView(QWidget):
         comp, st = self.comparison, self.state
         T = st.steps
         main = comp.main_kind
+        lo, hi = np.inf, -np.inf
         for kind in KINDS:
             xs, ys, connect = plot_points(comp.norms(kind))
             self.curves[kind].setData(xs, ys, connect=connect)
+            if ys.size:
+                lo, hi = min(lo, float(ys.min())), max(hi, float(ys.max()))
             err = comp.error(kind)
             if err:
                 self.decay_labels[kind].setText(f"{KIND_NAMES[kind]}: {err}")
@@ -245,6 +248,9 @@ class ComparisonView(QWidget):
             btn.setToolTip("This is already the main cell" if is_main else
                            f"Make this seeded {KIND_NAMES[kind]} the main cell (undoable)"
                            if self.use_as_main is not None else "Not available here")
+        # a fixed range that changes only in half decades (not pyqtgraph's auto range,
+        # which would regenerate the axes on every edit)
+        set_log_y(self.plot, np.log10(lo) if hi > 0 else np.nan, np.log10(hi) if hi > 0 else np.nan)
         self.source_note.setText(
             f"Same inputs, target and loss step for all three. The {KIND_NAMES[main]} is your model; "
             f"the other two have seeded random weights (seed {comp.seed}).")

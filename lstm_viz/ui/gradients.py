@@ -48,7 +48,7 @@ from ..model.analysis import step_norms, unit_magnitude
 from ..model.gradcheck import TOLERANCE, GradCheck, check_gradients
 from ..model.paths import GradientPaths, gradient_paths
 from ..state import AppState
-from .kit import step_at, style_axes
+from .kit import set_log_y, set_y_top, step_at, style_axes
 from .theme import OKABE_ITO, colormap, scaled_font
 
 pg.setConfigOptions(imageAxisOrder="row-major")
@@ -774,7 +774,7 @@ class GradientPanel(QWidget):
         self.saliency_bars.setOpts(x=x, height=np.nan_to_num(self.saliency, nan=0.0),
                                    width=0.7)
         top = _finite_max(self.saliency)
-        self.saliency_plot.setYRange(0.0, top if top > 0 else 1.0, padding=0.05)
+        set_y_top(self.saliency_plot, top)
         for v in self.views:
             v.set_steps(T)
             v.set_loss_step(tr.loss_step)
@@ -826,10 +826,7 @@ class GradientPanel(QWidget):
             lo, hi = np.log10(float(vals.min())), np.log10(float(vals.max()))
         else:
             lo, hi = -3.0, 0.0
-        if hi - lo < 1.0:
-            mid = 0.5 * (hi + lo)
-            lo, hi = mid - 0.5, mid + 0.5
-        plot.setYRange(lo, hi, padding=0.08)
+        set_log_y(plot, lo, hi)
 
     def _relabel(self) -> None:
         """Titles, legends and which items exist depend on the cell kind."""

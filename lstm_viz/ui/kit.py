@@ -10,7 +10,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPainter, QPalette, QStaticText, QTransform
-from PySide6.QtWidgets import QFrame, QScrollArea, QSizePolicy, QWidget
+from PySide6.QtWidgets import QFrame, QGraphicsItem, QScrollArea, QSizePolicy, QWidget
 
 
 def step_at(x: float, steps: int) -> int:
@@ -31,9 +31,44 @@ def log_plot_widget(parent: QWidget) -> tuple[pg.PlotWidget, pg.PlotItem]:
     return widget, plot
 
 
+def set_log_y(plot: pg.PlotItem, lo: float, hi: float) -> None:
+    """Show log10 values ``lo .. hi`` on a log plot: the range snapped outward to half
+    decades (at least one decade), and set only when that changes.
+
+    Every new range regenerates and repaints the axes' ticks and text, a large
+    part of a frame; snapped, a drag that moves the data a little leaves them be.
+    """
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        lo, hi = -3.0, 0.0
+    lo_r, hi_r = math.floor(lo * 2) / 2, math.ceil(hi * 2) / 2
+    _set_y(plot, lo_r, max(hi_r, lo_r + 1.0), 0.04)
+
+
+def set_y_top(plot: pg.PlotItem, top: float) -> None:
+    """Show ``0 .. top`` on a linear plot, the top rounded up to 1, 2 or 5 × 10^k (1 if
+    ``top`` is not positive), and set only when that changes (see `set_log_y`)."""
+    nice = 1.0
+    if np.isfinite(top) and top > 0:
+        k = math.floor(math.log10(top))
+        nice = next(f * 10.0 ** k for f in (1.0, 2.0, 5.0, 10.0) if f * 10.0 ** k >= top * (1 - 1e-12))
+    _set_y(plot, 0.0, nice, 0.05)
+
+
+def _set_y(plot: pg.PlotItem, lo: float, hi: float, padding: float) -> None:
+    if getattr(plot, "_kit_y_range", None) != (lo, hi, padding):
+        plot._kit_y_range = (lo, hi, padding)
+        plot.setYRange(lo, hi, padding=padding)
+
+
 def style_axes(axes, theme, font, tick_offset: int | None = None) -> None:
-    """Pen, tick text and label font of pyqtgraph axes in ``theme``'s foreground."""
+    """Pen, tick text and label font of pyqtgraph axes in ``theme``'s foreground.
+
+    The axes are also kept as pixmaps: a change of the curves inside the plot
+    (which the left axis' grid lines cross) then blits them instead of replaying
+    every tick label.
+    """
     for ax in axes:
+        ax.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         ax.setPen(pg.mkPen(theme.foreground, width=1))
         ax.setTextPen(pg.mkPen(theme.foreground))
         if tick_offset is None:
