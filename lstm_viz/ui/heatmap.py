@@ -20,7 +20,7 @@ from typing import Callable
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QLinearGradient, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QLinearGradient, QPainter, QPen, QStaticText, QTransform
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from .theme import Theme
@@ -62,6 +62,7 @@ class _Overlay(pg.GraphicsObject):
         self.font = QFont()
         self.grid_pen = QPen(QColor("#FFFFFF"), 1)
         self.select_pen = QPen(QColor("#000000"), 3)
+        self._laid_out: dict[tuple[str, str], QStaticText] = {}
 
     def set_shape(self, rows: int, cols: int) -> None:
         if (rows, cols) != (self._rows, self._cols):
@@ -73,6 +74,18 @@ class _Overlay(pg.GraphicsObject):
     def set_labels(self, texts: list[str], colors: list[QColor]) -> None:
         self._texts, self._colors = texts, colors
         self.update()
+
+    def _static(self, text: str, font_key: str) -> QStaticText:
+        """``text`` laid out once in the label font (values repeat, and a drag changes one)."""
+        key = (text, font_key)
+        st = self._laid_out.get(key)
+        if st is None:
+            if len(self._laid_out) > 4096:
+                self._laid_out.clear()
+            st = self._laid_out[key] = QStaticText(text)
+            st.setTextFormat(Qt.TextFormat.PlainText)
+            st.prepare(QTransform(), self.font)
+        return st
 
     def set_selected(self, cell: tuple[int, int] | None) -> None:
         self._selected = cell
@@ -100,12 +113,20 @@ class _Overlay(pg.GraphicsObject):
                 painter.drawLine(QPointF(x, full.top()), QPointF(x, full.bottom()))
         if self._texts:
             painter.setFont(self.font)
+            cw, ch = full.width() / self._cols, full.height() / self._rows
+            x0, y0 = full.left(), full.top()
             k = 0
+            pen_color = None
+            font_key = self.font.key()
             for r in range(self._rows):
                 for c in range(self._cols):
-                    painter.setPen(self._colors[k])
-                    painter.drawText(world.mapRect(QRectF(c, r, 1, 1)),
-                                     Qt.AlignmentFlag.AlignCenter, self._texts[k])
+                    if self._colors[k] is not pen_color:
+                        pen_color = self._colors[k]
+                        painter.setPen(pen_color)
+                    st = self._static(self._texts[k], font_key)
+                    size = st.size()
+                    painter.drawStaticText(QPointF(x0 + (c + 0.5) * cw - size.width() / 2,
+                                                   y0 + (r + 0.5) * ch - size.height() / 2), st)
                     k += 1
         if self._selected is not None:
             r, c = self._selected
