@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import importlib.util
 import weakref
+from typing import TYPE_CHECKING
 from dataclasses import replace
 from pathlib import Path
 
@@ -56,12 +57,9 @@ from ..model.presets import Preset, list_presets
 from ..state import (DEMO_PRESET, AppState, ModelSnapshot, demo_labels, format_sequence,
                      same_network)
 from .commands import change
-from .compare import ComparisonView
 from .equations import EquationsPanel
 from .experiments import ExperimentsPanel
-from .longrange import LongRangeView
 from .playback import Playback, PlaybackBar, _action
-from .gradients import GradientPanel
 from .plots import TracePlots
 from .sequence_input import SequenceInput
 from .theme import THEMES, palette, scaled_font, stylesheet
@@ -69,6 +67,11 @@ from .weight_editor import WeightEditor
 
 from .diagram import CellDiagramView
 from .strip import UnrolledStripView
+
+if TYPE_CHECKING:       # the lower tabs' views are imported when first shown (start-up)
+    from .compare import ComparisonView
+    from .gradients import GradientPanel
+    from .longrange import LongRangeView
 
 #: Font scale steps for Ctrl+Plus / Ctrl+Minus.
 FONT_STEP = 0.1
@@ -554,6 +557,7 @@ class MainWindow(QMainWindow):
         return self.long_range_tab.widget()
 
     def _make_gradients(self) -> GradientPanel:
+        from .gradients import GradientPanel
         panel = GradientPanel(self.state, set_loss_step=_weak(self.apply_loss_step),
                               set_target=_weak(self.apply_target),
                               set_loss_class=_weak(self.apply_loss_class))
@@ -561,9 +565,11 @@ class MainWindow(QMainWindow):
         return panel
 
     def _make_compare(self) -> ComparisonView:
+        from .compare import ComparisonView
         return ComparisonView(self.state, use_as_main=_weak(self.use_as_main))
 
     def _make_long_range(self) -> LongRangeView:
+        from .longrange import LongRangeView
         return LongRangeView(self.state, load_into_main=_weak(self.load_long_range))
 
     def play_backward(self) -> None:
