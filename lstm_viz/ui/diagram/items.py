@@ -25,7 +25,8 @@ from typing import Callable
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import (QColor, QFont, QFontMetricsF, QImage, QPainter, QPainterPath,
-                           QPainterPathStroker, QPen, QPolygonF, QStaticText, QTransform)
+                           QPainterPathStroker, QPen, QPolygonF, QStaticText, QTextOption,
+                           QTransform)
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsObject, QGraphicsTextItem
 
 from ..theme import Theme, focus_color, scaled_font
@@ -479,6 +480,21 @@ class ValueItem(ElementItem):
         self._rect = QRectF(x, self._at.y() - h / 2, w, h)
         super().set_style(style)
 
+    def show_look(self, look: Look, animate: bool = False) -> None:
+        super().show_look(look, animate)
+        self._show_if_numbered()
+
+    def set_progress(self, p: float) -> None:
+        super().set_progress(p)
+        self._show_if_numbered()
+
+    def _show_if_numbered(self) -> None:
+        # With all units shown there is no single number: hidden, the view skips the
+        # item entirely instead of calling paint() for nothing on every step.
+        on = bool(self.displayed_text())
+        if on != self.isVisible():
+            self.setVisible(on)
+
     def text_rect(self) -> QRectF:
         """Scene rectangle reserved for the number (room for the widest one)."""
         return QRectF(self._rect)
@@ -560,6 +576,7 @@ class TextItem(QGraphicsObject):
         self._align = align
         self._text = ""
         self._rect = QRectF()
+        self._static = QStaticText()
         self._style: Style | None = None
         self.setZValue(5)
 
@@ -576,13 +593,19 @@ class TextItem(QGraphicsObject):
         return self._text
 
     def _relayout(self) -> None:
+        """Lay the text out once (wrapped to the width); paint only draws it."""
         if self._style is None:
             return
-        fm = QFontMetricsF(getattr(self._style, self._font_attr))
-        r = fm.boundingRect(QRectF(0, 0, self._width, 1e4),
-                            int(Qt.TextFlag.TextWordWrap) | int(self._align), self._text)
+        st = self._static = QStaticText(self._text)
+        st.setTextFormat(Qt.TextFormat.PlainText)
+        st.setTextWidth(self._width)
+        option = QTextOption(self._align)
+        option.setWrapMode(QTextOption.WrapMode.WordWrap)
+        st.setTextOption(option)
+        st.prepare(QTransform(), getattr(self._style, self._font_attr))
+        height = st.size().height() if self._text else 0.0
         self.prepareGeometryChange()
-        self._rect = QRectF(self._at.x(), self._at.y(), self._width, r.height() + 2)
+        self._rect = QRectF(self._at.x(), self._at.y(), self._width, height + 2)
         self.update()
 
     def boundingRect(self) -> QRectF:  # noqa: N802 (Qt override)
@@ -593,7 +616,7 @@ class TextItem(QGraphicsObject):
             return
         painter.setFont(getattr(self._style, self._font_attr))
         painter.setPen(self._style.foreground)
-        painter.drawText(self._rect, int(Qt.TextFlag.TextWordWrap) | int(self._align), self._text)
+        painter.drawStaticText(self._rect.topLeft(), self._static)
 
 
 class LegendItem(QGraphicsObject):
