@@ -332,6 +332,8 @@ def run_trace(args: argparse.Namespace) -> int:
         "loss_step": int(tr.loss_step),
         "loss_class": tr.loss_class,
     }
+    if net.params.readout_classes:                 # names of the readout's classes, if any
+        meta["class_names"] = list(net.params.readout_classes)
     try:
         write_trace(out, arrays, meta)
     except OSError as e:

@@ -872,20 +872,40 @@ def _gradient_note(trace: Trace, t: int, key: str, network: Network | None) -> s
     return ""
 
 
-def loss_formula(trace: Trace) -> str:
-    """The loss as a formula: ``L = ½‖h_s − y‖²`` or the readout's cross-entropy on class k."""
+def loss_formula(trace: Trace, names=()) -> str:
+    """The loss as a formula: ``L = ½‖h_s − y‖²`` or the readout's cross-entropy on class k
+    (named from ``names``, the readout's class names, when it has one)."""
     if trace.loss_class is None:
         return "L = ½‖h_s − y‖²"
-    return f"L = −log p_k, p = softmax(W_r·h_s + b_r), class k = {trace.loss_class}"
+    name = class_name(trace.loss_class, names)
+    which = f"{trace.loss_class} ({name})" if name else f"{trace.loss_class}"
+    return f"L = −log p_k, p = softmax(W_r·h_s + b_r), class k = {which}"
 
 
-def readout_prob_text(trace: Trace, k: int) -> str:
-    """What the readout's probability of class ``k`` at the loss step is (hover text)."""
+def class_name(k: int, names=()) -> str:
+    """The name of readout class ``k`` in ``names`` ("" when it has none)."""
+    return names[k] if names and 0 <= k < len(names) else ""
+
+
+def class_label(k: int, names=()) -> str:
+    """A short label for readout class ``k`` (0-based, as PyTorch counts classes):
+    ``"0 negative"`` when ``names`` (one per class) name it, else ``"class 0"``."""
+    name = class_name(k, names)
+    return f"{k} {name}" if name else f"class {k}"
+
+
+def readout_prob_text(trace: Trace, k: int, names=()) -> str:
+    """What the readout's probability of class ``k`` at the loss step is (hover text).
+
+    ``names``: the readout's class names (`Params.readout_classes`), if any.
+    """
     if trace.readout_probs is None:
         return ""
     p, z = float(trace.readout_probs[k]), float(trace.readout_logits[k])
     s = trace.loss_step
-    text = (f"Class {k}: p = {fmt(p)} ({_pct(p)}), logit z_{k} = {fmt(z)}.\n"
+    name = class_name(k, names)
+    which = f"Class {k} ({name})" if name else f"Class {k}"
+    text = (f"{which}: p = {fmt(p)} ({_pct(p)}), logit z_{k} = {fmt(z)}.\n"
             f"The readout reads h_s at the loss step (step {s + 1}): z = W_r·h_s + b_r, and "
             "softmax turns the logits into probabilities that add up to 1.")
     if k == trace.loss_class:

@@ -22,7 +22,8 @@ default; reset to zeros when the number of hidden units changes). When the
 network has a readout, `set_loss_class` (``options.loss_class``) switches it to
 the readout's cross-entropy on class k instead. A network without a readout, or
 with too few classes, always gets the squared error (``loss_class`` None); a
-model loaded from a file or preset keeps the chosen class when its readout has it. Experiments
+model loaded from a file or preset keeps the chosen class when its readout has it. The
+readout's class names (`class_names`) are part of the network's parameters. Experiments
 (ReLU forget gate, clamps, truncation, clipping) are the network's `Options`
 and change through `set_options`, like any other change of the network.
 
@@ -50,6 +51,7 @@ from typing import Sequence
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
+from .explain import class_label
 from .model import ModelInputError, Network, Options, Trace
 from .model import demo as _demo
 from .model.cells import check_loss_class
@@ -257,6 +259,19 @@ class AppState(QObject):
     def readout_classes(self) -> int:
         """K, the number of classes of the network's readout (0: no readout)."""
         return self._network.params.classes
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        """Names of the readout's classes, one per class, or () when it has none.
+
+        They belong to the model (`Params.readout_classes`), so they come with a
+        preset or weights file, go with a model without a readout, and come back on undo.
+        """
+        return self._network.params.readout_classes or ()
+
+    def class_label(self, k: int) -> str:
+        """``"0 negative"`` or ``"class 0"``; ``k`` is 0-based, as PyTorch counts classes."""
+        return class_label(k, self.class_names)
 
     @property
     def loss_step(self) -> int:

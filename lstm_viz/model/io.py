@@ -7,13 +7,18 @@
     ``readout.weight`` (K, H) / ``readout.bias`` (K,), or the one other layer
     with a weight and a bias, as PyTorch names it: ``fc.``, ``linear.``,
     ``decoder.`` ...; see `lstm_viz.model.weights.find_readout`) plus optional
-    initial states ``h0`` and ``c0`` of shape (H,). Every member's header is read before its data, and an object array
+    initial states ``h0`` and ``c0`` of shape (H,), and optional names of the
+    readout's classes ``readout.classes``: a NumPy unicode array (K,), e.g.
+    ``np.array(["negative", "positive"])``, which NumPy stores without pickling.
+    Every member's header is read before its data, and an object array
     (which NumPy stores as a pickle) is refused without being read. Written by
     `save_weights` or by ``np.savez(path, **model.state_dict_as_numpy)``.
 ``.pt`` / ``.pth``
     Read only when PyTorch is installed, only with
     ``torch.load(..., weights_only=True)`` (PyTorch's restricted loader, which
-    builds tensors and plain containers and refuses any other object).
+    builds tensors and plain containers and refuses any other object). Tensors
+    only: class names come from ``.npz`` files (a name is not a tensor, and a
+    ``.pt`` file is a pickle; the app never writes one).
 
 Every problem raises `WeightsFileError` (a `WeightsError`, hence a
 ``ValueError``) whose message is one line naming the file and the reason.
@@ -34,7 +39,7 @@ from typing import IO, Callable, Mapping
 import numpy as np
 
 from .cells import Network
-from .weights import Params, WeightsError
+from .weights import CLASSES, Params, WeightsError, class_names_from_array
 
 #: Extensions `load_weights` reads.
 WEIGHTS_FORMATS: tuple[str, ...] = (".npz", ".pt", ".pth")
@@ -87,7 +92,9 @@ def load_weights(path: str | os.PathLike) -> Network:
     Returns
     -------
     Network
-        Cell kind inferred from the shapes; ``h0`` / ``c0`` from the file if present.
+        Cell kind inferred from the shapes; ``h0`` / ``c0`` from the file if
+        present; the readout's class names (`Params.readout_classes`) from
+        ``readout.classes`` if present (``.npz`` only).
 
     Raises
     ------
@@ -99,7 +106,9 @@ def load_weights(path: str | os.PathLike) -> Network:
     >>> net = load_weights("model.npz")                 # doctest: +SKIP
     >>> tr = net.trace(x, target=y)                     # doctest: +SKIP
     """
-    sd = load_state_dict(path)
+    sd, names = _load(path)
+    if names is not None:
+        sd[CLASSES] = names
     try:
         params = Params.from_state_dict(sd)
         return Network(params, h0=sd.get("h0"), c0=sd.get("c0"))
@@ -111,7 +120,9 @@ def load_state_dict(path: str | os.PathLike) -> dict[str, np.ndarray]:
     """Read every array in a weights file, as float64, by name.
 
     Checks each array is numeric and at least 1-D, but not how the arrays fit
-    together (`load_weights` and `Params.from_state_dict` do that).
+    together (`load_weights` and `Params.from_state_dict` do that). The class
+    names ``readout.classes``, which are text, are checked to be text and left
+    out (`load_weights` reads them).
 
     Returns
     -------
@@ -121,6 +132,11 @@ def load_state_dict(path: str | os.PathLike) -> dict[str, np.ndarray]:
     ------
     WeightsFileError
     """
+    return _load(path)[0]
+
+
+def _load(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], tuple[str, ...] | None]:
+    """The numeric arrays of a weights file as float64, and its class names (None if none)."""
     p = Path(path)
     ext = p.suffix.lower()
     if ext not in WEIGHTS_FORMATS:
@@ -133,7 +149,13 @@ def load_state_dict(path: str | os.PathLike) -> dict[str, np.ndarray]:
     raw = _read_pt(path) if ext in (".pt", ".pth") else _read_npz(path)
     if not raw:
         raise WeightsFileError(path, "contains no arrays")
-    return {name: _as_float64(path, name, a) for name, a in raw.items()}
+    names = None
+    if CLASSES in raw:
+        try:
+            names = class_names_from_array(raw.pop(CLASSES))
+        except WeightsError as e:
+            raise WeightsFileError(path, str(e)) from None
+    return {name: _as_float64(path, name, a) for name, a in raw.items()}, names
 
 
 def _as_float64(path: str | os.PathLike, name: str, a: np.ndarray) -> np.ndarray:
@@ -223,6 +245,10 @@ def _read_pt(path: str | os.PathLike) -> dict[str, np.ndarray]:
                                      "(a mapping of names to tensors)")
     out: dict[str, np.ndarray] = {}
     for key, value in obj.items():
+        if key == CLASSES:
+            raise WeightsFileError(path, f"{CLASSES}: class names are read from .npz files "
+                                         "only (a .pt file holds tensors); remove them, or save "
+                                         "the weights as .npz with np.array of the names")
         if not isinstance(value, torch.Tensor):
             raise WeightsFileError(path, f"{key} is a {type(value).__name__}, not a tensor")
         if value.is_complex() or value.dtype == torch.bool:
@@ -249,8 +275,10 @@ def save_weights(path: str | os.PathLike, net_or_params: Network | Params | Mapp
     path : str or PathLike
         Must end in ``.npz``.
     net_or_params : Network, Params or mapping
-        A `Network` also writes its ``h0`` / ``c0`` when set. A state_dict
-        mapping is checked as `load_weights` would check it before anything is written.
+        A `Network` also writes its ``h0`` / ``c0`` when set, and the readout's
+        class names as ``readout.classes`` (a unicode array) when it has them.
+        A state_dict mapping (which may hold ``readout.classes`` too) is checked
+        as `load_weights` would check it before anything is written.
     prefix : str
         Module prefix for the recurrent tensors, e.g. ``"lstm."`` (a missing
         final dot is added). The readout is always ``readout.weight`` / ``readout.bias``.
@@ -270,6 +298,9 @@ def save_weights(path: str | os.PathLike, net_or_params: Network | Params | Mapp
         raise WeightsFileError(path, f"the prefix {prefix!r} is not a module name like 'lstm.'")
     net = _as_network(path, net_or_params)
     arrays = net.params.to_state_dict(prefix)
+    names = net.params.class_names_array()
+    if names is not None:
+        arrays[CLASSES] = names
     for name in STATE_NAMES:
         state = getattr(net, name)
         if state is not None:
@@ -287,7 +318,8 @@ def _as_network(path: str | os.PathLike, obj: object) -> Network:
         return Network(obj)
     if isinstance(obj, Mapping):
         try:
-            sd = {k: _as_float64(path, k, np.asarray(v)) for k, v in obj.items()}
+            sd = {k: v if k == CLASSES else _as_float64(path, k, np.asarray(v))
+                  for k, v in obj.items()}
             return Network(Params.from_state_dict(sd), h0=sd.get("h0"), c0=sd.get("c0"))
         except WeightsFileError:
             raise

@@ -10,6 +10,7 @@ A preset is one file ``resources/presets/<id>.json``::
       "sequence": "1 0 1 1 0",          # text in the encoder's grammar
       "encoding": "numbers",            # auto | numbers | vectors | chars | words
       "unit_names": ["ones", "zeros"],  # optional, one per hidden unit
+      "class_names": ["neg", "pos"],    # optional, one per readout class (needs the readout)
       "weights": {"weight_ih_l0": [[...]], "weight_hh_l0": [[...]],
                   "bias_ih_l0": [...], "bias_hh_l0": [...],
                   "readout.weight": [[...]], "readout.bias": [...]},   # readout optional
@@ -43,7 +44,7 @@ import numpy as np
 from .._resources import resource_path
 from . import demo
 from .cells import Network
-from .weights import Params, WeightsError, init_params
+from .weights import Params, WeightsError, check_class_names, init_params
 
 #: Encodings a preset may name (the encoder's grammar, `lstm_viz.model.encoding`).
 PRESET_ENCODINGS: tuple[str, ...] = ("auto", "numbers", "vectors", "chars", "words")
@@ -74,6 +75,9 @@ class Preset:
         Display names of the hidden units, empty or one per unit.
     network : Network
         The weights (D inputs, H units) and initial states.
+    class_names : tuple of str
+        Names of the readout's classes, empty or one per class (held by the
+        network's parameters, `Params.readout_classes`).
     """
 
     id: str
@@ -84,6 +88,10 @@ class Preset:
     encoding: str
     unit_names: tuple[str, ...]
     network: Network
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        return self.network.params.readout_classes or ()
 
 
 # ----------------------------------------------------------------------------- builders
@@ -313,7 +321,7 @@ def build_first_opinion() -> Preset:
     b[r["o"]] = 10.0                       # show both cells
     params = _lstm(w_ih, w_hh, b).replace(
         readout_weight=np.array([[-3.0, 0.0], [3.0, 0.0]]),   # class 0 negative, 1 positive
-        readout_bias=np.zeros(2))
+        readout_bias=np.zeros(2), readout_classes=("negative", "positive"))
     return Preset(
         id="first_opinion",
         title="Readout: first opinion wins",
@@ -370,8 +378,10 @@ def preset_to_json(preset: Preset) -> str:
         "sequence": preset.sequence,
         "encoding": preset.encoding,
         "unit_names": list(preset.unit_names),
-        "weights": {k: v.tolist() for k, v in net.params.to_state_dict().items()},
     }
+    if preset.class_names:
+        doc["class_names"] = list(preset.class_names)
+    doc["weights"] = {k: v.tolist() for k, v in net.params.to_state_dict().items()}
     if net.h0 is not None:
         doc["h0"] = net.h0.tolist()
     if net.c0 is not None:
@@ -422,13 +432,19 @@ def _parse(doc: Any) -> Preset:
     if not isinstance(weights, dict):
         raise WeightsError('missing "weights" (an object of PyTorch state_dict names)')
     params = Params.from_state_dict({k: _array(v, k) for k, v in weights.items()})
-    states = {k: _array(doc[k], k) for k in ("h0", "c0") if doc.get(k) is not None}
-    network = Network(params, **states)
     names = doc.get("unit_names") or []
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
         raise WeightsError('"unit_names" must be a list of text')
     if names and len(names) != params.hidden_size:
         raise WeightsError(f'"unit_names" has {len(names)} names for {params.hidden_size} units')
+    classes = doc.get("class_names")
+    if classes is not None:
+        if not isinstance(classes, list):
+            raise WeightsError('"class_names" must be a list of text, one name per readout class')
+        classes = check_class_names(classes, params.classes, what='"class_names"')
+        params = params.replace(readout_classes=classes)
+    states = {k: _array(doc[k], k) for k in ("h0", "c0") if doc.get(k) is not None}
+    network = Network(params, **states)
     sequence = _text(doc, "sequence")
     if not sequence.strip():
         raise WeightsError('"sequence" is empty')
@@ -510,7 +526,7 @@ def _same_numbers(path: Path, built: Preset) -> bool:
         return False
     same_text = all(getattr(loaded, f) == getattr(built, f)
                     for f in ("title", "explanation", "caption", "sequence", "encoding",
-                              "unit_names"))
+                              "unit_names", "class_names"))
     if (a.readout_weight is None) != (b.readout_weight is None):
         return False
     names = ["weight_ih", "weight_hh", "bias_ih", "bias_hh"]

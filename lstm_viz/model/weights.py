@@ -10,7 +10,9 @@ A single-layer recurrent cell has four tensors, named as in a PyTorch
 
 where ``G`` is the number of gate blocks: 4 for an LSTM (rows ``i, f, g, o``),
 3 for a GRU (rows ``r, z, n``) and 1 for a simple tanh RNN. An optional linear
-readout (``readout.weight`` (K, H), ``readout.bias`` (K,)) may ride along.
+readout (``readout.weight`` (K, H), ``readout.bias`` (K,)) may ride along, and
+with it optional names of its K classes (``readout.classes`` in a weights file;
+`Params.readout_classes`). The names are for people only: the engine never reads them.
 
 `Params` is immutable: every array is read-only and edits return a new object,
 so a `Params` can be shared between the GUI thread and a worker safely.
@@ -34,6 +36,10 @@ TENSORS: tuple[str, ...] = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 #: State_dict names of the optional readout, and the `Params` fields they fill.
 READOUT: dict[str, str] = {"readout.weight": "readout_weight", "readout.bias": "readout_bias"}
 KINDS: tuple[str, ...] = tuple(GATES)
+#: State_dict name of the readout's optional class names (text, not a tensor).
+CLASSES: str = "readout.classes"
+#: The longest class name allowed, in characters (names label bars on a projector).
+MAX_CLASS_NAME = 24
 
 
 class WeightsError(ValueError):
@@ -50,6 +56,70 @@ def _frozen(a: np.ndarray, shape: tuple[int, ...], name: str) -> np.ndarray:
     return arr
 
 
+def check_class_names(names: object, classes: int, what: str = CLASSES) -> tuple[str, ...]:
+    """``names`` as the readout's class names: one short, non-empty line per class.
+
+    Parameters
+    ----------
+    names : sequence of str
+        One name per class, in class order (leading and trailing spaces are dropped).
+    classes : int
+        K, the number of classes of the readout (0: there is no readout).
+    what : str
+        How the names are called in messages (``readout.classes``, ``"class_names"``).
+
+    Returns
+    -------
+    tuple of str, length K
+
+    Raises
+    ------
+    WeightsError
+        No readout, a wrong count, a name that is not text, empty, longer than
+        `MAX_CLASS_NAME` characters, more than one line, or used twice.
+    """
+    if isinstance(names, (str, bytes)) or not hasattr(names, "__iter__"):
+        raise WeightsError(f"{what} must be a list of names, one per class")
+    names = list(names)
+    if classes == 0:
+        raise WeightsError(f"{what} names classes, but there is no readout "
+                           "(readout.weight / readout.bias) to have them")
+    if len(names) != classes:
+        raise WeightsError(f"{what} has {len(names)} name{'s' if len(names) != 1 else ''} "
+                           f"for the readout's {classes} class{'es' if classes != 1 else ''}")
+    out = []
+    for k, name in enumerate(names):
+        if not isinstance(name, str):
+            raise WeightsError(f"{what}: name {k} is not text")
+        name = name.strip()
+        if not name:
+            raise WeightsError(f"{what}: name {k} is empty")
+        if not name.isprintable():
+            raise WeightsError(f"{what}: name {k} must be one line of printable text")
+        if len(name) > MAX_CLASS_NAME:
+            raise WeightsError(f"{what}: name {k} {name[:MAX_CLASS_NAME]!r}... is longer than "
+                               f"{MAX_CLASS_NAME} characters")
+        if name in out:
+            raise WeightsError(f"{what}: {name!r} names two classes")
+        out.append(name)
+    return tuple(out)
+
+
+def class_names_from_array(a: object, what: str = CLASSES) -> tuple[str, ...]:
+    """The names held by a 1-D NumPy unicode array (as ``np.array(["neg", "pos"])`` makes).
+
+    Only the text itself is checked here; `check_class_names` checks the count.
+    Raises `WeightsError` for bytes, numbers, objects or another shape.
+    """
+    arr = np.asarray(a)
+    if arr.dtype.kind != "U":
+        raise WeightsError(f"{what} holds {arr.dtype} values; it must be text, e.g. "
+                           "np.array([\"negative\", \"positive\"])")
+    if arr.ndim != 1:
+        raise WeightsError(f"{what} has shape {arr.shape}; it must be one name per class, (K,)")
+    return tuple(str(n) for n in arr.tolist())
+
+
 @dataclass(frozen=True, eq=False)
 class Params:
     """The weights of one recurrent layer (and an optional readout).
@@ -62,6 +132,9 @@ class Params:
     bias_ih, bias_hh : ndarray, shape (G*H,)
     readout_weight : ndarray, shape (K, H), optional
     readout_bias : ndarray, shape (K,), optional
+    readout_classes : tuple of str, optional
+        Names of the K classes (for display only); needs the readout. Checked
+        by `check_class_names`; an empty sequence is the same as None.
     """
 
     kind: str
@@ -71,6 +144,7 @@ class Params:
     bias_hh: np.ndarray
     readout_weight: np.ndarray | None = field(default=None)
     readout_bias: np.ndarray | None = field(default=None)
+    readout_classes: tuple[str, ...] | None = field(default=None)
 
     def __post_init__(self) -> None:
         if self.kind not in GATES:
@@ -96,6 +170,11 @@ class Params:
                 raise WeightsError(f"readout.weight has shape {rw.shape}, expected (K, {h})")
             set_(self, "readout_weight", _frozen(rw, rw.shape, "readout.weight"))
             set_(self, "readout_bias", _frozen(self.readout_bias, (rw.shape[0],), "readout.bias"))
+        names = self.readout_classes
+        if names is not None and not isinstance(names, (str, bytes)) and len(names) == 0:
+            names = None
+        set_(self, "readout_classes",
+             None if names is None else check_class_names(names, self.classes))
 
     # -- shape -----------------------------------------------------------
     @property
@@ -134,7 +213,12 @@ class Params:
 
     # -- edits (each returns a new Params) -------------------------------
     def replace(self, **arrays: np.ndarray) -> "Params":
-        """A copy with some tensors replaced (names as the fields)."""
+        """A copy with some tensors replaced (names as the fields).
+
+        The class names are kept while the readout keeps its number of classes,
+        and dropped when it loses them (a new K, or no readout) unless
+        ``readout_classes`` is given too.
+        """
         fields = {
             "kind": self.kind,
             "weight_ih": self.weight_ih,
@@ -143,8 +227,13 @@ class Params:
             "bias_hh": self.bias_hh,
             "readout_weight": self.readout_weight,
             "readout_bias": self.readout_bias,
+            "readout_classes": self.readout_classes,
         }
         fields.update(arrays)
+        if "readout_classes" not in arrays and self.readout_classes is not None:
+            rw = fields["readout_weight"]
+            if rw is None or np.shape(rw)[:1] != (self.classes,):
+                fields["readout_classes"] = None
         return Params(**fields)
 
     def with_value(self, name: str, index: int | tuple[int, ...], value: float) -> "Params":
@@ -155,12 +244,19 @@ class Params:
 
     # -- exchange ----------------------------------------------------------
     def to_state_dict(self, prefix: str = "") -> dict[str, np.ndarray]:
-        """PyTorch-style names -> float64 arrays (copies)."""
+        """PyTorch-style names -> float64 arrays (copies); the class names, which
+        are text, are not among them (see `class_names_array`)."""
         out = {f"{prefix}{t}_l0": getattr(self, t).copy() for t in TENSORS}
         if self.readout_weight is not None:
             out["readout.weight"] = self.readout_weight.copy()
             out["readout.bias"] = self.readout_bias.copy()
         return out
+
+    def class_names_array(self) -> np.ndarray | None:
+        """The class names as a NumPy unicode array (K,) for ``readout.classes``, or None."""
+        if self.readout_classes is None:
+            return None
+        return np.array(self.readout_classes, dtype=str)
 
     @classmethod
     def from_state_dict(cls, sd: Mapping[str, np.ndarray], kind: str | None = None) -> "Params":
@@ -202,6 +298,11 @@ class Params:
         if kind is not None and kind != inferred:
             raise WeightsError(f"the shapes describe a {inferred.upper()}, not a {kind.upper()}")
         rw, rb = find_readout(sd, h)
+        names = sd.get(CLASSES)
+        if names is not None:
+            if not isinstance(names, (list, tuple)):
+                names = class_names_from_array(names)
+            names = check_class_names(names, 0 if rw is None else np.shape(rw)[0])
         return cls(
             inferred,
             w_ih,
@@ -210,11 +311,12 @@ class Params:
             found["bias_hh"],
             None if rw is None else np.asarray(rw),
             None if rb is None else np.asarray(rb),
+            names,
         )
 
     def equals(self, other: "Params") -> bool:
-        """Bit-for-bit equality of kind and every array."""
-        if self.kind != other.kind:
+        """Bit-for-bit equality of kind and every array, and the same class names."""
+        if self.kind != other.kind or self.readout_classes != other.readout_classes:
             return False
         pairs = [(getattr(self, t), getattr(other, t)) for t in TENSORS]
         pairs.append((self.readout_weight, other.readout_weight))

@@ -20,7 +20,9 @@ Controls on the left: the loss step (spin box, or "Loss at cursor"), which loss
 (the squared error to a target y, or, when the model has a readout layer, the
 readout's cross-entropy on a chosen class), the target y (typed as H numbers; bad
 text turns red with the reason and changes nothing), the loss value, the readout's
-class probabilities at the loss step (`ReadoutBars`, the chosen class highlighted),
+class probabilities at the loss step (`ReadoutBars`, the chosen class highlighted;
+classes are labelled by their names when the model has them, "0 negative", else
+"class 0"),
 the lines/heatmaps toggle and "Check gradients", which compares the engine's
 gradients with finite differences (`lstm_viz.model.gradcheck`).
 
@@ -37,12 +39,12 @@ import re
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSignalBlocker, QSize, Qt
-from PySide6.QtGui import QColor, QFontMetrics, QGuiApplication, QPainter, QPen
+from PySide6.QtGui import QColor, QFontMetrics, QGuiApplication, QPainter, QPen, QValidator
 from PySide6.QtWidgets import (QButtonGroup, QComboBox, QGridLayout, QHBoxLayout, QLabel,
                                QLineEdit, QPushButton, QSizePolicy, QSpinBox, QSplitter,
                                QStackedWidget, QToolTip, QVBoxLayout, QWidget)
 
-from ..explain import fmt, readout_prob_text
+from ..explain import class_label, class_name, fmt, readout_prob_text
 from ..model import ModelInputError
 from ..model.analysis import step_norms, unit_magnitude
 from ..model.gradcheck import TOLERANCE, GradCheck, check_gradients
@@ -304,9 +306,81 @@ class _TimeView(pg.GraphicsLayoutWidget):
         return self.mapFromScene(scene)
 
 
+class ClassSpin(QSpinBox):
+    """A spin box over the readout's classes that shows each one by its label:
+    ``"0 negative"`` when the classes have names (`set_names`), else ``"class 0"``.
+
+    Typing a number or a class name (any case) and Enter chooses that class.
+    """
+
+    #: Longest text Qt's own size hint measures; longer labels are measured here.
+    _QT_MEASURED = 18
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._names: tuple[str, ...] = ()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return self._names
+
+    def set_names(self, names) -> None:
+        """Label the classes by ``names`` (one per class; empty: "class k")."""
+        names = tuple(names)
+        if names != self._names:
+            self._names = names
+            self.setSuffix("")          # redraws the text and forgets the cached size
+
+    def textFromValue(self, v: int) -> str:  # noqa: N802 (Qt override)
+        return class_label(v, self._names)
+
+    def _parse(self, text: str) -> int | None:
+        t = text.strip()
+        m = re.match(r"(?:class\s*)?(\d+)", t, re.IGNORECASE)
+        if m:
+            return int(m.group(1))
+        low = t.casefold()
+        for k, name in enumerate(self._names):
+            if name.casefold() == low:
+                return k
+        return None
+
+    def valueFromText(self, text: str) -> int:  # noqa: N802 (Qt override)
+        k = self._parse(text)
+        return self.value() if k is None else k
+
+    def validate(self, text: str, pos: int) -> object:  # noqa: D102 (Qt override)
+        k = self._parse(text)
+        if k is not None and self.minimum() <= k <= self.maximum():
+            return QValidator.State.Acceptable, text, pos
+        low = text.strip().casefold()
+        if k is None and (not low or "class".startswith(low) or low.startswith("class")
+                          or any(n.casefold().startswith(low) for n in self._names)):
+            return QValidator.State.Intermediate, text, pos
+        return QValidator.State.Invalid, text, pos
+
+    def _extra_width(self) -> int:
+        """Pixels the widest label needs beyond what Qt measured (the first and last, cut)."""
+        fm = self.fontMetrics()
+        lo, hi = self.minimum(), self.maximum()
+        measured = max(fm.horizontalAdvance(self.textFromValue(v)[: self._QT_MEASURED])
+                       for v in (lo, hi))
+        widest = max(fm.horizontalAdvance(self.textFromValue(v))
+                     for v in range(lo, min(hi, lo + 200) + 1))
+        return max(0, widest - measured)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        return super().sizeHint() + QSize(self._extra_width(), 0)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        return super().minimumSizeHint() + QSize(self._extra_width(), 0)
+
+
 class ReadoutBars(QWidget):
     """The readout's class probabilities at the loss step: one labelled bar per class.
 
+    Each class is labelled ``"0 negative"`` when the model names its classes
+    (`AppState.class_names`), else ``"class 0"``.
     The chosen class is drawn in the accent colour with a bold label. With more
     than `MAX_ROWS` classes the likeliest ones (and the chosen one) are shown
     and a last line says how many are left out. Rows are computed in `set_trace`;
@@ -326,10 +400,13 @@ class ReadoutBars(QWidget):
         self.chosen: int | None = None
         self.left_out = 0
         self._trace = None
+        self._names: tuple[str, ...] = ()
 
-    def set_trace(self, trace) -> None:
-        """Take the probabilities of ``trace`` (None: nothing to show)."""
+    def set_trace(self, trace, names=None) -> None:
+        """Take the probabilities of ``trace`` (None: nothing to show) and the class
+        names (None: the state's, `AppState.class_names`)."""
         self._trace = trace
+        self._names = tuple(self.state.class_names if names is None else names)
         probs = None if trace is None else trace.readout_probs
         self.chosen = None if trace is None else trace.loss_class
         if probs is None:
@@ -346,9 +423,10 @@ class ReadoutBars(QWidget):
                 else:
                     top.append(order[self.MAX_ROWS - 1])
                 shown = np.sort(np.array(top))
+            labels = [class_label(int(k), self._names) for k in shown]
             self.rows = [(int(k), float(probs[k]),
-                          f"class {k} ★" if k == self.chosen else f"class {k}",
-                          fmt(float(probs[k]))) for k in shown]
+                          f"{lab} ★" if k == self.chosen else lab,
+                          fmt(float(probs[k]))) for k, lab in zip(shown, labels)]
             self.left_out = K - len(self.rows)
         self.setAccessibleDescription("; ".join(f"{lab}: p = {val}" for _, _, lab, val in self.rows))
         self.updateGeometry()
@@ -378,7 +456,8 @@ class ReadoutBars(QWidget):
         if ev.type() == QEvent.Type.ToolTip and self._trace is not None:
             i = self.row_at(ev.pos().y())
             if i >= 0:
-                QToolTip.showText(ev.globalPos(), readout_prob_text(self._trace, self.rows[i][0]),
+                QToolTip.showText(ev.globalPos(),
+                                  readout_prob_text(self._trace, self.rows[i][0], self._names),
                                   self)
             else:
                 QToolTip.showText(ev.globalPos(), TIPS["probs"], self)
@@ -479,10 +558,11 @@ class GradientPanel(QWidget):
         for k, (text, tip) in enumerate(LOSS_KINDS):
             self.loss_kind.addItem(text)
             self.loss_kind.setItemData(k, TIPS[tip], Qt.ItemDataRole.ToolTipRole)
-        self.class_spin = QSpinBox()
-        self.class_spin.setPrefix("class ")
+        self.class_label = QLabel("Class")
+        self.class_spin = ClassSpin()
         self.class_spin.setKeyboardTracking(False)
         self.class_spin.setAccessibleName("Readout class")
+        self.class_label.setBuddy(self.class_spin)
         self.loss_error = QLabel()
         self.loss_error.setWordWrap(True)
         self.loss_error.setStyleSheet(f"color: {ERROR_COLOR}; font-weight: bold;")
@@ -507,8 +587,9 @@ class GradientPanel(QWidget):
         grid.addWidget(self.loss_step_label, 0, 0)
         grid.addWidget(self.loss_spin, 0, 1)
         grid.addWidget(self.loss_here, 1, 0, 1, 2)
-        grid.addWidget(self.loss_kind, 2, 0)
-        grid.addWidget(self.class_spin, 2, 1)
+        grid.addWidget(self.loss_kind, 2, 0, 1, 2)
+        grid.addWidget(self.class_label, 3, 0)
+        grid.addWidget(self.class_spin, 3, 1)
         grid.addWidget(self.loss_error, 4, 0, 1, 2)
         grid.addWidget(self.target_label, 5, 0)
         grid.addWidget(self.target_edit, 5, 1)
@@ -672,29 +753,35 @@ class GradientPanel(QWidget):
         K = st.readout_classes
         k = st.loss_class
         readout = k is not None
+        names = st.class_names
         with QSignalBlocker(self.loss_kind), QSignalBlocker(self.class_spin):
             self.loss_kind.setCurrentIndex(1 if readout else 0)
             self.class_spin.setRange(0, max(0, K - 1))
+            self.class_spin.set_names(names)
             if readout:
                 self.class_spin.setValue(k)
         has = K > 0
         self.loss_kind.setEnabled(has)
         self.class_spin.setEnabled(has and readout)
+        self.class_label.setEnabled(has and readout)
         if has:
             kind_tip, class_tip = TIPS["loss_kind"], TIPS["class"]
-            if not readout:
-                class_tip += " Choose “Cross-entropy” above to use it."
+            if names:
+                listed = ", ".join(class_label(c, names) for c in range(min(K, 10)))
+                class_tip += f" Its classes: {listed}{', …' if K > 10 else ''}."
         else:
             kind_tip = class_tip = TIPS["no_readout"]
         self.loss_kind.setToolTip(kind_tip)
         self.class_spin.setToolTip(class_tip)
+        self.class_label.setToolTip(class_tip)
         # Only what the chosen loss uses is shown: the target y, or the class and the readout.
         self.target_label.setVisible(not readout)
         self.target_edit.setVisible(not readout)
         if readout:
             self.target_error.hide()
-        self.class_spin.setVisible(has)
-        self.probs.set_trace(st.trace if readout else None)
+        self.class_spin.setVisible(readout)
+        self.class_label.setVisible(readout)
+        self.probs.set_trace(st.trace if readout else None, names)
         self.probs.setVisible(readout)
         self._fit_controls_height()
 
@@ -757,7 +844,10 @@ class GradientPanel(QWidget):
         else:
             sub = str(tr.loss_class).translate(_SUBSCRIPTS)
             self.loss_label.setText(f"Loss L = −log p{sub} = {fmt(tr.loss)}")
-            self.loss_label.setToolTip(TIPS["readout"])
+            # the name is in the class box just above; here it would cost a line
+            name = class_name(tr.loss_class, st.class_names)
+            self.loss_label.setToolTip(TIPS["readout"] + (f" Here k = {tr.loss_class}, “{name}”."
+                                                          if name else ""))
         self._push_target()
         self._push_loss_class()
         if tr.kind != self._kind:
@@ -1043,5 +1133,5 @@ class GradientPanel(QWidget):
                 "<th>finite diff.</th><th>rel. error</th></tr>" + "".join(rows) + "</table>")
 
 
-__all__ = ["GradientPanel", "LOSS_KINDS", "ReadoutBars", "format_target", "nice_limit",
-           "parse_target"]
+__all__ = ["ClassSpin", "GradientPanel", "LOSS_KINDS", "ReadoutBars", "format_target",
+           "nice_limit", "parse_target"]
