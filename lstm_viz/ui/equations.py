@@ -275,10 +275,14 @@ class EquationsPanel(QWidget):
             row.sym.setFont(sym_font)
             row.num.setFont(num_font)
             row.sym.setText(equation_html(row.symbolic, th))
-        self.explain_title.setFont(scaled_font(th, s, 1.2))
-        self.explain_numeric.setFont(num_font)
-        self.explain_meaning.setFont(scaled_font(th, s, 1.1))
-        self.note.setFont(scaled_font(th, s, 1.0))
+        # These labels' sizes go in their style sheets: a font set with setFont is
+        # reset when the panel is re-parented (into the side tabs) under the app's
+        # style sheet, a style-sheet size is not.
+        for label, factor in ((self.explain_title, 1.2), (self.explain_numeric, 1.2),
+                              (self.explain_meaning, 1.1), (self.note, 1.0)):
+            font = scaled_font(th, s, factor)
+            label.setFont(font)
+            label.setStyleSheet(f"font-size: {font.pointSizeF():.2f}pt;")
         self._refresh()
 
     def _restyle_rows(self) -> None:

@@ -203,6 +203,8 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.state = state
         self.settings = settings
+        state.appearance_changed.connect(self._apply_app_style)      # first: see there
+        self._apply_app_style()
         self.presenting = False
         self._saved_scale = state.font_scale
         self._was_maximized = False
@@ -760,7 +762,9 @@ class MainWindow(QMainWindow):
         if k == st.loss_class:
             return False
         net = st.network.with_(options=replace(st.options, loss_class=k))
-        what = "the squared error" if k is None else f"the readout loss on class {k}"
+        name = st.class_names[k] if k is not None and k < len(st.class_names) else ""
+        what = ("the squared error" if k is None else
+                f"the readout loss on class {k}" + (f" ({name})" if name else ""))
         return self._push(replace(st.snapshot(), network=net, loss_class=k), f"Use {what}")
 
     def _sync_cell_actions(self) -> None:
@@ -1047,7 +1051,12 @@ class MainWindow(QMainWindow):
         else:
             self.model_info.setText("Your own model: Presets menu for examples, Ctrl+Z to undo.")
 
-    def _on_appearance(self) -> None:
+    def _apply_app_style(self) -> None:
+        """The application's palette, font and style sheet for the theme and font scale.
+
+        Connected before any view's handler: a new style sheet re-polishes every
+        widget, which would undo the fonts a view had just set for the new scale.
+        """
         st = self.state
         th, s = st.theme, st.font_scale
         app = QApplication.instance()
@@ -1055,14 +1064,19 @@ class MainWindow(QMainWindow):
             app.setPalette(palette(th))
             app.setFont(scaled_font(th, s))
             app.setStyleSheet(stylesheet(th, s))
+
+    def _on_appearance(self) -> None:
+        st = self.state
+        th, s = st.theme, st.font_scale
         self.setPalette(palette(th))
         self.caption.setFont(scaled_font(th, s, 1.2, bold=True))
         self.menuBar().setFont(scaled_font(th, s))
         self.sequence_input.apply_appearance(th, s)
         normal = scaled_font(th, s)
         for w in (self.preset_label, self.preset_combo, self.hidden_label, self.hidden_spin,
-                  self.model_info, self.model_shape, self.side.tabBar(), self.bottom.tabBar()):
-            w.setFont(normal)
+                  self.hidden_spin.lineEdit(), self.model_info, self.model_shape,
+                  self.side.tabBar(), self.bottom.tabBar()):
+            w.setFont(normal)          # (a spin box's line edit keeps its own font)
         self.statusBar().setFont(normal)
         if th.name in self.theme_actions:
             self.theme_actions[th.name].setChecked(True)

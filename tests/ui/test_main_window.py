@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication
 
 from lstm_viz.state import AppState
 from lstm_viz.ui.main_window import PRESENTATION_FACTOR
-from lstm_viz.ui.theme import get_theme
+from lstm_viz.ui.theme import get_theme, scaled_font
 
 
 @pytest.fixture
@@ -71,6 +71,31 @@ def test_focus_highlights_its_equation(qtbot, window, state):
     assert state.focus == ""
 
 
+def test_a_new_font_scale_reaches_every_text_the_window_sizes_itself(qtbot, window, state):
+    """The app's style sheet is replaced on every scale change, which re-polishes all
+    widgets; views must still end up at the new size (they used not to: the playback
+    bar, the equations header and explanation, the hidden-units box kept their size)."""
+    eq = window.equations
+    texts = {
+        "step label": window.playback_bar.step_label,
+        "play button": window.playback_bar.btn_play,
+        "equations header": eq.header,
+        "explanation title": eq.explain_title,
+        "explanation": eq.explain_meaning,
+        "equation": eq.rows["f"].sym,
+        "hidden units": window.hidden_spin.lineEdit(),
+        "caption": window.caption,
+    }
+    before = {k: w.font().pointSizeF() for k, w in texts.items()}
+    state.set_font_scale(1.5)
+    qtbot.wait(10)
+    after = {k: w.font().pointSizeF() for k, w in texts.items()}
+    for k in texts:
+        assert after[k] == pytest.approx(1.5 * before[k], rel=0.02), k
+    # ... and from the start the explanation has its own size, not the default text's
+    assert before["explanation"] == pytest.approx(scaled_font(state.theme, 1.0, 1.1).pointSizeF())
+
+
 def test_ctrl_plus_and_minus_scale_the_text(qtbot, window, state):
     cap0 = window.caption.font().pointSizeF()
     eq0 = window.equations.rows["f"].sym.font().pointSizeF()
@@ -78,7 +103,7 @@ def test_ctrl_plus_and_minus_scale_the_text(qtbot, window, state):
     assert state.font_scale == pytest.approx(1.1)
     assert window.caption.font().pointSizeF() > cap0
     assert window.equations.rows["f"].sym.font().pointSizeF() > eq0
-    assert window.playback_bar.step_label.font().pointSizeF() > 0
+    assert window.playback_bar.step_label.font().pointSizeF() > 0      # (see the next test)
     qtbot.keyClick(window, Qt.Key.Key_Minus, Qt.KeyboardModifier.ControlModifier)
     qtbot.keyClick(window, Qt.Key.Key_Minus, Qt.KeyboardModifier.ControlModifier)
     assert state.font_scale == pytest.approx(0.9)
