@@ -50,7 +50,7 @@ from ..model.analysis import step_norms, unit_magnitude
 from ..model.gradcheck import TOLERANCE, GradCheck, check_gradients
 from ..model.paths import GradientPaths, gradient_paths
 from ..state import AppState
-from .kit import set_log_y, set_y_top, step_at, style_axes
+from .kit import scrolling, set_log_y, set_y_top, step_at, style_axes
 from .theme import OKABE_ITO, colormap, scaled_font
 
 pg.setConfigOptions(imageAxisOrder="row-major")
@@ -678,7 +678,10 @@ class GradientPanel(QWidget):
 
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(self.controls)
+        # at laptop sizes or large type the column scrolls rather than losing its last rows
+        self.controls_area = scrolling(self.controls, self)
+        self.controls_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        lay.addWidget(self.controls_area)
         lay.addWidget(self.splitter, 1)
 
         # ---------------------------------------------------------------- wiring
@@ -1028,6 +1031,8 @@ class GradientPanel(QWidget):
         for w in self.controls.findChildren(QWidget):
             w.setFont(font)
         self.controls.setFixedWidth(round(CONTROLS_WIDTH * max(1.0, scale)))
+        self.controls_area.setFixedWidth(self.controls.width() +
+                                         self.controls_area.verticalScrollBar().sizeHint().width())
         for key, page in self.pages.items():
             page.setStyleSheet(f"QWidget#gradient_page_{key} {{ background: {th.background}; }}")
             self.headers[key].setFont(font)

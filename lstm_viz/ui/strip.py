@@ -521,7 +521,8 @@ class UnrolledStripView(QAbstractScrollArea):
                 lines.append("C_t = (" + ", ".join(fmt(v) for v in cells[t, :8]) + (", …)" if tr.hidden_size > 8 else ")"))
             lines.append("h_t = (" + ", ".join(fmt(v) for v in tr.h[t, :8]) + (", …)" if tr.hidden_size > 8 else ")"))
         if t == tr.loss_step:
-            lines.append(f"The loss {loss_formula(tr)} is measured on this step (badge L).")
+            lines.append(f"The loss {loss_formula(tr, st.class_names)} is measured on this step "
+                         "(badge L).")
         if st.show_gradients:
             lines.extend(self._gradient_tip(t))
         return "\n".join([head, *lines, "Click to go to this step."])
