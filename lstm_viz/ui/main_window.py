@@ -204,7 +204,6 @@ class MainWindow(QMainWindow):
         self.state = state
         self.settings = settings
         state.appearance_changed.connect(self._apply_app_style)      # first: see there
-        self._apply_app_style()
         self.presenting = False
         self._saved_scale = state.font_scale
         self._was_maximized = False
@@ -350,6 +349,8 @@ class MainWindow(QMainWindow):
         state.activated.connect(self._on_activated)
         state.gradients_shown.connect(self._on_gradients_shown)
         self._on_trace()
+        # once, at the end: creating the widgets under the app's style sheet costs more
+        self._apply_app_style()
         self._on_appearance()
         if settings is not None:
             self.restore_settings()
