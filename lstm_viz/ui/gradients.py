@@ -57,6 +57,8 @@ pg.setConfigOptions(imageAxisOrder="row-major")
 
 #: Colour of an error message (vermillion: readable with every colour vision).
 ERROR_COLOR = OKABE_ITO["vermillion"]
+#: Most of the window's height the controls column claims before it scrolls instead.
+CONTROLS_SHARE = 0.32
 #: Width of the controls column at font scale 1 (pixels).
 CONTROLS_WIDTH = 250
 
@@ -794,7 +796,14 @@ class GradientPanel(QWidget):
         lay = self.controls.layout()
         w = self.controls.width() if self.controls.isVisible() else self.controls.maximumWidth()
         if lay.hasHeightForWidth() and 0 < w < 100000:
-            self.controls.setMinimumHeight(lay.totalHeightForWidth(w))
+            need = lay.totalHeightForWidth(w)
+            self.controls.setMinimumHeight(need)
+            # The column asks the window for its full height while that is at most about
+            # a third of the window (at 1920x1080 all of it shows); in a smaller window
+            # (1280x800, large type) it takes less and scrolls.
+            top = self.window()
+            cap = round(CONTROLS_SHARE * top.height()) if top is not self else need
+            self.controls_area.setMinimumHeight(min(need, max(cap, 120)))
 
     def target_error_text(self) -> str:
         """The target's error message ("" when the text was accepted)."""
@@ -1007,6 +1016,10 @@ class GradientPanel(QWidget):
             self._dirty = True
             return
         self.refresh()
+
+    def resizeEvent(self, ev) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(ev)
+        self._fit_controls_height()             # the window's height sets the column's share
 
     def showEvent(self, ev) -> None:  # noqa: N802 (Qt override)
         super().showEvent(ev)
