@@ -64,6 +64,9 @@ PIXMAP_CACHE_KB = 128 * 1024
 #: until the changes have paused for SETTLE_MS, then redrawn at full width.
 DRAFT_WITHIN_MS = 500
 SETTLE_MS = 250
+#: The panels settle one after another, this far apart (ms): a drag resumed meanwhile then
+#: waits for one panel's full-width redraw at most, not for all three at once.
+SETTLE_STAGGER_MS = 60
 
 #: Lines of at most this many steps are drawn whole; longer ones are clipped to the
 #: view and reduced to each pixel column's minimum and maximum (`peak_decimate`).
@@ -378,7 +381,8 @@ class TracePanel(pg.GraphicsLayoutWidget):
         self._last_change = QElapsedTimer()
         self._settle = QTimer(self)
         self._settle.setSingleShot(True)
-        self._settle.setInterval(SETTLE_MS)
+        order = list(PANELS).index(panel) if panel in PANELS else 0
+        self._settle.setInterval(SETTLE_MS + order * SETTLE_STAGGER_MS)
         self._settle.timeout.connect(self._end_draft)
 
         self.vb.sigXRangeChanged.connect(self._on_x_range)

@@ -274,6 +274,21 @@ def test_a_drag_draws_fewer_points_keeps_the_peaks_then_every_point(qtbot, plots
     np.testing.assert_array_equal(ys, h[:, 1])
 
 
+def test_the_panels_settle_one_after_another(qtbot, plots, state):
+    """After a drag pauses, each panel redraws its full-width lines on its own timer,
+    SETTLE_STAGGER_MS apart, so a resumed drag never waits for all three redraws."""
+    from lstm_viz.ui.plots import PANELS, SETTLE_MS, SETTLE_STAGGER_MS
+
+    intervals = [plots.panels[k]._settle.interval() for k in PANELS]
+    assert intervals == [SETTLE_MS + k * SETTLE_STAGGER_MS for k in range(len(PANELS))]
+    assert SETTLE_STAGGER_MS >= 16                       # at least a frame apart
+    net = state.network
+    state.set_network(net.with_(h0=np.full(net.hidden_size, 0.1)))
+    state.set_network(net.with_(h0=np.full(net.hidden_size, 0.2)))
+    assert all(p.draft for p in plots.panels.values())
+    qtbot.waitUntil(lambda: not any(p.draft for p in plots.panels.values()))
+
+
 def test_a_blown_up_value_breaks_the_line_there(qapp):
     from lstm_viz.ui.plots import UnitLines
 
