@@ -226,7 +226,24 @@ def _environment() -> dict[str, object]:
         "torch": torch_version,
         "machine": platform.machine(),
         "threads": 1,
+        "numpy_call_us": _numpy_call_us(),
     }
+
+
+def _numpy_call_us() -> float:
+    """Microseconds per small NumPy call (``np.tanh`` of 64 floats into a buffer), the
+    unit the engine's per-step loops are made of: it says how fast this machine is
+    now, so runs on different machines or at different times can be compared."""
+    import numpy as np
+
+    a, out = np.linspace(-1.0, 1.0, 64), np.empty(64)
+    tanh, best = np.tanh, float("inf")
+    for _ in range(5):
+        t0 = time.perf_counter()
+        for _ in range(2000):
+            tanh(a, out)
+        best = min(best, (time.perf_counter() - t0) / 2000 * 1e6)
+    return round(best, 3)
 
 
 def _rerun_single_threaded(quick: bool, as_json: bool, only: str | None) -> int:
@@ -257,6 +274,7 @@ def main(quick: bool = False, as_json: bool = False, only: str | None = None) ->
     else:
         env = _environment()
         print(f"lstm-viz {env['lstm_viz']}  python {env['python']}  numpy {env['numpy']}  "
-              f"torch {env['torch'] or 'not installed'}  one thread")
+              f"torch {env['torch'] or 'not installed'}  one thread  "
+              f"(a small NumPy call: {env['numpy_call_us']:.2f} µs)")
         print(_table(sections))
     return 0

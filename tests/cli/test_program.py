@@ -82,6 +82,7 @@ def test_bench_quick_json_imports_no_qt():
         assert {"name", "median_ms", "target"} <= set(res)
         if res["median_ms"] is not None:
             assert res["median_ms"] > 0
+    assert 0 < doc["environment"]["numpy_call_us"] < 1000    # this machine's speed, in µs
     ratios = [res for res in doc["results"] if "ratio" in res]
     if importlib.util.find_spec("torch") is not None:
         assert len(ratios) == 4
