@@ -37,16 +37,6 @@ def _arrays(names=None, prefix: str = "lstm.") -> dict[str, np.ndarray]:
     return arrays
 
 
-def refused(path: Path, *words: str) -> str:
-    with pytest.raises(WeightsFileError) as info:
-        load_weights(path)
-    msg = str(info.value)
-    assert msg.startswith(str(path)) and "\n" not in msg, msg
-    for w in words:
-        assert w in msg, msg
-    return msg
-
-
 # --------------------------------------------------------------------------- Params
 
 
@@ -210,7 +200,7 @@ def test_save_weights_takes_a_state_dict_with_names(tmp_path):
     assert not (tmp_path / "bad.npz").exists()
 
 
-def test_object_array_of_names_is_refused_unread(tmp_path):
+def test_object_array_of_names_is_refused_unread(tmp_path, refused):
     path = tmp_path / "obj.npz"
     np.savez(path, **_arrays(names=np.array(list(NAMES), dtype=object)))
     refused(path, "readout.classes", "pickled data")
@@ -224,20 +214,20 @@ def test_object_array_of_names_is_refused_unread(tmp_path):
     (np.array(["cat", "", "bird"]), ["name 1 is empty"]),
     (np.array(["cat", "cat", "bird"]), ["names two classes"]),
 ])
-def test_bad_names_in_a_file_are_refused(tmp_path, names, words):
+def test_bad_names_in_a_file_are_refused(tmp_path, names, words, refused):
     path = tmp_path / "bad.npz"
     np.savez(path, **_arrays(names=names))
     refused(path, *words)
 
 
-def test_names_without_a_readout_are_refused(tmp_path):
+def test_names_without_a_readout_are_refused(tmp_path, refused):
     path = tmp_path / "nor.npz"
     np.savez(path, **init_params("lstm", D, H).to_state_dict(),
              **{"readout.classes": np.array(["a", "b"])})
     refused(path, "readout.classes", "no readout")
 
 
-def test_names_in_a_pt_file_are_refused_in_words(tmp_path):
+def test_names_in_a_pt_file_are_refused_in_words(tmp_path, refused):
     torch = pytest.importorskip("torch")
     sd = {k: torch.from_numpy(v) for k, v in _params(names=None).to_state_dict().items()}
     sd["readout.classes"] = ["cat", "dog", "bird"]

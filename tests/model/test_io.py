@@ -46,17 +46,6 @@ def sd(kind: str = "lstm", d: int = 2, h: int = 3, seed: int = 0) -> dict[str, n
     return init_params(kind, d, h, seed=seed).to_state_dict()
 
 
-def refused(path: Path, *words: str) -> WeightsFileError:
-    with pytest.raises(WeightsFileError) as info:
-        load_weights(path)
-    msg = str(info.value)
-    assert msg.startswith(str(path)), msg  # names the file
-    assert "\n" not in msg                  # one line
-    for w in words:
-        assert w in msg, msg
-    return info.value
-
-
 # --------------------------------------------------------------------------- round trips
 
 
@@ -138,36 +127,36 @@ def test_file_written_by_plain_numpy(tmp_path):
 # --------------------------------------------------------------------------- refusals
 
 
-def test_missing_file(tmp_path):
+def test_missing_file(tmp_path, refused):
     refused(tmp_path / "nothing.npz", "no such file")
 
 
 @pytest.mark.parametrize("name", ["w.h5", "w", "w.npy"])
-def test_unknown_extension(tmp_path, name):
+def test_unknown_extension(tmp_path, name, refused):
     path = tmp_path / name
     np.save(tmp_path / "x.npy", np.zeros(3))
     os.replace(tmp_path / "x.npy", path)
     refused(path, "unknown weights format")
 
 
-def test_folder(tmp_path):
+def test_folder(tmp_path, refused):
     (tmp_path / "w.npz").mkdir()
     refused(tmp_path / "w.npz", "folder")
 
 
-def test_empty_file(tmp_path):
+def test_empty_file(tmp_path, refused):
     (tmp_path / "w.npz").write_bytes(b"")
     refused(tmp_path / "w.npz", "empty")
 
 
-def test_npy_in_disguise(tmp_path):
+def test_npy_in_disguise(tmp_path, refused):
     with open(tmp_path / "w.npz", "wb") as f:
         np.save(f, np.zeros((4, 1)))
     refused(tmp_path / "w.npz", ".npy")
 
 
 @pytest.mark.parametrize("seed", range(5))
-def test_random_bytes(tmp_path, seed):
+def test_random_bytes(tmp_path, seed, refused):
     data = np.random.default_rng(seed).bytes(500)
     path = tmp_path / "w.npz"
     for head in (b"", b"PK\x03\x04"):  # also random bytes behind a zip signature
@@ -180,7 +169,7 @@ def _good_bytes(tmp_path: Path) -> bytes:
     return (tmp_path / "good.npz").read_bytes()
 
 
-def test_every_truncation_is_refused(tmp_path):
+def test_every_truncation_is_refused(tmp_path, refused):
     good = _good_bytes(tmp_path)
     path = tmp_path / "cut.npz"
     for n in range(0, len(good) - 1, 3):
@@ -206,7 +195,7 @@ def test_flipped_bytes_never_escape_as_other_errors(tmp_path):
     assert "refused" in outcomes
 
 
-def test_object_array_is_refused_without_unpickling(tmp_path, marker):
+def test_object_array_is_refused_without_unpickling(tmp_path, marker, refused):
     arrays = dict(sd(), weight_ih_l0=np.array([Evil(marker)] * 12, dtype=object).reshape(12, 1))
     path = tmp_path / "evil.npz"
     np.savez(path, **arrays)  # savez pickles object arrays
@@ -216,14 +205,14 @@ def test_object_array_is_refused_without_unpickling(tmp_path, marker):
     assert not marker.exists()
 
 
-def test_pickle_file_is_refused_without_unpickling(tmp_path, marker):
+def test_pickle_file_is_refused_without_unpickling(tmp_path, marker, refused):
     path = tmp_path / "evil.npz"
     path.write_bytes(pickle.dumps(dict(sd(), extra=Evil(marker))))
     refused(path, "pickled data", "refused")
     assert not marker.exists()
 
 
-def test_pickle_member_is_refused(tmp_path, marker):
+def test_pickle_member_is_refused(tmp_path, marker, refused):
     path = tmp_path / "evil.npz"
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr("archive/data.pkl", pickle.dumps(Evil(marker)))
@@ -231,7 +220,7 @@ def test_pickle_member_is_refused(tmp_path, marker):
     assert not marker.exists()
 
 
-def test_foreign_and_duplicate_members(tmp_path):
+def test_foreign_and_duplicate_members(tmp_path, refused):
     path = tmp_path / "w.npz"
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr("notes.txt", "hello")
@@ -246,7 +235,7 @@ def test_foreign_and_duplicate_members(tmp_path):
     refused(path, "h0 twice")
 
 
-def test_empty_archive(tmp_path):
+def test_empty_archive(tmp_path, refused):
     path = tmp_path / "w.npz"
     np.savez(path)
     refused(path, "no arrays")
@@ -258,51 +247,51 @@ def test_empty_archive(tmp_path):
     (np.array([1j, 2j]), "not real numbers"),
     (np.float64(3.0), "single number"),
 ])
-def test_non_numeric_or_scalar(tmp_path, bad, words):
+def test_non_numeric_or_scalar(tmp_path, bad, words, refused):
     np.savez(tmp_path / "w.npz", **dict(sd(), bias_ih_l0=bad))
     refused(tmp_path / "w.npz", "bias_ih_l0", words)
 
 
-def test_nan_weights(tmp_path):
+def test_nan_weights(tmp_path, refused):
     arrays = sd()
     arrays["weight_hh_l0"][1, 1] = np.nan
     np.savez(tmp_path / "w.npz", **arrays)
     refused(tmp_path / "w.npz", "weight_hh", "NaN")
 
 
-def test_inf_in_h0(tmp_path):
+def test_inf_in_h0(tmp_path, refused):
     np.savez(tmp_path / "w.npz", **sd(h=3), h0=np.array([0.0, np.inf, 0.0]))
     refused(tmp_path / "w.npz", "h0")
 
 
-def test_inconsistent_shapes(tmp_path):
+def test_inconsistent_shapes(tmp_path, refused):
     arrays = dict(sd("lstm", 2, 3), weight_hh_l0=np.zeros((8, 3)))  # weight_ih is (12, 2)
     np.savez(tmp_path / "w.npz", **arrays)
     refused(tmp_path / "w.npz", "weight_hh", "(8, 3)")
 
 
-def test_wrong_h0_size_and_c0_on_gru(tmp_path):
+def test_wrong_h0_size_and_c0_on_gru(tmp_path, refused):
     np.savez(tmp_path / "a.npz", **sd("lstm", 1, 3), h0=np.zeros(4))
     refused(tmp_path / "a.npz", "h0", "3")
     np.savez(tmp_path / "b.npz", **sd("gru", 1, 3), c0=np.zeros(3))
     refused(tmp_path / "b.npz", "c0")
 
 
-def test_missing_tensor(tmp_path):
+def test_missing_tensor(tmp_path, refused):
     arrays = sd()
     del arrays["bias_hh_l0"]
     np.savez(tmp_path / "w.npz", **arrays)
     refused(tmp_path / "w.npz", "missing bias_hh_l0")
 
 
-def test_layer_one_weights(tmp_path):
+def test_layer_one_weights(tmp_path, refused):
     arrays = sd()
     arrays.update({k.replace("_l0", "_l1"): v for k, v in sd(d=3).items()})
     np.savez(tmp_path / "w.npz", **arrays)
     refused(tmp_path / "w.npz", "single-layer")
 
 
-def test_error_is_a_weights_error_and_value_error(tmp_path):
+def test_error_is_a_weights_error_and_value_error(tmp_path, refused):
     e = refused(tmp_path / "none.npz")
     assert isinstance(e, WeightsError) and isinstance(e, ValueError)
     assert e.path == str(tmp_path / "none.npz") and e.reason == "no such file"
@@ -364,7 +353,7 @@ def test_saved_file_has_usual_permissions(tmp_path):
 # --------------------------------------------------------------------------- PyTorch files
 
 
-def test_pt_without_torch(tmp_path, monkeypatch):
+def test_pt_without_torch(tmp_path, monkeypatch, refused):
     import sys
 
     monkeypatch.setitem(sys.modules, "torch", None)  # import torch -> ImportError
@@ -410,7 +399,7 @@ def test_torch_checkpoint_with_prefix_matches_torch_forward(tmp_path):
 
 
 @pytest.mark.torch
-def test_torch_file_with_pickled_object_is_refused(tmp_path, marker):
+def test_torch_file_with_pickled_object_is_refused(tmp_path, marker, refused):
     torch = pytest.importorskip("torch")
     torch.save({"weight_ih_l0": torch.zeros(4, 1), "payload": Evil(marker)}, tmp_path / "evil.pt")
     refused(tmp_path / "evil.pt", "PyTorch could not read it")
@@ -418,7 +407,7 @@ def test_torch_file_with_pickled_object_is_refused(tmp_path, marker):
 
 
 @pytest.mark.torch
-def test_torch_whole_model_and_non_tensors_are_refused(tmp_path):
+def test_torch_whole_model_and_non_tensors_are_refused(tmp_path, refused):
     torch = pytest.importorskip("torch")
     torch.save(torch.zeros(3), tmp_path / "t.pt")
     refused(tmp_path / "t.pt", "not a state_dict")
