@@ -50,7 +50,7 @@ from ..model.analysis import step_norms, unit_magnitude
 from ..model.gradcheck import TOLERANCE, GradCheck, check_gradients
 from ..model.paths import GradientPaths, gradient_paths
 from ..state import AppState
-from .kit import scrolling, set_log_y, set_y_top, step_at, style_axes
+from .kit import nice_limit, scrolling, set_log_y, set_y_top, step_at, style_axes
 from .theme import OKABE_ITO, colormap, scaled_font
 
 pg.setConfigOptions(imageAxisOrder="row-major")
@@ -117,17 +117,6 @@ def parse_target(text: str, hidden: int) -> np.ndarray:
 def format_target(y: np.ndarray) -> str:
     """The target as the line edit shows it: ``0.5 -0.25 0``."""
     return " ".join(f"{float(v):g}" for v in y)
-
-
-def nice_limit(m: float) -> float:
-    """The smallest of 1, 2, 5 × 10^k that is at least ``m`` (1 for 0 or non-finite)."""
-    if not np.isfinite(m) or m <= 0:
-        return 1.0
-    k = np.floor(np.log10(m))
-    for f in (1.0, 2.0, 5.0, 10.0):
-        if f * 10.0 ** k >= m * (1 - 1e-12):
-            return float(f * 10.0 ** k)
-    return float(10.0 ** (k + 1))
 
 
 _SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
@@ -925,10 +914,9 @@ class GradientPanel(QWidget):
         """y range of a log plot: the positive values, at least one decade; a fixed range if none."""
         vals = np.concatenate([a[(a > 0) & np.isfinite(a)] for a in arrays if a.size])
         if vals.size:
-            lo, hi = np.log10(float(vals.min())), np.log10(float(vals.max()))
+            set_log_y(plot, np.log10(float(vals.min())), np.log10(float(vals.max())))
         else:
-            lo, hi = -3.0, 0.0
-        set_log_y(plot, lo, hi)
+            set_log_y(plot, np.nan, np.nan)     # its fixed range for no data
 
     def _relabel(self) -> None:
         """Titles, legends and which items exist depend on the cell kind."""

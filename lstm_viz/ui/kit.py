@@ -44,14 +44,21 @@ def set_log_y(plot: pg.PlotItem, lo: float, hi: float) -> None:
     _set_y(plot, lo_r, max(hi_r, lo_r + 1.0), 0.04)
 
 
+def nice_limit(m: float) -> float:
+    """The smallest of 1, 2, 5 × 10^k that is at least ``m`` (1 for 0 or non-finite)."""
+    if not np.isfinite(m) or m <= 0:
+        return 1.0
+    k = np.floor(np.log10(m))
+    for f in (1.0, 2.0, 5.0, 10.0):
+        if f * 10.0 ** k >= m * (1 - 1e-12):
+            return float(f * 10.0 ** k)
+    return float(10.0 ** (k + 1))
+
+
 def set_y_top(plot: pg.PlotItem, top: float) -> None:
-    """Show ``0 .. top`` on a linear plot, the top rounded up to 1, 2 or 5 × 10^k (1 if
-    ``top`` is not positive), and set only when that changes (see `set_log_y`)."""
-    nice = 1.0
-    if np.isfinite(top) and top > 0:
-        k = math.floor(math.log10(top))
-        nice = next(f * 10.0 ** k for f in (1.0, 2.0, 5.0, 10.0) if f * 10.0 ** k >= top * (1 - 1e-12))
-    _set_y(plot, 0.0, nice, 0.05)
+    """Show ``0 .. top`` on a linear plot, the top rounded up by `nice_limit`, and set
+    only when that changes (see `set_log_y`)."""
+    _set_y(plot, 0.0, nice_limit(top), 0.05)
 
 
 def _set_y(plot: pg.PlotItem, lo: float, hi: float, padding: float) -> None:

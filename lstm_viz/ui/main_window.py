@@ -49,6 +49,7 @@ from PySide6.QtWidgets import (QApplication, QComboBox, QDialog, QDialogButtonBo
                                QSplitter, QTableWidget, QTableWidgetItem, QTabWidget,
                                QVBoxLayout, QWidget)
 
+from ..explain import class_name
 from ..model import (ENCODINGS, GATES, ModelInputError, Network, Options, SequenceError,
                      WeightsError, WeightsFileError, detect_encoding, encode, init_params,
                      load_weights)
@@ -763,7 +764,7 @@ class MainWindow(QMainWindow):
         if k == st.loss_class:
             return False
         net = st.network.with_(options=replace(st.options, loss_class=k))
-        name = st.class_names[k] if k is not None and k < len(st.class_names) else ""
+        name = "" if k is None else class_name(k, st.class_names)
         what = ("the squared error" if k is None else
                 f"the readout loss on class {k}" + (f" ({name})" if name else ""))
         return self._push(replace(st.snapshot(), network=net, loss_class=k), f"Use {what}")
