@@ -20,9 +20,10 @@ from typing import Callable
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QLinearGradient, QPainter, QPen, QStaticText, QTransform
+from PySide6.QtGui import QColor, QFont, QLinearGradient, QPainter, QPen, QStaticText
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
+from .kit import static_text
 from .theme import Theme
 
 pg.setConfigOptions(imageAxisOrder="row-major")
@@ -82,9 +83,7 @@ class _Overlay(pg.GraphicsObject):
         if st is None:
             if len(self._laid_out) > 4096:
                 self._laid_out.clear()
-            st = self._laid_out[key] = QStaticText(text)
-            st.setTextFormat(Qt.TextFormat.PlainText)
-            st.prepare(QTransform(), self.font)
+            st = self._laid_out[key] = static_text(text, self.font)
         return st
 
     def set_selected(self, cell: tuple[int, int] | None) -> None:

@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QPainter, QPalette, QStaticText, QTransform
+from PySide6.QtGui import QColor, QPainter, QPalette, QStaticText, QTextOption, QTransform
 from PySide6.QtWidgets import QFrame, QGraphicsItem, QScrollArea, QSizePolicy, QWidget
 
 
@@ -94,6 +94,20 @@ def scrolling(widget: QWidget, parent: QWidget) -> QScrollArea:
     area.setWidget(widget)
     widget.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
     return area
+
+
+def static_text(text: str, font, width: float = -1.0,
+                option: QTextOption | None = None) -> QStaticText:
+    """``text`` as plain text laid out once in ``font`` (wrapped at ``width`` if given, with
+    ``option``'s alignment), for labels painted again and again: drawStaticText then
+    only draws the glyphs."""
+    st = QStaticText(text)
+    st.setTextFormat(Qt.TextFormat.PlainText)
+    st.setTextWidth(width)
+    if option is not None:
+        st.setTextOption(option)
+    st.prepare(QTransform(), font)
+    return st
 
 
 class NumberLines(QWidget):

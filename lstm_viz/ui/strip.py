@@ -32,12 +32,13 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QEasingCurve, QEvent, QRect, QSize, Qt, QVariantAnimation
-from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPen, QPixmap, QStaticText, QTransform
+from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPen, QPixmap, QStaticText
 from PySide6.QtWidgets import QAbstractScrollArea, QSizePolicy, QToolTip, QWidget
 
 from ..explain import fmt, loss_formula
 from ..model.analysis import unit_magnitude
 from ..model.paths import backward_window
+from .kit import static_text
 from .theme import highlight_color, scaled_font
 
 #: Cell width limits in pixels at font scale 1.
@@ -424,9 +425,7 @@ class UnrolledStripView(QAbstractScrollArea):
             if text:
                 text = QFontMetrics(self._font).elidedText(text, Qt.TextElideMode.ElideRight, cw - 2)
                 if text != "…":                 # no room: leave it to the tool tip
-                    token = QStaticText(text)
-                    token.setTextFormat(Qt.TextFormat.PlainText)
-                    token.prepare(QTransform(), self._font)
+                    token = static_text(text, self._font)
             if len(self._tokens) > 4096:
                 self._tokens.clear()
             self._tokens[key] = token

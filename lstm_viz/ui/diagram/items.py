@@ -29,6 +29,7 @@ from PySide6.QtGui import (QColor, QFont, QFontMetricsF, QImage, QPainter, QPain
                            QTransform)
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsObject, QGraphicsTextItem
 
+from ..kit import static_text
 from ..theme import Theme, focus_color, scaled_font
 from .layout import NodeSpec, WireSpec
 
@@ -596,13 +597,10 @@ class TextItem(QGraphicsObject):
         """Lay the text out once (wrapped to the width); paint only draws it."""
         if self._style is None:
             return
-        st = self._static = QStaticText(self._text)
-        st.setTextFormat(Qt.TextFormat.PlainText)
-        st.setTextWidth(self._width)
         option = QTextOption(self._align)
         option.setWrapMode(QTextOption.WrapMode.WordWrap)
-        st.setTextOption(option)
-        st.prepare(QTransform(), getattr(self._style, self._font_attr))
+        st = self._static = static_text(self._text, getattr(self._style, self._font_attr),
+                                        self._width, option)
         height = st.size().height() if self._text else 0.0
         self.prepareGeometryChange()
         self._rect = QRectF(self._at.x(), self._at.y(), self._width, height + 2)
