@@ -31,3 +31,11 @@ def make_window(qtbot):
         return w
 
     return make
+
+
+@pytest.fixture
+def state(qapp):
+    """The app's state on its built-in demo (a test file may define its own)."""
+    from lstm_viz.state import AppState
+
+    return AppState()

@@ -13,11 +13,6 @@ from lstm_viz.ui.compare import ComparisonView, decay_text
 
 
 @pytest.fixture
-def state(qapp):
-    return AppState()
-
-
-@pytest.fixture
 def used():
     return []
 

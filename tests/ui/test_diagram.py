@@ -10,14 +10,8 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor
 
 from lstm_viz.explain import fmt
-from lstm_viz.state import AppState
 from lstm_viz.ui.diagram import CellDiagramView
 from lstm_viz.ui.theme import get_theme
-
-
-@pytest.fixture
-def state(qapp):
-    return AppState()
 
 
 @pytest.fixture

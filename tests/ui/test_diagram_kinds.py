@@ -13,14 +13,8 @@ from PySide6.QtCore import QPointF, Qt
 
 from lstm_viz.explain import fmt
 from lstm_viz.model import Network, Options, init_params
-from lstm_viz.state import AppState
 from lstm_viz.ui.diagram import CellDiagramView
 from lstm_viz.ui.diagram.scene import GRAD_DECADES, grad_strength, number_text
-
-
-@pytest.fixture
-def state(qapp):
-    return AppState()
 
 
 @pytest.fixture

@@ -7,13 +7,7 @@ from PySide6.QtCore import Qt
 
 from lstm_viz.explain import fmt
 from lstm_viz.model import Network, init_params
-from lstm_viz.state import AppState
 from lstm_viz.ui.equations import EquationsPanel, equation_html
-
-
-@pytest.fixture
-def state(qapp):
-    return AppState()
 
 
 @pytest.fixture

@@ -8,13 +8,7 @@ from PySide6.QtCore import Qt
 
 from lstm_viz.explain import fmt
 from lstm_viz.model import Network, Options, init_params
-from lstm_viz.state import AppState
 from lstm_viz.ui.gradients import ERROR_COLOR, GradientPanel, nice_limit, parse_target
-
-
-@pytest.fixture
-def state(qapp):
-    return AppState()
 
 
 @pytest.fixture

@@ -5,13 +5,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from lstm_viz.model.longrange import LENGTHS, VARIANTS, long_range_curve, long_range_task
-from lstm_viz.state import AppState
 from lstm_viz.ui.longrange import HIDDEN, SEED, LongRangeView
-
-
-@pytest.fixture
-def state(qapp):
-    return AppState()
 
 
 @pytest.fixture

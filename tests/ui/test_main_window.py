@@ -15,11 +15,6 @@ from lstm_viz.ui.theme import get_theme, scaled_font
 
 
 @pytest.fixture
-def state(qapp):
-    return AppState()
-
-
-@pytest.fixture
 def window(make_window, state):
     w = make_window(state)
     return w

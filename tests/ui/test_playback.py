@@ -4,13 +4,7 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication
 
-from lstm_viz.state import AppState
 from lstm_viz.ui.playback import SPEEDS
-
-
-@pytest.fixture
-def state(qapp):
-    return AppState()
 
 
 @pytest.fixture

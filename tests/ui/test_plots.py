@@ -7,13 +7,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication
 
 from lstm_viz.model import Network, init_params
-from lstm_viz.state import AppState
 from lstm_viz.ui.plots import UNIT_STYLES, TracePlots, peak_decimate
-
-
-@pytest.fixture
-def state(qapp):
-    return AppState()
 
 
 @pytest.fixture

@@ -18,16 +18,10 @@ from PySide6.QtWidgets import QApplication, QToolTip
 from lstm_viz.explain import fmt
 from lstm_viz.model import ModelInputError, Network, Options, encode, init_params, save_weights
 from lstm_viz.model.presets import load_preset
-from lstm_viz.state import AppState
 from lstm_viz.ui.gradients import TIPS, GradientPanel
 from lstm_viz.ui.main_window import BOTTOM_GRADIENTS
 
 PRESET = "first_opinion"
-
-
-@pytest.fixture
-def state(qapp):
-    return AppState()
 
 
 @pytest.fixture

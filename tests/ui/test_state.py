@@ -41,11 +41,6 @@ class Spy:
             getattr(state, name).connect(lambda *a, n=name: self.events.append((n, *a)))
 
 
-@pytest.fixture
-def state(qapp):
-    return AppState()
-
-
 def test_default_is_the_demo(state):
     x = demo.demo_inputs()
     assert np.array_equal(state.trace.x, x)

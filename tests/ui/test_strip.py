@@ -5,13 +5,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from lstm_viz.explain import fmt
-from lstm_viz.state import AppState
 from lstm_viz.ui.strip import UnrolledStripView
-
-
-@pytest.fixture
-def state(qapp):
-    return AppState()
 
 
 @pytest.fixture

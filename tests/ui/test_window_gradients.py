@@ -18,11 +18,6 @@ from lstm_viz.ui.theme import scaled_font
 
 
 @pytest.fixture
-def state(qapp):
-    return AppState()
-
-
-@pytest.fixture
 def window(make_window, state):
     return make_window(state)
 

@@ -13,13 +13,7 @@ from PySide6.QtWidgets import QMessageBox
 from lstm_viz.model import Network, init_params
 from lstm_viz.model.demo import demo_network
 from lstm_viz.model.presets import list_presets
-from lstm_viz.state import AppState
 from lstm_viz.ui.main_window import REBUILD_SEED, TAB_EQUATIONS, TAB_WEIGHTS
-
-
-@pytest.fixture
-def state(qapp):
-    return AppState()
 
 
 @pytest.fixture
