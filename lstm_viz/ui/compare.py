@@ -23,7 +23,7 @@ from typing import Callable
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QPen
+from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QPushButton, QSizePolicy,
                                QSlider, QVBoxLayout, QWidget)
 
@@ -33,6 +33,7 @@ from ..model import Network
 from ..state import AppState
 from .kit import log_plot_widget, scrolling, set_log_y, step_at, style_axes
 from .theme import OKABE_ITO, scaled_font
+from .timecursor import TimeCursor
 
 #: Identity colour and line style of each cell kind in this view (colour-blind safe).
 KIND_COLORS = {"lstm": OKABE_ITO["blue"], "gru": OKABE_ITO["orange"], "rnn": OKABE_ITO["vermillion"]}
@@ -107,11 +108,8 @@ class ComparisonView(QWidget):
                                          labelOpts={"position": 0.92})
         self.loss_line.setToolTip("The step whose hidden state enters the loss")
         self.plot.addItem(self.loss_line, ignoreBounds=True)
-        self.cursor = pg.InfiniteLine(pos=1, angle=90, movable=True)
-        self.cursor.setZValue(20)
-        self.cursor.setToolTip("Time cursor: drag it, or click in the plot")
-        self.plot.addItem(self.cursor, ignoreBounds=True)
-        self.cursor.sigPositionChanged.connect(self._cursor_dragged)
+        self.cursor = TimeCursor(self.plot_widget, [self.plot.vb])
+        self.cursor.moved.connect(self._cursor_dragged)
         self.plot_widget.scene().sigMouseClicked.connect(self._clicked)
         self.plot_widget.setToolTip(
             "Size of the gradient of the loss with respect to each hidden state h_t (log scale). "
@@ -277,9 +275,7 @@ class ComparisonView(QWidget):
         self.radius_label.setText(f"ρ(W_hh) = {rho:.2f} → gradient {trend}")
 
     def _on_timestep(self, t: int) -> None:
-        self.cursor.blockSignals(True)
-        self.cursor.setValue(t + 1)
-        self.cursor.blockSignals(False)
+        self.cursor.set_value(t + 1)
         if self._stale or not self.isVisible():
             return
         parts = []
@@ -307,8 +303,8 @@ class ComparisonView(QWidget):
         for _sample, item in list(self.legend.items):   # re-lay the labels in the new size
             item.setText(item.text, size=f"{th.base_point_size * s:.1f}pt", color=th.foreground)
         width = max(2.0, th.line_width * 1.25)
-        self.cursor.setPen(pg.mkPen(th.accent, width=width))
-        self.cursor.setHoverPen(pg.mkPen(th.gate_colors.get("o", th.accent), width=width + 2))
+        self.cursor.set_pens(QPen(QColor(th.accent), width),
+                             QPen(QColor(th.gate_colors.get("o", th.accent)), width + 2))
         self.loss_line.setPen(pg.mkPen(th.muted, width=2, style=Qt.PenStyle.DashLine))
         self.loss_line.label.setColor(th.foreground)
         self.loss_line.label.setFont(tick_font)
@@ -336,9 +332,8 @@ class ComparisonView(QWidget):
     def _step_at(self, x: float) -> int:
         return step_at(x, self.state.steps)
 
-    def _cursor_dragged(self) -> None:
-        self.state.set_timestep(self._step_at(self.cursor.value()))
-        self._on_timestep(self.state.timestep)
+    def _cursor_dragged(self, x: float) -> None:
+        self.state.set_timestep(self._step_at(x))
 
     def _clicked(self, ev) -> None:
         if ev.button() != Qt.MouseButton.LeftButton:

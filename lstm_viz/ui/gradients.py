@@ -52,6 +52,7 @@ from ..model.paths import GradientPaths, gradient_paths
 from ..state import AppState
 from .kit import nice_limit, scrolling, set_log_y, set_y_top, step_at, style_axes
 from .theme import OKABE_ITO, colormap, scaled_font
+from .timecursor import TimeCursor
 
 pg.setConfigOptions(imageAxisOrder="row-major")
 
@@ -159,7 +160,8 @@ class _TimeView(pg.GraphicsLayoutWidget):
         self.setMinimumSize(160, 120)
         self.ci.setContentsMargins(4, 4, 4, 4)
         self.plots: list[pg.PlotItem] = []
-        self.cursors: list[pg.InfiniteLine] = []
+        self.cursor = TimeCursor(self)            # one line across every plot
+        self.cursor.moved.connect(self._dragged)
         self.loss_lines: list[pg.InfiniteLine] = []
         self.token_axis = False
         self._ticks: object = ("unset",)
@@ -175,16 +177,12 @@ class _TimeView(pg.GraphicsLayoutWidget):
         p.showGrid(x=False, y=True, alpha=0.25)
         if log:
             p.setLogMode(x=False, y=True)
-        cur = pg.InfiniteLine(pos=1, angle=90, movable=True)
-        cur.setZValue(20)
-        cur.sigPositionChanged.connect(lambda *_a, c=cur: self._dragged(c))
-        p.addItem(cur, ignoreBounds=True)
+        self.cursor.add_viewbox(p.getViewBox())
         loss = pg.InfiniteLine(pos=1, angle=90, movable=False,
                                label="loss", labelOpts={"position": 0.92, "anchors": [(1, 0), (1, 0)]})
         loss.setZValue(15)
         p.addItem(loss, ignoreBounds=True)
         self.plots.append(p)
-        self.cursors.append(cur)
         self.loss_lines.append(loss)
         return p
 
@@ -202,9 +200,7 @@ class _TimeView(pg.GraphicsLayoutWidget):
         self.update_ticks()
 
     def set_cursor(self, t: int) -> None:
-        for c in self.cursors:
-            with QSignalBlocker(c):
-                c.setValue(t + 1)
+        self.cursor.set_value(t + 1)
 
     def set_loss_step(self, s: int) -> None:
         for line in self.loss_lines:
@@ -247,10 +243,8 @@ class _TimeView(pg.GraphicsLayoutWidget):
         style_axes((p.getAxis(n) for p in self.plots for n in ("left", "bottom")), th, font,
                    tick_offset=max(3, round(4 * scale)))
         width = max(2.0, th.line_width * 1.25)
-        for c in self.cursors:
-            c.setPen(pg.mkPen(th.accent, width=width))
-            c.setHoverPen(pg.mkPen(th.gate_colors.get("o", th.accent), width=width + 2))
-            c.setToolTip("Time cursor: drag it, or click anywhere in the plot")
+        self.cursor.set_pens(QPen(QColor(th.accent), width),
+                             QPen(QColor(th.gate_colors.get("o", th.accent)), width + 2))
         for line in self.loss_lines:
             line.setPen(pg.mkPen(th.foreground, width=max(1.5, th.line_width * 0.75),
                                  style=Qt.PenStyle.DashLine))
@@ -279,9 +273,8 @@ class _TimeView(pg.GraphicsLayoutWidget):
             x = self.plots[k].getViewBox().mapSceneToView(ev.scenePos()).x()
             self.state.set_timestep(self._step_at(x))
 
-    def _dragged(self, cursor: pg.InfiniteLine) -> None:
-        self.state.set_timestep(self._step_at(cursor.value()))
-        self.set_cursor(self.state.timestep)
+    def _dragged(self, x: float) -> None:
+        self.state.set_timestep(self._step_at(x))
 
     def _moved(self, pos) -> None:
         k = self._plot_at(pos)

@@ -30,12 +30,13 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QElapsedTimer, QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QFontMetrics, QPen, QPixmapCache
+from PySide6.QtGui import QColor, QFontMetrics, QPen, QPixmapCache
 from PySide6.QtWidgets import QGraphicsItem, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from ..state import AppState
 from .kit import step_at, style_axes
 from .theme import Theme, colormap, scaled_font
+from .timecursor import TimeCursor
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
 
@@ -175,6 +176,7 @@ class UnitLines(pg.GraphicsObject):
     # -- data and look
     def set_units(self, x: np.ndarray, Y: np.ndarray, units) -> None:
         """Draw ``Y[:, u]`` against ``x`` (n,) for each ``u`` in ``units``; ``Y`` is (n, H)."""
+        self.prepareGeometryChange()         # before the bounds change: Qt repaints the old ones
         self._x, self._Y, self._units = x, Y, list(units)
         rect = None
         if len(x) and self._units:
@@ -188,7 +190,6 @@ class UnitLines(pg.GraphicsObject):
                 rect = QRectF(float(x[0]), float(lo), float(x[-1] - x[0]), float(hi - lo))
         self._data_rect = rect
         self._rect = None
-        self.prepareGeometryChange()
         self.informViewBoundsChanged()
         self.update()
 
@@ -198,9 +199,9 @@ class UnitLines(pg.GraphicsObject):
         self.antialias = antialias
         width = max((p.widthF() for p in pens.values()), default=1.0)
         if width / 2 + 1 != self._pad_px:
+            self.prepareGeometryChange()
             self._pad_px = width / 2 + 1
             self._rect = None
-            self.prepareGeometryChange()
         self.update()
 
     def units(self) -> list[int]:
@@ -276,8 +277,8 @@ class UnitLines(pg.GraphicsObject):
         return self._rect
 
     def viewTransformChanged(self) -> None:  # noqa: N802 (pyqtgraph hook)
-        self._rect = None                        # the pen's width in data units changed
         self.prepareGeometryChange()
+        self._rect = None                        # the pen's width in data units changed
 
     def dataBounds(self, ax: int, frac: float = 1.0, orthoRange=None):  # noqa: N802 (pyqtgraph)
         r = self._data_rect
@@ -299,6 +300,9 @@ class UnitLines(pg.GraphicsObject):
         # Qt's rasteriser fills slowly (about 2 ms for 100 points here); the same line
         # as separate segments, each a simple quad, draws about 6x faster and looks
         # the same (each dash pattern restarts per segment, which the eye does not see).
+        if lo and any(pen.style() != Qt.PenStyle.SolidLine and not (
+                self.antialias and pen.widthF() > 1.0) for pen in self._pens.values()):
+            lo = 0      # a dashed polyline's pattern starts at its first point: keep it there
         pen_of = None
         for u, poly, xy in self._strokes(lo, hi):
             if u != pen_of:
@@ -358,11 +362,8 @@ class TracePanel(pg.GraphicsLayoutWidget):
         self.colorbar.hide()
         self._levels = 1.0
 
-        self.cursor = pg.InfiniteLine(pos=1, angle=90, movable=True)
-        self.cursor.setZValue(20)
-        self.cursor.setToolTip("Time cursor: drag it, or click anywhere in the plot")
-        self.plot.addItem(self.cursor, ignoreBounds=True)
-        self.cursor.sigPositionChanged.connect(self._cursor_dragged)
+        self.cursor = TimeCursor(self, [self.vb])      # painted over a snapshot of the plot
+        self.cursor.moved.connect(self._cursor_dragged)
 
         self.hover_text = pg.TextItem(anchor=(0, 1))
         self.hover_text.setZValue(30)
@@ -643,9 +644,7 @@ class TracePanel(pg.GraphicsLayoutWidget):
         return nice_range(lo, hi)
 
     def _on_timestep(self, t: int) -> None:
-        blocked = self.cursor.blockSignals(True)
-        self.cursor.setValue(t + 1)
-        self.cursor.blockSignals(blocked)
+        self.cursor.set_value(t + 1)
 
     def _on_unit(self, _u: int) -> None:
         self._stale_lines = True                # the selected unit has a line of its own
@@ -666,8 +665,8 @@ class TracePanel(pg.GraphicsLayoutWidget):
         self.colorbar.setColorMap(colormap(th))
         self.colorbar.setLevels((-self._levels, self._levels))
         width = max(2.0, th.line_width * 1.25)
-        self.cursor.setPen(pg.mkPen(th.accent, width=width))
-        self.cursor.setHoverPen(pg.mkPen(th.gate_colors.get("o", th.accent), width=width + 2))
+        self.cursor.set_pens(QPen(QColor(th.accent), width),
+                             QPen(QColor(th.gate_colors.get("o", th.accent)), width + 2))
         self.hover_text.setColor(th.foreground)
         self.hover_text.fill = pg.mkBrush(th.background)
         self.hover_text.border = pg.mkPen(th.foreground)
@@ -741,10 +740,8 @@ class TracePanel(pg.GraphicsLayoutWidget):
     def _step_at(self, x: float) -> int:
         return step_at(x, self.state.trace.steps)
 
-    def _cursor_dragged(self) -> None:
-        self.state.set_timestep(self._step_at(self.cursor.value()))
-        # snap the line to the step even when the step did not change
-        self._on_timestep(self.state.timestep)
+    def _cursor_dragged(self, x: float) -> None:
+        self.state.set_timestep(self._step_at(x))
 
     def _clicked(self, ev) -> None:
         if ev.button() != Qt.MouseButton.LeftButton:

@@ -39,3 +39,31 @@ def state(qapp):
     from lstm_viz.state import AppState
 
     return AppState()
+
+
+@pytest.fixture
+def drag_cursor():
+    """Drag a plot's time cursor with the mouse, as a user does: press on its line in
+    view box ``vb``, move to view x ``to_x`` in steps, release (returns the cursor)."""
+    from PySide6.QtCore import QEvent, QPointF, Qt
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication
+
+    def send(vp, kind, pos, button, buttons):
+        QApplication.sendEvent(vp, QMouseEvent(kind, pos, vp.mapToGlobal(pos), button, buttons,
+                                               Qt.KeyboardModifier.NoModifier))
+
+    def drag(cursor, vb, to_x, steps=3):
+        vp, left, none = cursor.vp, Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
+        y = cursor.view.viewportTransform().mapRect(vb.sceneBoundingRect()).center().y()
+        start = QPointF(cursor.pixel_x(vb), y)
+        send(vp, QEvent.Type.MouseButtonPress, start, left, left)
+        end_scene = vb.mapViewToScene(QPointF(to_x, 0.0))
+        end_x = cursor.view.viewportTransform().map(end_scene).x()
+        for k in range(1, steps + 1):
+            pos = QPointF(start.x() + (end_x - start.x()) * k / steps, y)
+            send(vp, QEvent.Type.MouseMove, pos, none, left)
+        send(vp, QEvent.Type.MouseButtonRelease, QPointF(end_x, y), left, none)
+        return cursor
+
+    return drag

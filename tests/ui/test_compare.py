@@ -122,12 +122,12 @@ def test_use_as_main_hands_over_that_kinds_network(qtbot, view, state, used):
     assert view.use_buttons["lstm"].isEnabled()
 
 
-def test_cursor_follows_the_time_step_and_moves_it(view, state):
+def test_cursor_follows_the_time_step_and_moves_it(view, state, drag_cursor):
     state.set_timestep(4)
     assert view.cursor.value() == 5
     assert view.at_step.text().startswith("At step 5")
-    view.cursor.setValue(9.2)                         # as a drag does
-    assert state.timestep == 8
+    drag_cursor(view.cursor, view.plot.vb, 9.2)
+    assert state.timestep == 8 and view.cursor.value() == 9
 
 
 def test_nothing_is_computed_while_hidden_but_reads_are_current(qtbot, state):

@@ -166,7 +166,7 @@ def test_check_gradients_reports_a_small_error(qtbot, panel, state):
 def test_cursor_follows_the_time_step_and_clicks_move_it(qtbot, panel, state):
     state.set_timestep(6)
     for v in panel.views:
-        assert all(c.value() == 7 for c in v.cursors)
+        assert v.cursor.value() == 7
     view = panel.saliency_view
     pos = view.step_pos(0, 3, 0.0)
     qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=pos)
