@@ -99,29 +99,33 @@ class TimeCursor(QObject):
 
     def pixel_x(self, vb: pg.ViewBox | None = None) -> float | None:
         """The cursor's x in viewport pixels over ``vb`` (default: the first view box);
-        None while that view box has no size."""
+        None while that view box is not shown."""
         vb = vb if vb is not None else (self.viewboxes[0] if self.viewboxes else None)
-        if vb is None or vb.width() <= 0:
-            return None
-        scene = vb.mapViewToScene(QPointF(self._value, 0.0))
-        return self.view.viewportTransform().map(scene).x()
+        for box, x, _span in self._lines():
+            if box is vb:
+                return x
+        return None
 
     # ------------------------------------------------------------------ geometry
 
-    def _shown(self) -> list[pg.ViewBox]:
-        return [vb for vb in self.viewboxes if vb.isVisible() and vb.width() > 0]
-
-    def _span(self, vb: pg.ViewBox) -> QRectF:
-        """The view box's area in viewport pixels (the cursor's vertical extent)."""
-        return self.view.viewportTransform().mapRect(vb.sceneBoundingRect())
+    def _lines(self) -> list[tuple[pg.ViewBox, float, QRectF]]:
+        """(view box, the cursor's x, the view box's area) in viewport pixels, for each
+        shown view box."""
+        out = []
+        vt = self.view.viewportTransform()
+        for vb in self.viewboxes:
+            if not vb.isVisible() or vb.width() <= 0:
+                continue
+            vb.updateMatrix()                   # a pending range change, applied now
+            x = (vb.childGroup.sceneTransform() * vt).map(QPointF(self._value, 0.0)).x()
+            out.append((vb, x, (vb.sceneTransform() * vt).mapRect(vb.rect())))
+        return out
 
     def _strip_region(self) -> QRegion:
         """The viewport pixels the cursor covers (at its widest pen, plus a margin)."""
         region = QRegion()
         half = max(self.pen.widthF(), self.hover_pen.widthF()) / 2 + 2
-        for vb in self._shown():
-            x = self.pixel_x(vb)
-            span = self._span(vb)
+        for _vb, x, span in self._lines():
             left = math.floor(x - half)
             region = region.united(QRect(left, math.floor(span.top()) - 1,
                                          math.ceil(x + half) - left + 1,
@@ -129,10 +133,12 @@ class TimeCursor(QObject):
         return region
 
     def _update(self, region: QRegion) -> None:
-        region = region.intersected(self.vp.rect())
-        if not region.isEmpty():
-            self._strips = self._strips.united(region)
-            self.vp.update(region)
+        # One rectangle: a paint clipped to several is ~50x slower per blit in Qt's
+        # raster engine (it takes its general clipping path).
+        rect = self._strips.united(region).boundingRect().intersected(self.vp.rect())
+        if not rect.isEmpty():
+            self._strips = QRegion(rect)
+            self.vp.update(rect)
 
     # ------------------------------------------------------------------ snapshot
 
@@ -170,15 +176,16 @@ class TimeCursor(QObject):
             self.view.viewportEvent(ev)                    # the view paints as usual
         self._strips = self._strips.subtracted(region)
         p = QPainter(vp)
-        p.setClipRegion(region)
         if blit:
-            p.drawPixmap(0, 0, snap)
+            dpr = snap.devicePixelRatio()
+            for r in region:
+                p.drawPixmap(r, snap, QRect(round(r.x() * dpr), round(r.y() * dpr),
+                                            round(r.width() * dpr), round(r.height() * dpr)))
             self.snapshot_blits += 1
+        p.setClipRegion(region)
         pen = self.hover_pen if self.hovering or self.dragging is not None else self.pen
         w = pen.widthF()
-        for vb in self._shown():
-            x = self.pixel_x(vb)
-            span = self._span(vb)
+        for _vb, x, span in self._lines():
             p.fillRect(QRectF(x - w / 2, span.top(), w, span.height()), pen.color())
         p.end()
 
@@ -186,9 +193,8 @@ class TimeCursor(QObject):
 
     def _grabbed(self, pos: QPointF) -> pg.ViewBox | None:
         """The view box whose cursor line is under ``pos`` (None if none is)."""
-        for vb in self._shown():
-            x = self.pixel_x(vb)
-            if abs(pos.x() - x) <= GRAB_PX and self._span(vb).contains(QPointF(x, pos.y())):
+        for vb, x, span in self._lines():
+            if abs(pos.x() - x) <= GRAB_PX and span.contains(QPointF(x, pos.y())):
                 return vb
         return None
 
