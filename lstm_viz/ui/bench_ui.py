@@ -17,10 +17,12 @@ At T = 100 steps and H = 8 units (a seeded random LSTM, 3 inputs):
     into a 1920x1080 image: the worst case of a frame.
 ``gui.drag_T100_H8`` / ``gui.drag_T500_H32``
     Dragging a weight in the *whole* 1920x1080 window (Weights tab open, 8
-    inputs): one mouse move on a cell of the forget gate's W_hh, then
-    ``processEvents()`` until the coalesced edit has run (new `Network`, the
-    whole trace forward and backward, one undo merge) and the diagram, strip,
-    plots and editor have repainted (``painted`` counts, as above).
+    inputs, the cursor mid-sequence): one mouse move on a cell of the forget
+    gate's W_hh, then ``processEvents()`` until the coalesced edit has run (new
+    `Network`, the whole trace forward and backward, one undo merge) and the
+    diagram, equations, strip, plots and editor have repainted (``painted``
+    counts, as above; at step 1 a recurrent weight would change nothing the
+    diagram shows, since h_0 = 0).
 ``gui.drag_T100_H8_gradients`` / ``gui.drag_T100_H8_compare``
     The same drag with the lower tab on the Gradients view (its norm plots,
     paths and saliency redrawn too) or on the LSTM vs GRU vs RNN view (the
@@ -209,6 +211,7 @@ def _drag(T: int, H: int, n: int, tab: str = "") -> list[dict]:
     app, state, window = build_window(model=(net, x, [str(k + 1) for k in range(T)]))
     try:
         state.set_animation_ms(0)
+        state.set_timestep(T // 2)  # mid-sequence: the edit changes the diagram and equations too
         window.show_side_tab(TAB_WEIGHTS)
         if tab:
             from . import main_window

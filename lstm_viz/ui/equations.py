@@ -146,6 +146,7 @@ class EquationsPanel(QWidget):
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.state = state
+        self._stale = True                       # the numbers wait until the panel is shown
         self.header = NumberLines(self)          # changes every step: painted, no relayout
         self.rows: dict[str, EquationRow] = {}
         self.kind = ""
@@ -222,7 +223,17 @@ class EquationsPanel(QWidget):
         """The equation key currently highlighted ("" if none)."""
         return next((k for k, r in self.rows.items() if r.highlighted), "")
 
+    def showEvent(self, ev) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(ev)
+        if self._stale:
+            self._refresh()
+
     def _refresh(self, *_args) -> None:
+        # Hidden (another side tab is open, as while dragging a weight in the weight
+        # editor): only remember to refresh when shown.
+        self._stale = not self.isVisible()
+        if self._stale:
+            return
         st = self.state
         tr, t, u = st.trace, st.timestep, st.unit
         label = st.labels[t] if t < len(st.labels) else ""

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
+from lstm_viz import explain
 from lstm_viz.explain import fmt
 from lstm_viz.model import Network, init_params
 from lstm_viz.ui.equations import EquationsPanel, equation_html
@@ -82,3 +83,15 @@ def test_gradient_mode_explains_the_gradient(panel, state):
     assert "Gradient" in panel.explain_title.text()
     assert fmt(tr.dL_dh[13, 0]) in panel.explain_numeric.text()
     assert "starts here" in panel.explain_meaning.text()
+
+
+def test_a_hidden_panel_shows_the_current_numbers_when_shown_again(qtbot, panel, state):
+    panel.hide()                                       # another side tab is open
+    state.set_timestep(5)
+    state.set_network(Network(init_params("lstm", state.network.input_size, 3, seed=4)))
+    panel.show()
+    qtbot.waitExposed(panel)
+    assert panel.header.text().startswith("Step 6 of")
+    for key, row in panel.rows.items():                # this network's numbers, not the old one's
+        assert row.numbers == explain.equation_numbers(state.trace, 5, state.unit, key,
+                                                       state.network)
