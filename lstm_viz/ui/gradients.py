@@ -50,7 +50,7 @@ from ..model.analysis import step_norms, unit_magnitude
 from ..model.gradcheck import TOLERANCE, GradCheck, check_gradients
 from ..model.paths import GradientPaths, gradient_paths
 from ..state import AppState
-from .kit import nice_limit, scrolling, set_log_y, set_y_top, step_at, style_axes
+from .kit import ImageItem, nice_limit, scrolling, set_log_y, set_y_top, step_at, style_axes
 from .theme import OKABE_ITO, colormap, scaled_font
 from .timecursor import TimeCursor
 
@@ -604,7 +604,7 @@ class GradientPanel(QWidget):
         self.heat_plots = {"h": self.heat_view.add_plot(0, 0), "c": self.heat_view.add_plot(1, 0)}
         self.heat_images: dict[str, pg.ImageItem] = {}
         for key, p in self.heat_plots.items():
-            img = pg.ImageItem()
+            img = ImageItem()
             img.setZValue(-10)
             p.addItem(img)
             self.heat_images[key] = img

@@ -23,7 +23,7 @@ from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, QSize, Qt, Si
 from PySide6.QtGui import QColor, QFont, QLinearGradient, QPainter, QPen, QStaticText
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
-from .kit import static_text
+from .kit import ImageItem, static_text
 from .theme import Theme
 
 pg.setConfigOptions(imageAxisOrder="row-major")
@@ -167,7 +167,7 @@ class Heatmap(pg.GraphicsView):
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.setMouseTracking(True)
-        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image = ImageItem(axisOrder="row-major")
         self.addItem(self.image)
         self.overlay = _Overlay()
         self.addItem(self.overlay)

@@ -34,7 +34,7 @@ from PySide6.QtGui import QColor, QFontMetrics, QPen, QPixmapCache
 from PySide6.QtWidgets import QGraphicsItem, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from ..state import AppState
-from .kit import step_at, style_axes
+from .kit import ImageItem, step_at, style_axes
 from .theme import Theme, colormap, scaled_font
 from .timecursor import TimeCursor
 
@@ -352,7 +352,7 @@ class TracePanel(pg.GraphicsLayoutWidget):
         self._steps: int | None = None           # T the time axis was set for
         self._y_range: tuple | None = None
 
-        self.image = pg.ImageItem(autoDownsample=True)
+        self.image = ImageItem(autoDownsample=True)
         self.image.setZValue(-10)
         self.image.hide()
         self.plot.addItem(self.image)

@@ -8,7 +8,7 @@ the editor.
 import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
-from PySide6.QtGui import QHelpEvent, QMouseEvent, QUndoStack, QWheelEvent
+from PySide6.QtGui import QColor, QHelpEvent, QImage, QMouseEvent, QUndoStack, QWheelEvent
 from PySide6.QtWidgets import QApplication, QToolTip
 
 from lstm_viz.explain import fmt
@@ -264,3 +264,20 @@ def test_gru_and_rnn_layouts(qtbot):
         editor.heatmap("c0", "c0")                    # a GRU has no cell state
     state.set_network(Network(init_params("rnn", 2, 5, seed=1)))   # rebuilds
     assert editor.heatmap("a", "hh").image.image.shape == (5, 5)
+
+
+def test_heatmap_cells_are_drawn_in_the_scale_colours_as_32_bit_pixels(setup):
+    """The picture Qt scales up each repaint is 32-bit (an 8-bit indexed one draws ~10x
+    slower) and holds each weight's colour on the value scale."""
+    state, stack, editor = setup
+    hm = editor.heatmap("f", "hh")
+    hm.viewport().grab()                              # a paint renders the picture
+    q = hm.image.qimage
+    assert q.format() in (QImage.Format.Format_RGB32, QImage.Format.Format_ARGB32_Premultiplied)
+    w = state.network.params.weight_hh[state.network.params.gate_rows("f")]
+    want = state.theme.value_rgb(w, editor.vmax).astype(int)
+    for r in range(w.shape[0]):
+        for c in range(w.shape[1]):
+            got = QColor(q.pixel(c, r))
+            # pyqtgraph puts a value into one of 256 levels by truncating, the scale by rounding
+            assert np.abs(np.array([got.red(), got.green(), got.blue()]) - want[r, c]).max() <= 4
