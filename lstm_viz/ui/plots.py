@@ -30,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QElapsedTimer, QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFontMetrics, QPen, QPixmapCache
+from PySide6.QtGui import QColor, QFontMetrics, QPen, QPixmapCache, QTransform
 from PySide6.QtWidgets import QGraphicsItem, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from ..state import AppState
@@ -51,18 +51,18 @@ MAX_LEGEND_UNITS = 8
 
 #: Most lines per panel kept as cached pixmaps (above this: thin, solid, uncached lines).
 MAX_CACHED_LINES = 40
-#: Most points (units x steps) per panel drawn with wide lines: a wide antialiased
-#: line costs Qt ~30x a thin one to stroke (~3 ms per 100 points, dashed), which
-#: the redraw after a drag pauses spends at once; above this, lines are 1 px
-#: (at 100 steps: all 8 units' C_t or h_t wide, their 32 gate lines thin).
+#: Most points (units x steps) per panel drawn with wide lines: a wide line costs a few
+#: times a thin one (`thin_passes`), which the redraw after a drag pauses spends at
+#: once; above this, lines are 1 px (at 100 steps: all 8 units' C_t or h_t wide, their
+#: 32 gate lines thin).
 MAX_WIDE_POINTS = 1000
 #: Pixmap cache the cached lines need (KB); raised once if Qt's default is smaller.
 PIXMAP_CACHE_KB = 128 * 1024
 
 #: A trace change this soon (ms) after the previous one was drawn means the user is
 #: dragging (or typing):
-#: the lines are drawn 1 px wide (Qt's fast antialiased path, ~70x faster than 2 px)
-#: until the changes have paused for SETTLE_MS, then redrawn at full width.
+#: the lines are drawn 1 px wide, not antialiased (a few times faster again) until
+#: the changes have paused for SETTLE_MS, then redrawn at full width.
 DRAFT_WITHIN_MS = 500
 SETTLE_MS = 250
 #: The panels settle one after another, this far apart (ms): a drag resumed meanwhile then
@@ -167,8 +167,9 @@ class UnitLines(pg.GraphicsObject):
         self._finite = True
         self._data_rect: QRectF | None = None    # bounds of the drawn points
         self._rect: QRectF | None = None         # ... plus the pen, in data units
-        self._buffers = [None, None]             # reused polygons and their (n, 2) views
+        self._buffers = [None]                   # a reused polygon and its (n, 2) view
         self._pens: dict[int, QPen] = {}
+        self._thin: dict[int, tuple[QPen, list]] = {}      # wide pens drawn thin (`thin_passes`)
         self._pad_px = 1.0
         self.antialias = True
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption)   # exposedRect
@@ -196,6 +197,7 @@ class UnitLines(pg.GraphicsObject):
     def set_pens(self, pens: dict[int, QPen], antialias: bool) -> None:
         """The pen of each unit (cosmetic pens), and whether to antialias."""
         self._pens = pens
+        self._thin = {u: thin_passes(pen) for u, pen in pens.items() if pen.widthF() > 1.0}
         self.antialias = antialias
         width = max((p.widthF() for p in pens.values()), default=1.0)
         if width / 2 + 1 != self._pad_px:
@@ -249,20 +251,12 @@ class UnitLines(pg.GraphicsObject):
                 yield u, poly, buf
 
     def _reused(self, n: int, slot: int):
-        """A reused polygon of ``n`` points and its (n, 2) view (slot 0: polylines, 1: pairs)."""
+        """A reused polygon of ``n`` points and its (n, 2) view."""
         b = self._buffers[slot]
         if b is None or len(b[1]) != n:
             poly = pg.functions.create_qpolygonf(n)
             b = self._buffers[slot] = (poly, pg.functions.ndarray_from_qpolygonf(poly))
         return b
-
-    def _segments(self, xy: np.ndarray):
-        """The polyline ``xy`` as separate segments (point pairs) in a reused polygon."""
-        n = max(len(xy) - 1, 0)
-        poly, buf = self._reused(2 * n, 1)
-        buf[0::2] = xy[:-1]
-        buf[1::2] = xy[1:]
-        return poly
 
     def boundingRect(self) -> QRectF:  # noqa: N802 (Qt override)
         if self._rect is None:
@@ -296,24 +290,55 @@ class UnitLines(pg.GraphicsObject):
         if len(x) > 2 and not r.isEmpty() and (r.left() > x[0] or r.right() < x[-1]):
             lo = max(0, int(np.searchsorted(x, r.left())) - 1)
             hi = int(np.searchsorted(x, r.right())) + 1
-        # A wide antialiased polyline is stroked as one self-overlapping outline, which
-        # Qt's rasteriser fills slowly (about 2 ms for 100 points here); the same line
-        # as separate segments, each a simple quad, draws about 6x faster and looks
-        # the same (each dash pattern restarts per segment, which the eye does not see).
-        if lo and any(pen.style() != Qt.PenStyle.SolidLine and not (
-                self.antialias and pen.widthF() > 1.0) for pen in self._pens.values()):
+        if lo and any(pen.style() != Qt.PenStyle.SolidLine for pen in self._pens.values()):
             lo = 0      # a dashed polyline's pattern starts at its first point: keep it there
-        pen_of = None
+        base = p.transform()
+        pen_of, shifts = None, ()
         for u, poly, xy in self._strokes(lo, hi):
             if u != pen_of:
-                pen = self._pens[u]
-                p.setPen(pen)
                 pen_of = u
-                wide = self.antialias and pen.widthF() > 1.0
-            if wide:
-                p.drawLines(self._segments(xy))
+                thin = self._thin.get(u) if self.antialias else None
+                if thin is None:
+                    p.setPen(self._pens[u])
+                    shifts = ()
+                else:
+                    p.setPen(thin[0])
+                    shifts = [base * QTransform.fromTranslate(dx, dy) for dx, dy in thin[1]]
+            if shifts:
+                for t in shifts:
+                    p.setTransform(t)
+                    p.drawPolyline(poly)
+                p.setTransform(base)
             else:
                 p.drawPolyline(poly)
+
+
+def thin_passes(pen: QPen) -> tuple[QPen, list[tuple[int, int]]]:
+    """A 1 px pen like ``pen`` (a wider cosmetic pen) and the device-pixel shifts at which
+    drawing a line with it covers what ``pen`` covers.
+
+    Qt strokes a wide antialiased line as an outline its rasteriser fills slowly
+    (about 0.8 ms per 100 points here); a 1 px antialiased line takes its fast
+    path, so a few shifted copies draw ~2.5x faster and look the same. The dash
+    pattern is stretched to the wide pen's lengths (Qt gives them in pen widths),
+    and all copies share it, so dashes run on along the whole line.
+    """
+    w = pen.widthF()
+    if w < 3.0:                                 # a 2 x 2 square of copies: about 2 px of ink
+        shifts = [(0, 0), (1, 0), (0, 1), (1, 1)]
+    else:                                       # the pixels of a disk as wide as the pen
+        r = (w - 1.0) / 2.0
+        shifts = [(dx, dy) for dx in range(-3, 4) for dy in range(-3, 4)
+                  if dx * dx + dy * dy <= r * r + 1e-9]
+    thin = QPen(pen)
+    thin.setWidthF(1.0)
+    if pen.style() != Qt.PenStyle.SolidLine:
+        pattern = pen.dashPattern()             # in units of the wide pen's width
+        extra = w - 1.0                         # its square caps lengthen each dash
+        thin.setDashPattern([v * w + extra if k % 2 == 0        # a dash, and its caps
+                             else max(1.0, v * w - extra)        # a gap, less the caps
+                             for k, v in enumerate(pattern)])
+    return thin, shifts
 
 
 class TracePanel(pg.GraphicsLayoutWidget):

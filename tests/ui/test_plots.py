@@ -299,3 +299,37 @@ def test_a_blown_up_value_breaks_the_line_there(qapp):
     np.testing.assert_array_equal(line.drawn(1)[1], Y[:, 1])
     assert line.dataBounds(1) == (-1.0, 3.0)           # of the finite values
     assert line.drawn(2) is None
+
+
+@pytest.mark.parametrize("width", [2.0, 3.0, 4.5])
+@pytest.mark.parametrize("style", [Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine])
+def test_a_wide_line_drawn_as_thin_copies_inks_about_what_the_wide_pen_does(qapp, width, style):
+    """`thin_passes` stands in for a wide antialiased pen: the shifted 1 px copies must
+    cover about as many pixels as Qt's own wide stroke, dashes included."""
+    from PySide6.QtCore import QPointF as P
+    from PySide6.QtGui import QImage, QPainter, QPen, QPolygonF, QTransform
+
+    from lstm_viz.ui.plots import thin_passes
+
+    line = QPolygonF([P(10, 100), P(100, 30), P(200, 160), P(290, 100)])
+    pen = QPen(QColor("black"))
+    pen.setWidthF(width)
+    pen.setCosmetic(True)
+    pen.setStyle(style)
+
+    def ink(pen, shifts):
+        img = QImage(300, 200, QImage.Format.Format_ARGB32_Premultiplied)
+        img.fill(0)
+        p = QPainter(img)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.setPen(pen)
+        for dx, dy in shifts:
+            p.setTransform(QTransform.fromTranslate(dx, dy))
+            p.drawPolyline(line)
+        p.end()
+        return np.frombuffer(img.constBits(), np.uint8).reshape(200, 300, 4)[:, :, 3].sum() / 255
+
+    thin, shifts = thin_passes(pen)
+    assert thin.widthF() == 1.0 and len(shifts) > 1
+    ratio = ink(thin, shifts) / ink(pen, [(0, 0)])
+    assert 0.7 < ratio < 1.25
