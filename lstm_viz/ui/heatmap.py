@@ -8,7 +8,8 @@ cell-level signals: press, vertical drag (in pixels), release and wheel. It does
 no editing itself; the owner decides what a gesture means.
 
 Everything is created once; `Heatmap.set_values` updates the image and the
-printed numbers in place.
+printed numbers in place, and when only a few entries changed (a weight being
+dragged) Qt repaints only their cells.
 
 `ColorBar` paints the same scale as a horizontal bar with its limits.
 """
@@ -21,7 +22,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QLinearGradient, QPainter, QPen, QStaticText
-from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QSizePolicy, QToolTip, QWidget
 
 from .kit import ImageItem, static_text
 from .theme import Theme
@@ -47,7 +48,24 @@ def cell_text(v: float) -> str:
     return s.replace("-", "−")
 
 
-class _Overlay(pg.GraphicsObject):
+class _CellUpdates:
+    """For a scene item of a heatmap: while ``dirty`` (a rectangle of cells) is set, the
+    item's own ``update()`` (pyqtgraph calls it after every change) repaints only that."""
+
+    dirty: QRectF | None = None
+
+    def update(self, *args) -> None:
+        if not args and self.dirty is not None:
+            super().update(self.dirty)
+        else:
+            super().update(*args)
+
+
+class _CellImage(_CellUpdates, ImageItem):
+    """The matrix's colours (`kit.ImageItem`), repainting only changed cells (`_CellUpdates`)."""
+
+
+class _Overlay(_CellUpdates, pg.GraphicsObject):
     """Drawn over a heatmap: thin cell borders, the printed numbers and the selection outline.
 
     `set_labels` and `set_selected` store ready-made strings, colours and pens;
@@ -64,6 +82,7 @@ class _Overlay(pg.GraphicsObject):
         self.grid_pen = QPen(QColor("#FFFFFF"), 1)
         self.select_pen = QPen(QColor("#000000"), 3)
         self._laid_out: dict[tuple[str, str], QStaticText] = {}
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption)   # exposedRect
 
     def set_shape(self, rows: int, cols: int) -> None:
         if (rows, cols) != (self._rows, self._cols):
@@ -114,11 +133,15 @@ class _Overlay(pg.GraphicsObject):
             painter.setFont(self.font)
             cw, ch = full.width() / self._cols, full.height() / self._rows
             x0, y0 = full.left(), full.top()
-            k = 0
             pen_color = None
             font_key = self.font.key()
-            for r in range(self._rows):
-                for c in range(self._cols):
+            # only the cells Qt repaints (after an edit, often just the edited one)
+            ex = option.exposedRect
+            rows = range(max(0, int(ex.top())), min(self._rows, int(np.ceil(ex.bottom())) + 1))
+            cols = range(max(0, int(ex.left())), min(self._cols, int(np.ceil(ex.right())) + 1))
+            for r in rows:
+                for c in cols:
+                    k = r * self._cols + c
                     if self._colors[k] is not pen_color:
                         pen_color = self._colors[k]
                         painter.setPen(pen_color)
@@ -126,7 +149,6 @@ class _Overlay(pg.GraphicsObject):
                     size = st.size()
                     painter.drawStaticText(QPointF(x0 + (c + 0.5) * cw - size.width() / 2,
                                                    y0 + (r + 0.5) * ch - size.height() / 2), st)
-                    k += 1
         if self._selected is not None:
             r, c = self._selected
             painter.setPen(self.select_pen)
@@ -158,6 +180,8 @@ class Heatmap(pg.GraphicsView):
 
     #: Print values inside cells when both dimensions are at most this.
     MAX_PRINTED = 8
+    #: A new matrix with at most this many changed entries repaints only their cells.
+    FEW_CHANGED = 4
 
     def __init__(self, rows: int, cols: int, cell_px: int = 32,
                  parent: QWidget | None = None) -> None:
@@ -167,7 +191,7 @@ class Heatmap(pg.GraphicsView):
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.setMouseTracking(True)
-        self.image = ImageItem(axisOrder="row-major")
+        self.image = _CellImage(axisOrder="row-major")
         self.addItem(self.image)
         self.overlay = _Overlay()
         self.addItem(self.overlay)
@@ -236,10 +260,23 @@ class Heatmap(pg.GraphicsView):
 
     def set_values(self, values: np.ndarray) -> None:
         """Show a new (rows, cols) matrix with the fixed levels (no auto-levels)."""
-        self._values = np.array(values, dtype=np.float64).reshape(self._rows, self._cols)
+        new = np.array(values, dtype=np.float64).reshape(self._rows, self._cols)
+        changed = ~((new == self._values) | (np.isnan(new) & np.isnan(self._values)))
+        if not changed.any():
+            return
+        self._values = new
         self._values.flags.writeable = False
-        self.image.setImage(self._values, levels=(-self._vmax, self._vmax), autoLevels=False)
-        self._update_labels()
+        dirty = None
+        if changed.sum() <= self.FEW_CHANGED:       # repaint those cells only
+            rs, cs = np.nonzero(changed)
+            dirty = QRectF(float(cs.min()), float(rs.min()), float(cs.max() - cs.min() + 1),
+                           float(rs.max() - rs.min() + 1)).adjusted(-0.1, -0.1, 0.1, 0.1)
+        self.image.dirty = self.overlay.dirty = dirty
+        try:
+            self.image.setImage(self._values, levels=(-self._vmax, self._vmax), autoLevels=False)
+            self._update_labels()
+        finally:
+            self.image.dirty = self.overlay.dirty = None
 
     def set_selected(self, cell: tuple[int, int] | None) -> None:
         """Outline one cell, or none."""

@@ -7,7 +7,7 @@ the editor.
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QHelpEvent, QImage, QMouseEvent, QUndoStack, QWheelEvent
 from PySide6.QtWidgets import QApplication, QToolTip
 
@@ -281,3 +281,44 @@ def test_heatmap_cells_are_drawn_in_the_scale_colours_as_32_bit_pixels(setup):
             got = QColor(q.pixel(c, r))
             # pyqtgraph puts a value into one of 256 levels by truncating, the scale by rounding
             assert np.abs(np.array([got.red(), got.green(), got.blue()]) - want[r, c]).max() <= 4
+
+
+def test_a_drag_repaints_only_the_edited_cell_and_the_screen_matches_a_full_repaint(qtbot, setup):
+    """Dragging a weight changes one entry: the heatmap repaints that cell only, and
+    what the screen shows is what a full repaint shows."""
+    from PySide6.QtCore import QObject
+    from PySide6.QtGui import QGuiApplication
+
+    state, stack, editor = setup
+    editor.move(0, 0)
+    hm = editor.heatmap("f", "hh")
+    vp = hm.viewport()
+    regions = []
+
+    class Spy(QObject):
+        def eventFilter(self, obj, ev):
+            if ev.type() == QEvent.Type.Paint:
+                regions.append(ev.region().boundingRect())
+            return False
+
+    spy = Spy()
+    vp.installEventFilter(spy)
+    p = hm.cell_pos(1, 2)
+    qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=p)
+    QApplication.processEvents()
+    for dy in (5, 11, 30):
+        regions.clear()
+        qtbot.mouseMove(vp, QPoint(p.x(), p.y() - dy))
+        qtbot.waitUntil(lambda: bool(regions), timeout=2000)
+        QApplication.processEvents()
+        px = hm.cell_pos(0, 1).x() - hm.cell_pos(0, 0).x()          # one cell, in pixels
+        cell = QRect(hm.cell_pos(1, 2) - QPoint(px // 2, px // 2), QSize(px, px))
+        assert regions and all(cell.adjusted(-8, -8, 8, 8).contains(r) for r in regions)
+    qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=QPoint(p.x(), p.y() - 30))
+    QApplication.processEvents()
+    top = vp.mapToGlobal(QPoint(0, 0))
+    shot = QGuiApplication.primaryScreen().grabWindow(0).toImage()
+    assert shot.rect().contains(QRect(top, vp.size()))
+    on_screen = shot.copy(QRect(top, vp.size())).convertToFormat(QImage.Format.Format_RGB32)
+    assert on_screen == vp.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+    assert hm.values[1, 2] == state.network.params.weight_hh[state.network.params.gate_rows("f")][1, 2]
