@@ -156,3 +156,29 @@ def test_read_out_and_unit_list_follow_a_new_model(qtbot, window, state):
     assert label.fontMetrics().horizontalAdvance(text) <= label.width()   # not cut off
     state.set_network(net.with_(params=net.params.with_value("bias_ih_l0", 0, 1.0)))
     assert bar.unit.count() == 6                      # same units: same list
+
+
+def test_a_step_repaints_the_step_label_and_slider_not_the_bar_behind_them(qtbot, window, state):
+    from PySide6.QtCore import QEvent, QObject
+
+    from lstm_viz.ui.playback import PlaybackBar
+
+    bar = window.findChild(PlaybackBar)
+    painted = []
+
+    class Spy(QObject):
+        def eventFilter(self, obj, ev):
+            if ev.type() == QEvent.Type.Paint:
+                painted.append(obj)
+            return False
+
+    spy = Spy()
+    for w in (bar, bar.slider, bar.step_label):
+        w.installEventFilter(spy)
+    state.set_timestep(3)                  # mid-sequence: no button changes its state
+    QApplication.processEvents()
+    painted.clear()
+    state.set_timestep(4)
+    qtbot.waitUntil(lambda: bar.step_label in painted)
+    assert bar.slider in painted and bar not in painted
+    assert f"Step {state.timestep + 1}" in bar.step_label.text().replace("  ", " ").replace("  ", " ")
