@@ -68,6 +68,7 @@ class TimeCursor(QObject):
         self._snapshot: QPixmap | None = None
         self._dirty = QRegion()        # viewport area the view painted since the snapshot
         self._strips = QRegion()       # what cursor moves asked to repaint
+        self._painted = QRegion()      # where the line was drawn last
         self._rendering = False        # the view is painting into the snapshot
         self.snapshot_blits = 0        # repaints served from the snapshot (tests, bench)
         self.snapshot_renders = 0      # ... and redraws of the snapshot
@@ -88,9 +89,8 @@ class TimeCursor(QObject):
         if x == self._value:
             return
         self._refresh_snapshot()
-        old = self._strip_region()
         self._value = x
-        self._update(old)
+        self._update(self._painted)                 # where it was drawn last
         self._update(self._strip_region())
 
     def set_pens(self, pen: QPen, hover_pen: QPen) -> None:
@@ -121,11 +121,12 @@ class TimeCursor(QObject):
             out.append((vb, x, (vb.sceneTransform() * vt).mapRect(vb.rect())))
         return out
 
-    def _strip_region(self) -> QRegion:
-        """The viewport pixels the cursor covers (at its widest pen, plus a margin)."""
+    def _strip_region(self, lines=None) -> QRegion:
+        """The viewport pixels the cursor covers (at its widest pen, plus a margin);
+        ``lines`` as from `_lines` (default: now)."""
         region = QRegion()
         half = max(self.pen.widthF(), self.hover_pen.widthF()) / 2 + 2
-        for _vb, x, span in self._lines():
+        for _vb, x, span in (self._lines() if lines is None else lines):
             left = math.floor(x - half)
             region = region.united(QRect(left, math.floor(span.top()) - 1,
                                          math.ceil(x + half) - left + 1,
@@ -185,9 +186,11 @@ class TimeCursor(QObject):
         p.setClipRegion(region)
         pen = self.hover_pen if self.hovering or self.dragging is not None else self.pen
         w = pen.widthF()
-        for _vb, x, span in self._lines():
+        lines = self._lines()
+        for _vb, x, span in lines:
             p.fillRect(QRectF(x - w / 2, span.top(), w, span.height()), pen.color())
         p.end()
+        self._painted = self._strip_region(lines)
 
     # ------------------------------------------------------------------ mouse
 
