@@ -31,7 +31,7 @@ from ..compare import KIND_NAMES, KINDS, RADIUS_MAX, RADIUS_MIN, ComparisonState
 from ..explain import fmt
 from ..model import Network
 from ..state import AppState
-from .kit import log_plot_widget, scrolling, set_log_y, step_at, style_axes
+from .kit import Curve, log_plot_widget, scrolling, set_log_y, step_at, style_axes
 from .theme import OKABE_ITO, scaled_font
 from .timecursor import TimeCursor
 
@@ -101,7 +101,7 @@ class ComparisonView(QWidget):
         self.legend = self.plot.addLegend(offset=(10, 10))
         self.curves: dict[str, pg.PlotDataItem] = {}
         for kind in KINDS:
-            c = pg.PlotDataItem(name=KIND_NAMES[kind])
+            c = Curve(name=KIND_NAMES[kind])
             self.plot.addItem(c)
             self.curves[kind] = c
         self.loss_line = pg.InfiniteLine(angle=90, movable=False, label="loss",

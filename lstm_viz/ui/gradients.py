@@ -50,7 +50,8 @@ from ..model.analysis import step_norms, unit_magnitude
 from ..model.gradcheck import TOLERANCE, GradCheck, check_gradients
 from ..model.paths import GradientPaths, gradient_paths
 from ..state import AppState
-from .kit import ImageItem, nice_limit, scrolling, set_log_y, set_y_top, step_at, style_axes
+from .kit import (Curve, ImageItem, nice_limit, scrolling, set_log_y, set_y_top, step_at,
+                  style_axes)
 from .theme import OKABE_ITO, colormap, scaled_font
 from .timecursor import TimeCursor
 
@@ -148,6 +149,13 @@ def _finite_max(*arrays: np.ndarray) -> float:
         if v.size:
             best = max(best, float(v.max()))
     return best
+
+
+def _curve(plot: pg.PlotItem, **kwargs) -> Curve:
+    """An empty line in ``plot`` that breaks at non-finite values (a zero on the log axis)."""
+    c = Curve([], [], skipFiniteCheck=False, connect="finite", **kwargs)
+    plot.addItem(c)
+    return c
 
 
 class _TimeView(pg.GraphicsLayoutWidget):
@@ -593,8 +601,8 @@ class GradientPanel(QWidget):
         self.norm_view = _TimeView(self, "Gradient size over time")
         self.norm_plot = self.norm_view.add_plot(0, 0, log=True)
         self.norm_curves = {
-            "c": self.norm_plot.plot([], [], name="c", skipFiniteCheck=False, connect="finite"),
-            "h": self.norm_plot.plot([], [], name="h", skipFiniteCheck=False, connect="finite"),
+            "c": _curve(self.norm_plot, name="c"),
+            "h": _curve(self.norm_plot, name="h"),
         }
         self.loss_marker = pg.ScatterPlotItem(size=14, symbol="star")
         self.loss_marker.setZValue(25)
@@ -617,8 +625,8 @@ class GradientPanel(QWidget):
         self.path_view = _TimeView(self, "Gradient paths")
         self.path_plot = self.path_view.add_plot(0, 0, log=True)
         self.path_curves = {
-            "along": self.path_plot.plot([], [], skipFiniteCheck=False, connect="finite"),
-            "through": self.path_plot.plot([], [], skipFiniteCheck=False, connect="finite"),
+            "along": _curve(self.path_plot),
+            "through": _curve(self.path_plot),
         }
 
         self.saliency_view = _TimeView(self, "Input saliency")

@@ -1,6 +1,7 @@
 """Small pieces several views share: a quiet log plot, themed axes, the step under x,
 a side panel that scrolls instead of cutting its text off, a cheap wrapped text line
-for numbers that change on every step or edit, and a colour-mapped image Qt draws fast."""
+for numbers that change on every step or edit, and a colour-mapped image and wide lines
+that Qt draws fast."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import (QColor, QImage, QPainter, QPalette, QStaticText, QTextOption,
+from PySide6.QtGui import (QColor, QImage, QPainter, QPalette, QPen, QStaticText, QTextOption,
                            QTransform)
 from PySide6.QtWidgets import QFrame, QGraphicsItem, QScrollArea, QSizePolicy, QWidget
 
@@ -34,6 +35,71 @@ class ImageItem(pg.ImageItem):
         if q is not None and q.format() == QImage.Format.Format_Indexed8:
             self.qimage = q.convertToFormat(QImage.Format.Format_ARGB32_Premultiplied
                                             if q.hasAlphaChannel() else QImage.Format.Format_RGB32)
+
+
+def thin_passes(pen: QPen) -> tuple[QPen, list[tuple[int, int]]]:
+    """A 1 px pen like ``pen`` (a wider cosmetic pen) and the device-pixel shifts at which
+    drawing a line with it covers what ``pen`` covers.
+
+    Qt strokes a wide antialiased line as an outline its rasteriser fills slowly
+    (about 0.8 ms per 100 points here); a 1 px antialiased line takes its fast
+    path, so a few shifted copies draw ~2.5x faster and look the same. The dash
+    pattern is stretched to the wide pen's lengths (Qt gives them in pen widths),
+    and all copies share it, so dashes run on along the whole line.
+    """
+    w = pen.widthF()
+    if w < 3.0:                                 # a 2 x 2 square of copies: about 2 px of ink
+        shifts = [(0, 0), (1, 0), (0, 1), (1, 1)]
+    else:                                       # the pixels of a disk as wide as the pen
+        r = (w - 1.0) / 2.0
+        shifts = [(dx, dy) for dx in range(-3, 4) for dy in range(-3, 4)
+                  if dx * dx + dy * dy <= r * r + 1e-9]
+    thin = QPen(pen)
+    thin.setWidthF(1.0)
+    if pen.style() != Qt.PenStyle.SolidLine:
+        pattern = pen.dashPattern()             # in units of the wide pen's width
+        extra = w - 1.0                         # its square caps lengthen each dash
+        thin.setDashPattern([v * w + extra if k % 2 == 0        # a dash, and its caps
+                             else max(1.0, v * w - extra)        # a gap, less the caps
+                             for k, v in enumerate(pattern)])
+    return thin, shifts
+
+
+class _ThinCurve(pg.PlotCurveItem):
+    """A PlotCurveItem that draws a wide antialiased pen as `thin_passes` copies."""
+
+    def paint(self, p, opt, widget=None) -> None:
+        pen = self.opts["pen"]
+        if not (isinstance(pen, QPen) and pen.isCosmetic() and pen.widthF() > 1.0
+                and self.opts.get("antialias") and self.opts.get("fillLevel") is None):
+            super().paint(p, opt, widget)
+            return
+        thin, shifts = thin_passes(pen)
+        base = p.transform()
+        self.opts["pen"] = thin
+        try:
+            for dx, dy in shifts:
+                p.setTransform(base * QTransform.fromTranslate(dx, dy))
+                super().paint(p, opt, widget)
+        finally:
+            self.opts["pen"] = pen
+            p.setTransform(base)
+
+
+class Curve(pg.PlotDataItem):
+    """A pyqtgraph PlotDataItem (same arguments) whose line, when wide and antialiased,
+    is drawn as a few 1 px copies (`thin_passes`): ~2.5x faster to repaint, which the
+    gradient plots do on every edit."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        old = self.curve
+        old.setParentItem(None)
+        self.curve = _ThinCurve()
+        self.curve.setParentItem(self)
+        self.curve.sigClicked.connect(self.sigClicked)
+        if args or "x" in kwargs or "y" in kwargs:
+            self.updateItems(styleUpdate=True)
 
 
 def log_plot_widget(parent: QWidget) -> tuple[pg.PlotWidget, pg.PlotItem]:

@@ -30,7 +30,7 @@ from ..model import Network
 from ..model.longrange import (DEFAULT_FORGET_BIAS, LENGTHS, VARIANT_NAMES, VARIANTS,
                                grad_at_first_step, long_range_network, long_range_task)
 from ..state import AppState
-from .kit import log_plot_widget, scrolling, style_axes
+from .kit import Curve, log_plot_widget, scrolling, style_axes
 from .theme import OKABE_ITO, scaled_font
 
 #: Hidden units and seed of the demonstration's networks.
@@ -98,7 +98,7 @@ class LongRangeView(QWidget):
         self.legend = self.plot.addLegend(offset=(10, -10))     # bottom left: empty there
         self.curves: dict[str, pg.PlotDataItem] = {}
         for v in VARIANTS:
-            c = pg.PlotDataItem(name=VARIANT_NAMES[v], symbol=SYMBOLS[v])
+            c = Curve(name=VARIANT_NAMES[v], symbol=SYMBOLS[v])
             self.plot.addItem(c)
             self.curves[v] = c
         self.highlight = pg.InfiniteLine(angle=90, movable=False)

@@ -34,7 +34,7 @@ from PySide6.QtGui import QColor, QFontMetrics, QPen, QPixmapCache, QTransform
 from PySide6.QtWidgets import QGraphicsItem, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from ..state import AppState
-from .kit import ImageItem, step_at, style_axes
+from .kit import ImageItem, step_at, style_axes, thin_passes
 from .theme import Theme, colormap, scaled_font
 from .timecursor import TimeCursor
 
@@ -311,34 +311,6 @@ class UnitLines(pg.GraphicsObject):
                 p.setTransform(base)
             else:
                 p.drawPolyline(poly)
-
-
-def thin_passes(pen: QPen) -> tuple[QPen, list[tuple[int, int]]]:
-    """A 1 px pen like ``pen`` (a wider cosmetic pen) and the device-pixel shifts at which
-    drawing a line with it covers what ``pen`` covers.
-
-    Qt strokes a wide antialiased line as an outline its rasteriser fills slowly
-    (about 0.8 ms per 100 points here); a 1 px antialiased line takes its fast
-    path, so a few shifted copies draw ~2.5x faster and look the same. The dash
-    pattern is stretched to the wide pen's lengths (Qt gives them in pen widths),
-    and all copies share it, so dashes run on along the whole line.
-    """
-    w = pen.widthF()
-    if w < 3.0:                                 # a 2 x 2 square of copies: about 2 px of ink
-        shifts = [(0, 0), (1, 0), (0, 1), (1, 1)]
-    else:                                       # the pixels of a disk as wide as the pen
-        r = (w - 1.0) / 2.0
-        shifts = [(dx, dy) for dx in range(-3, 4) for dy in range(-3, 4)
-                  if dx * dx + dy * dy <= r * r + 1e-9]
-    thin = QPen(pen)
-    thin.setWidthF(1.0)
-    if pen.style() != Qt.PenStyle.SolidLine:
-        pattern = pen.dashPattern()             # in units of the wide pen's width
-        extra = w - 1.0                         # its square caps lengthen each dash
-        thin.setDashPattern([v * w + extra if k % 2 == 0        # a dash, and its caps
-                             else max(1.0, v * w - extra)        # a gap, less the caps
-                             for k, v in enumerate(pattern)])
-    return thin, shifts
 
 
 class TracePanel(pg.GraphicsLayoutWidget):
