@@ -636,7 +636,9 @@ class AppState(QObject):
     @staticmethod
     def _compute(net: Network, x: np.ndarray, labels: tuple[str, ...],
                  target: np.ndarray) -> Trace:
-        return replace(net.trace(x, target=target), labels=labels)
+        # the backward pass runs when a view first reads a gradient: while only forward
+        # values are on screen, an edit costs the forward pass alone
+        return replace(net.trace(x, target=target, lazy=True), labels=labels)
 
     def _apply(self, net: Network, x: np.ndarray, labels: tuple[str, ...], trace: Trace,
                caption: str, names: tuple[str, ...]) -> None:

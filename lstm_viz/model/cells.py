@@ -46,7 +46,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .trace import Trace
+from .trace import Trace, backward_once
 from .weights import GATES, Params, WeightsError
 
 
@@ -333,62 +333,68 @@ def lstm_trace(
         mul(go, tct, ht)                          # h_t = o_t * tanh(c_t)
         h, c = ht, ct
 
-    # ---- backward through time -------------------------------------------------
-    # Local derivatives of each activation w.r.t. its pre-activation, all steps at once.
-    D = np.empty((T, 4 * H))
-    Ds, Dg = D[:, : 3 * H], D[:, 3 * H:]
-    np.subtract(1.0, G[:, : 3 * H], out=Ds)
-    Ds *= G[:, : 3 * H]                                         # sigma' = s (1 - s)
-    np.multiply(Gg, Gg, out=Dg)
-    np.subtract(1.0, Dg, out=Dg)                                # tanh'  = 1 - g^2
-    if relu_f:
-        D[:, 2 * H: 3 * H] = Af > 0.0                           # relu'  = [a > 0]
-    if mask is not None:
-        D[mask] = 0.0                                           # a clamped gate is a constant
-    C_prev = np.vstack([c0[None], C[:-1]])
-    K = Go * (1.0 - TC * TC)                 # dh_t -> dc_t through h_t = o_t tanh(c_t)
-    # M: how dL/dc_t (rows i f g) or dL/dh_t (row o) reach each pre-activation.
-    M = np.empty((T, 4 * H))
-    M[:, :H] = TC * D[:, :H]                             # o: dh * tanh(c) * sigma'
-    M[:, H: 2 * H] = Gg * D[:, H: 2 * H]                 # i: dc * g * sigma'
-    M[:, 2 * H: 3 * H] = C_prev * D[:, 2 * H: 3 * H]     # f: dc * c_{t-1} * sigma'
-    M[:, 3 * H:] = Gi * D[:, 3 * H:]                     # g: dc * i * tanh'
+    lo = loss_at(p, Hs[s], y, options)           # the loss, and where backward starts
 
-    w_hh_T = np.ascontiguousarray(w_hh.T)
-    # Row t of S is [dL/dh_t, dL/dc_t, dL/dc_t, dL/dc_t], lined up with M's blocks
-    # (o | i f g), so one flat multiply gives all four pre-activation gradients.
-    S = np.zeros((T, 4 * H))
-    dA = np.zeros((T, 4 * H))
-    lo = loss_at(p, Hs[s], y, options)
-    S[s, :H] = lo.dh                              # the loss: dL/dh_s (h_s - y, or the readout's)
-    dh0 = np.zeros(H)                             # dL/dh0, written by the last step back
-    dc_next = np.zeros(H)                         # dL/dc_t arriving from step t+1 through f_{t+1}
-    back = slice(s, stop - 1 if stop > 0 else None, -1)
-    # Where each step's W_hh back-projection lands: the row of dL/dh_{t-1} (it is the
-    # only contribution there, since steps after s carry no loss), or dh0 at the start.
-    dh_out = list(S[stop:s, :H][::-1]) + [dh0]
-    copy = np.copyto
-    for srow, dh, dc, dc2, dc3, kt, mt, da, gft, out in zip(
-        S[back], S[back, :H], S[back, H:2 * H], S[back, 2 * H:3 * H], S[back, 3 * H:],
-        K[back], M[back], dA[back], Gf[back], dh_out,
-    ):
-        mul(dh, kt, dc)                           # through h_t = o_t tanh(c_t)
-        add(dc, dc_next, dc)                      # + along the cell-state highway
-        copy(dc2, dc)
-        copy(dc3, dc)
-        mul(mt, srow, da)                         # into the o, i, f, g pre-activations
-        dot(w_hh_T, da, out)                      # back through W_hh to h_{t-1}
-        mul(dc, gft, dc_next)                     # back through c_t = f_t c_{t-1} + ...
-    if stop > 0:                                  # truncated: nothing reaches h0, c0
-        dh0[:] = 0.0
-        dc_next[:] = 0.0
-    dH = np.ascontiguousarray(S[:, :H])
-    dC = np.ascontiguousarray(S[:, H:2 * H])
+    def backward() -> dict:
+        # ---- backward through time -------------------------------------------------
+        # Local derivatives of each activation w.r.t. its pre-activation, all steps at once.
+        D = np.empty((T, 4 * H))
+        Ds, Dg = D[:, : 3 * H], D[:, 3 * H:]
+        np.subtract(1.0, G[:, : 3 * H], out=Ds)
+        Ds *= G[:, : 3 * H]                                         # sigma' = s (1 - s)
+        np.multiply(Gg, Gg, out=Dg)
+        np.subtract(1.0, Dg, out=Dg)                                # tanh'  = 1 - g^2
+        if relu_f:
+            D[:, 2 * H: 3 * H] = Af > 0.0                           # relu'  = [a > 0]
+        if mask is not None:
+            D[mask] = 0.0                                           # a clamped gate is a constant
+        C_prev = np.vstack([c0[None], C[:-1]])
+        K = Go * (1.0 - TC * TC)                 # dh_t -> dc_t through h_t = o_t tanh(c_t)
+        # M: how dL/dc_t (rows i f g) or dL/dh_t (row o) reach each pre-activation.
+        M = np.empty((T, 4 * H))
+        M[:, :H] = TC * D[:, :H]                             # o: dh * tanh(c) * sigma'
+        M[:, H: 2 * H] = Gg * D[:, H: 2 * H]                 # i: dc * g * sigma'
+        M[:, 2 * H: 3 * H] = C_prev * D[:, 2 * H: 3 * H]     # f: dc * c_{t-1} * sigma'
+        M[:, 3 * H:] = Gi * D[:, 3 * H:]                     # g: dc * i * tanh'
 
-    # internal order (o | i f g) -> PyTorch order (i f g | o): a rotation by H columns
-    dpre = np.concatenate((dA[:, H:], dA[:, :H]), axis=1)
-    H_prev = np.vstack([h0[None], Hs[:-1]])
-    grads = _param_grads(dpre, dpre, x, H_prev, options, lo.grads)
+        w_hh_T = np.ascontiguousarray(w_hh.T)
+        # Row t of S is [dL/dh_t, dL/dc_t, dL/dc_t, dL/dc_t], lined up with M's blocks
+        # (o | i f g), so one flat multiply gives all four pre-activation gradients.
+        S = np.zeros((T, 4 * H))
+        dA = np.zeros((T, 4 * H))
+        S[s, :H] = lo.dh                              # the loss: dL/dh_s (h_s - y, or the readout's)
+        dh0 = np.zeros(H)                             # dL/dh0, written by the last step back
+        dc_next = np.zeros(H)                         # dL/dc_t arriving from step t+1 through f_{t+1}
+        back = slice(s, stop - 1 if stop > 0 else None, -1)
+        # Where each step's W_hh back-projection lands: the row of dL/dh_{t-1} (it is the
+        # only contribution there, since steps after s carry no loss), or dh0 at the start.
+        dh_out = list(S[stop:s, :H][::-1]) + [dh0]
+        copy = np.copyto
+        for srow, dh, dc, dc2, dc3, kt, mt, da, gft, out in zip(
+            S[back], S[back, :H], S[back, H:2 * H], S[back, 2 * H:3 * H], S[back, 3 * H:],
+            K[back], M[back], dA[back], Gf[back], dh_out,
+        ):
+            mul(dh, kt, dc)                           # through h_t = o_t tanh(c_t)
+            add(dc, dc_next, dc)                      # + along the cell-state highway
+            copy(dc2, dc)
+            copy(dc3, dc)
+            mul(mt, srow, da)                         # into the o, i, f, g pre-activations
+            dot(w_hh_T, da, out)                      # back through W_hh to h_{t-1}
+            mul(dc, gft, dc_next)                     # back through c_t = f_t c_{t-1} + ...
+        if stop > 0:                                  # truncated: nothing reaches h0, c0
+            dh0[:] = 0.0
+            dc_next[:] = 0.0
+        dH = np.ascontiguousarray(S[:, :H])
+        dC = np.ascontiguousarray(S[:, H:2 * H])
+
+        # internal order (o | i f g) -> PyTorch order (i f g | o): a rotation by H columns
+        dpre = np.concatenate((dA[:, H:], dA[:, :H]), axis=1)
+        H_prev = np.vstack([h0[None], Hs[:-1]])
+        grads = _param_grads(dpre, dpre, x, H_prev, options, lo.grads)
+        return {"dL_dh": dH, "dL_dc": dC,
+                "dL_dx": dpre @ p.weight_ih,   # sum over gates of W_ih^T dL/da_t
+                "dL_dh0": dh0, "dL_dc0": dc_next, "dL_dpre": dpre, "grads": grads}
+
     names = _LSTM_ORDER
 
     def preact(g: str) -> np.ndarray:             # undo the halving of sigmoid rows
@@ -410,13 +416,7 @@ def lstm_trace(
         readout_logits=lo.logits,
         readout_probs=lo.probs,
         loss_class=options.loss_class,
-        dL_dh=dH,
-        dL_dc=dC,
-        dL_dx=dpre @ p.weight_ih,                 # sum over gates of W_ih^T dL/da_t
-        dL_dh0=dh0,
-        dL_dc0=dc_next,
-        dL_dpre=dpre,
-        grads=grads,
+        backward=backward_once(backward),
     )
 
 
@@ -474,48 +474,53 @@ def gru_trace(
         add(ht, gn, ht)                           # h_t = n_t + z_t (h_{t-1} - n_t)
         h = ht
 
-    # ---- backward through time -------------------------------------------------
-    D = np.empty((T, 3 * H))
-    D[:, : 2 * H] = Grz * (1.0 - Grz)             # sigma'
-    D[:, 2 * H:] = 1.0 - Gn * Gn                  # tanh'
-    if mask is not None:
-        D[mask] = 0.0
-    H_prev = np.vstack([h0[None], Hs[:-1]])
-    hn = HHn                                       # W_hn h + b_hn (unscaled rows)
-    # P: dh_t -> the input-side pre-activations (r, z, n); Q: -> the W_hh side.
-    P = np.empty((T, 3 * H))
-    P[:, 2 * H:] = (1.0 - Gz) * D[:, 2 * H:]               # n: dh (1 - z) tanh'
-    P[:, :H] = P[:, 2 * H:] * hn * D[:, :H]                # r: through r * hn inside n
-    P[:, H: 2 * H] = (H_prev - Gn) * D[:, H: 2 * H]        # z: dh (h_{t-1} - n) sigma'
-    Q = P.copy()
-    Q[:, 2 * H:] *= Gr                                     # hn enters n multiplied by r
+    lo = loss_at(p, Hs[s], y, options)           # the loss, and where backward starts
 
-    w_hh_T = np.ascontiguousarray(p.weight_hh.T)
-    # Row t of DH3 is [dL/dh_t, dL/dh_t, dL/dh_t], lined up with Q's blocks (r z n),
-    # so one flat multiply gives dL/d(W_hh h + b_hh) for all three gates.
-    DH3 = np.zeros((T, 3 * H))
-    dB = np.zeros((T, 3 * H))     # dL/d(W_hh h + b_hh), r z n
-    dh_rec = np.zeros(H)          # dL/dh0 in the end (scratch when truncated)
-    zdh = np.empty(H)
-    lo = loss_at(p, Hs[s], y, options)
-    DH3[s, :H] = lo.dh                            # the loss: dL/dh_s (h_s - y, or the readout's)
-    copy = np.copyto
-    for t in range(s, stop - 1, -1):
-        d3 = DH3[t]
-        dh = d3[:H]
-        copy(d3[H: 2 * H], dh)
-        copy(d3[2 * H:], dh)
-        mul(Q[t], d3, dB[t])                      # into W_hh h + b_hh
-        out = DH3[t - 1, :H] if t > stop else dh_rec
-        dot(w_hh_T, dB[t], out)                   # back through W_hh to h_{t-1}
-        mul(dh, Gz[t], zdh)
-        add(out, zdh, out)                        # + directly through z_t h_{t-1}
-    if stop > 0:
-        dh_rec[:] = 0.0
-    dA = P * DH3                  # dL/d(input-side pre-activation), r z n, all steps at once
-    dH = np.ascontiguousarray(DH3[:, :H])
+    def backward() -> dict:
+        # ---- backward through time -------------------------------------------------
+        D = np.empty((T, 3 * H))
+        D[:, : 2 * H] = Grz * (1.0 - Grz)             # sigma'
+        D[:, 2 * H:] = 1.0 - Gn * Gn                  # tanh'
+        if mask is not None:
+            D[mask] = 0.0
+        H_prev = np.vstack([h0[None], Hs[:-1]])
+        hn = HHn                                       # W_hn h + b_hn (unscaled rows)
+        # P: dh_t -> the input-side pre-activations (r, z, n); Q: -> the W_hh side.
+        P = np.empty((T, 3 * H))
+        P[:, 2 * H:] = (1.0 - Gz) * D[:, 2 * H:]               # n: dh (1 - z) tanh'
+        P[:, :H] = P[:, 2 * H:] * hn * D[:, :H]                # r: through r * hn inside n
+        P[:, H: 2 * H] = (H_prev - Gn) * D[:, H: 2 * H]        # z: dh (h_{t-1} - n) sigma'
+        Q = P.copy()
+        Q[:, 2 * H:] *= Gr                                     # hn enters n multiplied by r
 
-    grads = _param_grads(dA, dB, x, H_prev, options, lo.grads)
+        w_hh_T = np.ascontiguousarray(p.weight_hh.T)
+        # Row t of DH3 is [dL/dh_t, dL/dh_t, dL/dh_t], lined up with Q's blocks (r z n),
+        # so one flat multiply gives dL/d(W_hh h + b_hh) for all three gates.
+        DH3 = np.zeros((T, 3 * H))
+        dB = np.zeros((T, 3 * H))     # dL/d(W_hh h + b_hh), r z n
+        dh_rec = np.zeros(H)          # dL/dh0 in the end (scratch when truncated)
+        zdh = np.empty(H)
+        DH3[s, :H] = lo.dh                            # the loss: dL/dh_s (h_s - y, or the readout's)
+        copy = np.copyto
+        for t in range(s, stop - 1, -1):
+            d3 = DH3[t]
+            dh = d3[:H]
+            copy(d3[H: 2 * H], dh)
+            copy(d3[2 * H:], dh)
+            mul(Q[t], d3, dB[t])                      # into W_hh h + b_hh
+            out = DH3[t - 1, :H] if t > stop else dh_rec
+            dot(w_hh_T, dB[t], out)                   # back through W_hh to h_{t-1}
+            mul(dh, Gz[t], zdh)
+            add(out, zdh, out)                        # + directly through z_t h_{t-1}
+        if stop > 0:
+            dh_rec[:] = 0.0
+        dA = P * DH3                  # dL/d(input-side pre-activation), r z n, all steps at once
+        dH = np.ascontiguousarray(DH3[:, :H])
+
+        grads = _param_grads(dA, dB, x, H_prev, options, lo.grads)
+        return {"dL_dh": dH, "dL_dc": None, "dL_dx": dA @ p.weight_ih,
+                "dL_dh0": dh_rec.copy(), "dL_dc0": None, "dL_dpre": dA, "grads": grads}
+
     pre = A.copy()
     pre[:, : 2 * H] /= 0.5
     names = GATES["gru"]
@@ -537,13 +542,7 @@ def gru_trace(
         readout_logits=lo.logits,
         readout_probs=lo.probs,
         loss_class=options.loss_class,
-        dL_dh=dH,
-        dL_dc=None,
-        dL_dx=dA @ p.weight_ih,
-        dL_dh0=dh_rec.copy(),
-        dL_dc0=None,
-        dL_dpre=dA,
-        grads=grads,
+        backward=backward_once(backward),
     )
 
 
@@ -575,21 +574,26 @@ def rnn_trace(
         tanh(a, ht)
         h = ht
 
-    Dt = 1.0 - Hs * Hs                            # tanh'
-    w_hh_T = np.ascontiguousarray(w_hh.T)
-    dH = np.zeros((T, H))
-    dA = np.zeros((T, H))
-    dh_rec = np.zeros(H)
-    lo = loss_at(p, Hs[s], y, options)
-    dH[s] = lo.dh                                 # the loss: dL/dh_s (h_s - y, or the readout's)
-    for t in range(s, stop - 1, -1):
-        mul(dH[t], Dt[t], dA[t])                  # through the tanh
-        # back through W_hh to h_{t-1} (the only contribution there; dh0 at the start)
-        dot(w_hh_T, dA[t], dH[t - 1] if t > stop else dh_rec)
-    if stop > 0:
-        dh_rec[:] = 0.0
-    H_prev = np.vstack([h0[None], Hs[:-1]])
-    grads = _param_grads(dA, dA, x, H_prev, options, lo.grads)
+    lo = loss_at(p, Hs[s], y, options)           # the loss, and where backward starts
+
+    def backward() -> dict:
+        Dt = 1.0 - Hs * Hs                            # tanh'
+        w_hh_T = np.ascontiguousarray(w_hh.T)
+        dH = np.zeros((T, H))
+        dA = np.zeros((T, H))
+        dh_rec = np.zeros(H)
+        dH[s] = lo.dh                                 # the loss: dL/dh_s (h_s - y, or the readout's)
+        for t in range(s, stop - 1, -1):
+            mul(dH[t], Dt[t], dA[t])                  # through the tanh
+            # back through W_hh to h_{t-1} (the only contribution there; dh0 at the start)
+            dot(w_hh_T, dA[t], dH[t - 1] if t > stop else dh_rec)
+        if stop > 0:
+            dh_rec[:] = 0.0
+        H_prev = np.vstack([h0[None], Hs[:-1]])
+        grads = _param_grads(dA, dA, x, H_prev, options, lo.grads)
+        return {"dL_dh": dH, "dL_dc": None, "dL_dx": dA @ p.weight_ih,
+                "dL_dh0": dh_rec.copy(), "dL_dc0": None, "dL_dpre": dA, "grads": grads}
+
     return Trace(
         kind="rnn",
         x=x,
@@ -605,13 +609,7 @@ def rnn_trace(
         readout_logits=lo.logits,
         readout_probs=lo.probs,
         loss_class=options.loss_class,
-        dL_dh=dH,
-        dL_dc=None,
-        dL_dx=dA @ p.weight_ih,
-        dL_dh0=dh_rec.copy(),
-        dL_dc0=None,
-        dL_dpre=dA,
-        grads=grads,
+        backward=backward_once(backward),
     )
 
 
@@ -661,14 +659,23 @@ class Network:
         """A copy with some fields replaced (params, h0, c0, options)."""
         return replace(self, **changes)
 
-    def trace(self, x: np.ndarray, target: np.ndarray | None = None) -> Trace:
-        """Forward and backward through time over ``x`` (T, D); see `Trace`."""
+    def trace(self, x: np.ndarray, target: np.ndarray | None = None,
+              lazy: bool = False) -> Trace:
+        """Forward and backward through time over ``x`` (T, D); see `Trace`.
+
+        With ``lazy`` the backward pass runs when a gradient is first read (for a
+        view that may show only forward values); by default it runs now.
+        """
         p, o = self.params, self.options
         # An experiment such as a ReLU forget gate can make the cell state grow past
         # float64's range: inf and NaN are then the honest result, not an error.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             if p.kind == "lstm":
-                return lstm_trace(p, x, self.h0, self.c0, target, o)
-            if p.kind == "gru":
-                return gru_trace(p, x, self.h0, target, o)
-            return rnn_trace(p, x, self.h0, target, o)
+                tr = lstm_trace(p, x, self.h0, self.c0, target, o)
+            elif p.kind == "gru":
+                tr = gru_trace(p, x, self.h0, target, o)
+            else:
+                tr = rnn_trace(p, x, self.h0, target, o)
+        if not lazy:
+            tr.grads                                  # noqa: B018 (runs the backward pass)
+        return tr

@@ -3,13 +3,19 @@
 A `Trace` is what the engine returns and what every view reads. It is immutable
 (all arrays read-only) and explicit: stacked ``(T, ...)`` arrays, no per-step
 lists, no counters. Time runs along axis 0.
+
+The backward pass may be deferred: the engine hands the Trace a function that
+runs it (over the forward pass's own arrays), and the gradients are computed
+the first time one is read, once. A weight being dragged while only forward
+values are on screen then costs the forward pass alone.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType
-from typing import Mapping
+from typing import Callable, Mapping
 
 import numpy as np
 
@@ -18,6 +24,10 @@ def _ro(a: np.ndarray | None) -> np.ndarray | None:
     if a is not None:
         a.flags.writeable = False
     return a
+
+
+#: The Trace's attributes the backward pass gives (`Trace.backward`).
+GRADIENTS = ("dL_dh", "dL_dc", "dL_dx", "dL_dh0", "dL_dc0", "dL_dpre", "grads")
 
 
 @dataclass(frozen=True, eq=False)
@@ -78,27 +88,67 @@ class Trace:
     target: np.ndarray
     loss_step: int
     loss: float
-    dL_dh: np.ndarray
-    dL_dc: np.ndarray | None
-    dL_dx: np.ndarray
-    dL_dh0: np.ndarray
-    dL_dc0: np.ndarray | None
-    dL_dpre: np.ndarray
-    grads: Mapping[str, np.ndarray]
+    #: Runs the backward pass: -> {"dL_dh", "dL_dc", "dL_dx", "dL_dh0", "dL_dc0",
+    #: "dL_dpre", "grads"} (see `backward_once`). Read the attributes, not this.
+    backward: Callable[[], Mapping] = field(repr=False)
     labels: tuple[str, ...] = field(default=())
     readout_logits: np.ndarray | None = None
     readout_probs: np.ndarray | None = None
     loss_class: int | None = None
 
     def __post_init__(self) -> None:
-        for name in ("x", "h", "c", "h0", "c0", "target", "dL_dh", "dL_dc", "dL_dx",
-                     "dL_dh0", "dL_dc0", "dL_dpre", "readout_logits", "readout_probs"):
+        for name in ("x", "h", "c", "h0", "c0", "target", "readout_logits", "readout_probs"):
             _ro(getattr(self, name))
-        for name in ("gates", "preacts", "grads"):
+        for name in ("gates", "preacts"):
             d = MappingProxyType(dict(getattr(self, name)))     # read-only mapping
             for a in d.values():
                 _ro(a)
             object.__setattr__(self, name, d)
+
+    # -- the backward pass, run on first use
+    @cached_property
+    def _gradients(self) -> Mapping:
+        g = dict(self.backward())
+        for name in GRADIENTS[:-1]:
+            _ro(g[name])
+        grads = MappingProxyType(dict(g["grads"]))
+        for a in grads.values():
+            _ro(a)
+        g["grads"] = grads
+        return g
+
+    @property
+    def dL_dh(self) -> np.ndarray:  # noqa: N802 (the maths' name)
+        return self._gradients["dL_dh"]
+
+    @property
+    def dL_dc(self) -> np.ndarray | None:  # noqa: N802
+        return self._gradients["dL_dc"]
+
+    @property
+    def dL_dx(self) -> np.ndarray:  # noqa: N802
+        return self._gradients["dL_dx"]
+
+    @property
+    def dL_dh0(self) -> np.ndarray:  # noqa: N802
+        return self._gradients["dL_dh0"]
+
+    @property
+    def dL_dc0(self) -> np.ndarray | None:  # noqa: N802
+        return self._gradients["dL_dc0"]
+
+    @property
+    def dL_dpre(self) -> np.ndarray:  # noqa: N802
+        return self._gradients["dL_dpre"]
+
+    @property
+    def grads(self) -> Mapping[str, np.ndarray]:
+        return self._gradients["grads"]
+
+    @property
+    def has_gradients(self) -> bool:
+        """True once the backward pass has run (reading any gradient runs it)."""
+        return "_gradients" in self.__dict__
 
     @property
     def steps(self) -> int:
@@ -149,3 +199,17 @@ class Trace:
             out["readout_logits"] = self.readout_logits
             out["readout_probs"] = self.readout_probs
         return {k: np.array(v, dtype=np.float64) for k, v in out.items()}
+
+
+def backward_once(fn: Callable[[], Mapping]) -> Callable[[], Mapping]:
+    """``fn`` (a backward pass) run at most once, with NumPy's overflow warnings off
+    (an experiment can overflow: inf and NaN are then the honest result), its result
+    kept: every copy of a Trace (``dataclasses.replace``) shares the one computation."""
+    done: list = []
+
+    def run() -> Mapping:
+        if not done:
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                done.append(fn())
+        return done[0]
+    return run

@@ -142,8 +142,9 @@ class UnrolledStripView(QAbstractScrollArea):
         self._first_step = 0
         self._grad_c = np.zeros(0)          # the magnitudes behind the widths, (T,)
         self._grad_h = np.zeros(0)
-        self.band_widths = np.zeros(0, dtype=int)     # highway thickness per step (px)
-        self.h_widths = np.zeros(0, dtype=int)        # h-path thickness per step (px)
+        self._graded = False                          # the next three match the trace
+        self._band_widths = np.zeros(0, dtype=int)    # highway thickness per step (px)
+        self._h_widths = np.zeros(0, dtype=int)       # h-path thickness per step (px)
         self._band_colors: list[QColor] = []
         self._hpath_colors: list[QColor] = []
         self._shade_key: tuple | None = None
@@ -208,11 +209,32 @@ class UnrolledStripView(QAbstractScrollArea):
         self._loss_step = tr.loss_step
         self._first_step = backward_window(tr.loss_step, self.state.options)[0]
         self._front = min(self._front, float(tr.steps))
-        self._regrade()
+        self._graded = False                # the gradient lines are redone when shown or read
+        if self.state.show_gradients:
+            self._regrade()
         self._relayout()
 
+    @property
+    def band_widths(self) -> np.ndarray:
+        """The gradient highway's thickness per step (px)."""
+        if not self._graded:
+            self._regrade()
+        return self._band_widths
+
+    @property
+    def h_widths(self) -> np.ndarray:
+        """The gradient h path's thickness per step (px)."""
+        if not self._graded:
+            self._regrade()
+        return self._h_widths
+
     def _regrade(self) -> None:
-        """Widths and colours of the gradient lines (vectorised; paint only draws them)."""
+        """Widths and colours of the gradient lines (vectorised; paint only draws them).
+
+        They read the trace's gradients, so they are made only while the strip shows
+        gradients or when read: otherwise an edit would run the backward pass for them.
+        """
+        self._graded = True
         tr, u, th = self.state.trace, self.state.unit, self.state.theme
         lstm = tr.dL_dc is not None
 
@@ -223,9 +245,9 @@ class UnrolledStripView(QAbstractScrollArea):
         gmax = float(both.max()) if both.size else 0.0
         self._grad_c, self._grad_h, self._grad_max = dc, dh, gmax
         lc, lh = gradient_levels(dc, gmax), gradient_levels(dh, gmax)
-        self.band_widths = gradient_widths(lc, self._band_max)
-        self.h_widths = gradient_widths(lh, self._hpath_max) if lstm else np.zeros_like(
-            self.band_widths)
+        self._band_widths = gradient_widths(lc, self._band_max)
+        self._h_widths = gradient_widths(lh, self._hpath_max) if lstm else np.zeros_like(
+            self._band_widths)
         band = th.gate_colors.get("c" if lstm else "h", th.foreground)
         hcol = th.gate_colors.get("h", th.foreground)
         # brightness grows with the level: from the cell's panel colour to the full colour
@@ -244,6 +266,8 @@ class UnrolledStripView(QAbstractScrollArea):
         if not on:
             self._anim.stop()
             self._front = 0.0
+        elif not self._graded:
+            self._regrade()
         self.viewport().update()
 
     # ------------------------------------------------------------------ backward animation
@@ -527,6 +551,8 @@ class UnrolledStripView(QAbstractScrollArea):
         return "\n".join([head, *lines, "Click to go to this step."])
 
     def _gradient_tip(self, t: int) -> list[str]:
+        if not self._graded:
+            self._regrade()
         tr = self.state.trace
         what = "|·|" if self.state.unit >= 0 else "‖·‖"
         out = []

@@ -20,6 +20,7 @@ from lstm_viz.model import (
     WeightsError,
     init_params,
 )
+from lstm_viz.model.trace import GRADIENTS
 
 T, D, H = 4, 3, 2
 KINDS = ("lstm", "gru", "rnn")
@@ -34,14 +35,44 @@ def _trace(kind: str, **options) -> Trace:
 # --------------------------------------------------------------------------- Trace
 
 
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_lazy_trace_runs_backward_on_first_read_with_the_same_numbers(kind):
+    p = init_params(kind, D, H, seed=3)
+    x = np.random.default_rng(3).standard_normal((T, D))
+    net = Network(p)
+    eager = net.trace(x, target=np.full(H, 0.25))
+    lazy = net.trace(x, target=np.full(H, 0.25), lazy=True)
+    assert eager.has_gradients and not lazy.has_gradients
+    np.testing.assert_array_equal(lazy.h, eager.h)
+    assert lazy.loss == eager.loss
+    assert not lazy.has_gradients                      # forward values cost no backward
+    copy = dataclasses.replace(lazy, labels=("a",) * T)
+    for name in GRADIENTS[:-1]:
+        a, b = getattr(copy, name), getattr(eager, name)
+        assert (a is None and b is None) or np.array_equal(a, b)
+    for k, g in eager.grads.items():
+        np.testing.assert_array_equal(copy.grads[k], g)
+        assert lazy.grads[k] is copy.grads[k]          # one backward pass for both copies
+    assert lazy.has_gradients
+
+
+def test_a_lazy_backward_through_an_overflow_gives_inf_not_a_warning():
+    p = init_params("lstm", 1, 2, seed=0)
+    w = p.weight_hh.copy()
+    w[:] = 30.0
+    net = Network(dataclasses.replace(p, weight_hh=w), options=Options(forget_activation="relu"))
+    tr = net.trace(np.ones((400, 1)), lazy=True)       # warnings are errors in the tests
+    assert not np.all(np.isfinite(tr.dL_dh))
+
+
 def _all_arrays(tr: Trace) -> dict[str, np.ndarray]:
     out = {}
-    for f in dataclasses.fields(tr):
-        v = getattr(tr, f.name)
+    for name in [f.name for f in dataclasses.fields(tr)] + list(GRADIENTS):
+        v = getattr(tr, name)
         if isinstance(v, np.ndarray):
-            out[f.name] = v
+            out[name] = v
         elif isinstance(v, Mapping):
-            out.update({f"{f.name}[{k}]": a for k, a in v.items()})
+            out.update({f"{name}[{k}]": a for k, a in v.items()})
     return out
 
 
