@@ -30,6 +30,12 @@ def _ro(a: np.ndarray | None) -> np.ndarray | None:
 GRADIENTS = ("dL_dh", "dL_dc", "dL_dx", "dL_dh0", "dL_dc0", "dL_dpre", "grads")
 
 
+def _gradient(name: str) -> property:
+    """A Trace attribute given by the backward pass (run on the first read of any)."""
+    return property(lambda self: self._gradients[name],
+                    doc=f"``{name}``, from the backward pass; see the class docstring.")
+
+
 @dataclass(frozen=True, eq=False)
 class Trace:
     """One sequence run through a cell, forward and back.
@@ -117,33 +123,13 @@ class Trace:
         g["grads"] = grads
         return g
 
-    @property
-    def dL_dh(self) -> np.ndarray:  # noqa: N802 (the maths' name)
-        return self._gradients["dL_dh"]
-
-    @property
-    def dL_dc(self) -> np.ndarray | None:  # noqa: N802
-        return self._gradients["dL_dc"]
-
-    @property
-    def dL_dx(self) -> np.ndarray:  # noqa: N802
-        return self._gradients["dL_dx"]
-
-    @property
-    def dL_dh0(self) -> np.ndarray:  # noqa: N802
-        return self._gradients["dL_dh0"]
-
-    @property
-    def dL_dc0(self) -> np.ndarray | None:  # noqa: N802
-        return self._gradients["dL_dc0"]
-
-    @property
-    def dL_dpre(self) -> np.ndarray:  # noqa: N802
-        return self._gradients["dL_dpre"]
-
-    @property
-    def grads(self) -> Mapping[str, np.ndarray]:
-        return self._gradients["grads"]
+    dL_dh = _gradient("dL_dh")
+    dL_dc = _gradient("dL_dc")
+    dL_dx = _gradient("dL_dx")
+    dL_dh0 = _gradient("dL_dh0")
+    dL_dc0 = _gradient("dL_dc0")
+    dL_dpre = _gradient("dL_dpre")
+    grads = _gradient("grads")
 
     @property
     def has_gradients(self) -> bool:
