@@ -192,6 +192,8 @@ class UnrolledStripView(QAbstractScrollArea):
         self._hi = highlight_color(th)
         self._tokens: dict[tuple[str, int], QStaticText | None] = {}   # for this font
         self._box_pixmap: QPixmap | None = None
+        self._layer: QPixmap | None = None      # `_static_layer` and what it was drawn for
+        self._layer_key: tuple | None = None
         self._recolor()
 
     def _recolor(self, *_args) -> None:
@@ -395,20 +397,14 @@ class UnrolledStripView(QAbstractScrollArea):
         if first >= last:
             p.end()
             return
-        labels = self.state.labels
         cur = self._shown_t = self.state.timestep
         band_y = PAD + self._box_h // 3 - self._band_h // 2
         sw = max(6, min(cw - 12, round(14 * self._scale)))
-        p.setFont(self._font)
-        box = self._box()
-        for t in range(first, last):
-            r = self.cell_rect(t)
-            if t == cur:
-                p.setPen(self._pens["current"])
-                p.setBrush(self._hi)
-                p.drawRoundedRect(r, 5, 5)
-            else:
-                p.drawPixmap(r.topLeft(), box)
+        p.drawPixmap(exposed, self._static_layer(x0, cw), exposed)   # boxes and tokens
+        if first <= cur < last:
+            p.setPen(self._pens["current"])
+            p.setBrush(self._hi)
+            p.drawRoundedRect(self.cell_rect(cur), 5, 5)
         grad = self.state.show_gradients
         left, right = x0 + first * cw, x0 + last * cw
         if grad:
@@ -428,13 +424,39 @@ class UnrolledStripView(QAbstractScrollArea):
                 p.drawRect(QRect(x, hy, sw, sw))
         if first <= self._loss_step < last:
             self._paint_loss_badge(p, self._loss_step)
-        p.setPen(self._pens["text"])
-        ty = PAD + self._box_h + 2
-        for t in range(first, last):
-            token = self._token(labels[t] if t < len(labels) else "", cw)
-            if token is not None:
-                p.drawStaticText(x0 + t * cw + (cw - token.size().width()) / 2, ty, token)
         p.end()
+
+    def _static_layer(self, x0: int, cw: int) -> QPixmap:
+        """The viewport's cells as they are whatever the values: background, every box
+        (not current) and every token, drawn once per layout, scroll position, theme
+        and labels. A repaint (a drag recolours every cell) blits it: one copy
+        instead of a box and a token per step."""
+        vp = self.viewport()
+        T = self.state.trace.steps
+        first = max(0, (-2 - x0) // cw)
+        last = min(T, (vp.width() + 2 - x0) // cw + 1)
+        labels = tuple(self.state.labels[first:last])
+        box = self._box()
+        key = (x0, cw, first, last, vp.width(), vp.height(), box.cacheKey(), self._font.key(),
+               self._bg.rgba(), self._pens["text"].color().rgba(), labels)
+        if self._layer_key == key and self._layer is not None:
+            return self._layer
+        dpr = self.devicePixelRatioF()
+        pm = QPixmap(round(vp.width() * dpr), round(vp.height() * dpr))
+        pm.setDevicePixelRatio(dpr)
+        pm.fill(self._bg)
+        q = QPainter(pm)
+        q.setFont(self._font)
+        q.setPen(self._pens["text"])
+        ty = PAD + self._box_h + 2
+        for t, label in zip(range(first, last), labels + ("",) * (last - first - len(labels))):
+            q.drawPixmap(self.cell_rect(t).topLeft(), box)
+            token = self._token(label, cw)
+            if token is not None:
+                q.drawStaticText(x0 + t * cw + (cw - token.size().width()) / 2, ty, token)
+        q.end()
+        self._layer, self._layer_key = pm, key
+        return pm
 
     def _token(self, label: str, cw: int) -> QStaticText | None:
         """The laid-out token under a cell ``cw`` wide (None: nothing fits, or no label).

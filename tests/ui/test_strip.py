@@ -238,3 +238,45 @@ def test_an_overflowed_experiment_draws_without_warnings(strip, state):
     assert not strip.band_widths.any() and strip.h_widths[4] > 0    # C_5 = inf: tanh is flat
     assert "Not a number" in strip.tooltip_at(strip.cell_rect(1).center().x())
     strip.viewport().repaint()
+
+
+def test_what_the_screen_shows_after_steps_edits_and_scrolling_is_a_full_repaint(qtbot, state):
+    """The boxes and tokens come from a layer drawn once per layout: after steps (partial
+    repaints), a new model (every cell recoloured) and scrolling, the pixels on screen
+    must be those a new strip draws."""
+    from PySide6.QtGui import QGuiApplication, QImage
+    from PySide6.QtWidgets import QApplication
+
+    from lstm_viz.model import Network, init_params
+
+    state.set_animation_ms(0)
+    w = UnrolledStripView(state)
+    qtbot.addWidget(w)
+    w.setGeometry(0, 0, 780, 120)           # inside the offscreen screen
+    w.show()
+    qtbot.waitExposed(w)
+    vp = w.viewport()
+
+    def same() -> bool:
+        QApplication.processEvents()
+        top = vp.mapToGlobal(vp.rect().topLeft())
+        shot = QGuiApplication.primaryScreen().grabWindow(0).toImage()
+        on_screen = shot.copy(top.x(), top.y(), vp.width(), vp.height())
+        fresh = UnrolledStripView(state)         # the reference: a strip with no history
+        fresh.resize(w.size())
+        fresh.horizontalScrollBar().setValue(w.horizontalScrollBar().value())
+        want = fresh.viewport().grab().toImage()
+        fresh.deleteLater()
+        fmt_ = QImage.Format.Format_RGB32
+        return on_screen.convertToFormat(fmt_) == want.convertToFormat(fmt_)
+
+    for t in (1, 2, 5, 4):
+        state.set_timestep(t)
+        assert same()
+    T = 60                                  # longer than fits: the strip scrolls
+    net = Network(init_params("lstm", 2, 3, seed=1))
+    state.set_model(net, np.random.default_rng(1).normal(size=(T, 2)), [f"w{k}" for k in range(T)])
+    assert same()
+    for t in (40, 41, 59, 3):               # far steps scroll the strip to them
+        state.set_timestep(t)
+        assert same()
