@@ -95,7 +95,9 @@ class LongRangeView(QWidget):
         self.plot.setLabel("bottom", "sequence length (steps from step 1 to the loss)")
         self.plot.setLabel("left", "‖dL/dx₁‖")
         self.plot.setXRange(0, LENGTHS[-1] + 5, padding=0)
-        self.legend = self.plot.addLegend(offset=(10, -10))     # bottom left: empty there
+        # bottom left, where the curves do not go; two columns, so that it covers little
+        # of a short plot (a laptop's window)
+        self.legend = self.plot.addLegend(offset=(10, -10), colCount=2)
         self.curves: dict[str, pg.PlotDataItem] = {}
         for v in VARIANTS:
             c = Curve(name=VARIANT_NAMES[v], symbol=SYMBOLS[v])
