@@ -71,19 +71,21 @@ class _ThinCurve(pg.PlotCurveItem):
     def paint(self, p, opt, widget=None) -> None:
         pen = self.opts["pen"]
         if not (isinstance(pen, QPen) and pen.isCosmetic() and pen.widthF() > 1.0
-                and self.opts.get("antialias") and self.opts.get("fillLevel") is None):
+                and self.opts.get("antialias") and self.opts.get("fillLevel") is None
+                and self.opts.get("shadowPen") is None and self._exportOpts is False):
             super().paint(p, opt, widget)
             return
+        if self.xData is None or len(self.xData) == 0:
+            return
+        path = self.getPath()           # pyqtgraph's cached path (breaks where connect says)
         thin, shifts = thin_passes(pen)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        p.setPen(thin)
         base = p.transform()
-        self.opts["pen"] = thin
-        try:
-            for dx, dy in shifts:
-                p.setTransform(base * QTransform.fromTranslate(dx, dy))
-                super().paint(p, opt, widget)
-        finally:
-            self.opts["pen"] = pen
-            p.setTransform(base)
+        for dx, dy in shifts:
+            p.setTransform(base * QTransform.fromTranslate(dx, dy))
+            p.drawPath(path)
+        p.setTransform(base)
 
 
 class Curve(pg.PlotDataItem):
