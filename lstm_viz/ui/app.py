@@ -20,7 +20,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QGuiApplication, QImage
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from .. import __version__
 
@@ -122,6 +122,12 @@ def render_window(window, width: int, height: int) -> QImage:
         app.processEvents()
     if window.width() != width or window.height() != height:
         window.resize(width, height)
+        app.processEvents()
+    # a view that fills in over time (the long-range curves) is finished first
+    finish = [w for w in window.findChildren(QWidget) if hasattr(w, "compute_now") and w.isVisible()]
+    for w in finish:
+        w.compute_now()
+    if finish:
         app.processEvents()
     image = QImage(width, height, QImage.Format.Format_ARGB32)
     image.setDevicePixelRatio(1.0)
