@@ -67,3 +67,4 @@ def drag_cursor():
         return cursor
 
     return drag
+

@@ -65,21 +65,19 @@ def test_screenshot_of_a_lower_tab_in_gradient_mode(tmp_path, qapp):
     assert r.returncode == 2 and "Traceback" not in r.stderr
 
 
-def test_a_screenshot_of_the_long_range_tab_has_every_curve_finished(qapp, tmp_path, monkeypatch):
+def test_a_screenshot_of_the_long_range_tab_has_every_curve_finished(qtbot, tmp_path):
     """The long-range curves fill in over time on screen; a screenshot waits for all."""
     import numpy as np
+    from PySide6.QtCore import Qt
 
     from lstm_viz.cli import _gui_options as gui_options, build_parser
     from lstm_viz.ui.app import _build, render_window
     from lstm_viz.ui.longrange import LongRangeView
 
-    monkeypatch.setenv("LSTM_VIZ_SETTINGS", str(tmp_path / "settings.ini"))
     opts = gui_options(build_parser().parse_args(["--tab", "long-range"]))
     state, window = _build(opts, settings=None)
-    try:
-        render_window(window, 1280, 800)
-        (view,) = [w for w in window.findChildren(LongRangeView) if w.isVisible()]
-        assert all(np.isfinite(r).all() for r in view.results.values())
-    finally:
-        window.close()
-        window.deleteLater()
+    window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    qtbot.addWidget(window)                      # closed and deleted after the test
+    render_window(window, 1280, 800)
+    (view,) = [w for w in window.findChildren(LongRangeView) if w.isVisible()]
+    assert all(np.isfinite(r).all() for r in view.results.values())
