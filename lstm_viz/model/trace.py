@@ -13,7 +13,7 @@ values are on screen then costs the forward pass alone.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from types import MappingProxyType
 from typing import Callable, Mapping
 
@@ -191,11 +191,8 @@ def backward_once(fn: Callable[[], Mapping]) -> Callable[[], Mapping]:
     """``fn`` (a backward pass) run at most once, with NumPy's overflow warnings off
     (an experiment can overflow: inf and NaN are then the honest result), its result
     kept: every copy of a Trace (``dataclasses.replace``) shares the one computation."""
-    done: list = []
-
+    @cache
     def run() -> Mapping:
-        if not done:
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                done.append(fn())
-        return done[0]
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return fn()
     return run

@@ -23,7 +23,7 @@ from typing import Callable
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QPen
+from PySide6.QtGui import QPen
 from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QPushButton, QSizePolicy,
                                QSlider, QVBoxLayout, QWidget)
 
@@ -302,9 +302,7 @@ class ComparisonView(QWidget):
         self.legend.setPen(pg.mkPen(th.grid))
         for _sample, item in list(self.legend.items):   # re-lay the labels in the new size
             item.setText(item.text, size=f"{th.base_point_size * s:.1f}pt", color=th.foreground)
-        width = max(2.0, th.line_width * 1.25)
-        self.cursor.set_pens(QPen(QColor(th.accent), width),
-                             QPen(QColor(th.gate_colors.get("o", th.accent)), width + 2))
+        self.cursor.set_theme(th)
         self.loss_line.setPen(pg.mkPen(th.muted, width=2, style=Qt.PenStyle.DashLine))
         self.loss_line.label.setColor(th.foreground)
         self.loss_line.label.setFont(tick_font)

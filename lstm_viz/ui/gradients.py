@@ -250,9 +250,7 @@ class _TimeView(pg.GraphicsLayoutWidget):
         font = scaled_font(th, scale, 0.85)
         style_axes((p.getAxis(n) for p in self.plots for n in ("left", "bottom")), th, font,
                    tick_offset=max(3, round(4 * scale)))
-        width = max(2.0, th.line_width * 1.25)
-        self.cursor.set_pens(QPen(QColor(th.accent), width),
-                             QPen(QColor(th.gate_colors.get("o", th.accent)), width + 2))
+        self.cursor.set_theme(th)
         for line in self.loss_lines:
             line.setPen(pg.mkPen(th.foreground, width=max(1.5, th.line_width * 0.75),
                                  style=Qt.PenStyle.DashLine))

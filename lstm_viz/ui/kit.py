@@ -65,6 +65,18 @@ def thin_passes(pen: QPen) -> tuple[QPen, list[tuple[int, int]]]:
     return thin, shifts
 
 
+def shifted(painter: QPainter, shifts):
+    """Yield once per (dx, dy) in ``shifts`` with ``painter`` moved by that many device
+    pixels (draw the same thing each time: `thin_passes`); restores its transform."""
+    base = painter.transform()
+    try:
+        for dx, dy in shifts:
+            painter.setTransform(base * QTransform.fromTranslate(dx, dy))
+            yield
+    finally:
+        painter.setTransform(base)
+
+
 class _ThinCurve(pg.PlotCurveItem):
     """A PlotCurveItem that draws a wide antialiased pen as `thin_passes` copies."""
 
@@ -78,14 +90,13 @@ class _ThinCurve(pg.PlotCurveItem):
         if self.xData is None or len(self.xData) == 0:
             return
         path = self.getPath()           # pyqtgraph's cached path (breaks where connect says)
-        thin, shifts = thin_passes(pen)
+        if getattr(self, "_thin_of", None) is not pen:      # setPen gives a new pen object
+            self._thin_of, self._thin = pen, thin_passes(pen)
+        thin, shifts = self._thin
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         p.setPen(thin)
-        base = p.transform()
-        for dx, dy in shifts:
-            p.setTransform(base * QTransform.fromTranslate(dx, dy))
+        for _ in shifted(p, shifts):
             p.drawPath(path)
-        p.setTransform(base)
 
 
 class Curve(pg.PlotDataItem):

@@ -30,11 +30,11 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QElapsedTimer, QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFontMetrics, QPen, QPixmapCache, QTransform
+from PySide6.QtGui import QFontMetrics, QPen, QPixmapCache
 from PySide6.QtWidgets import QGraphicsItem, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from ..state import AppState
-from .kit import ImageItem, step_at, style_axes, thin_passes
+from .kit import ImageItem, shifted, step_at, style_axes, thin_passes
 from .theme import Theme, colormap, scaled_font
 from .timecursor import TimeCursor
 
@@ -293,25 +293,17 @@ class UnitLines(pg.GraphicsObject):
             hi = int(np.searchsorted(x, r.right())) + 1
         if lo and any(pen.style() != Qt.PenStyle.SolidLine for pen in self._pens.values()):
             lo = 0      # a dashed polyline's pattern starts at its first point: keep it there
-        base = p.transform()
-        pen_of, shifts = None, ()
+        pen_of, thin = None, None
         for u, poly, xy in self._strokes(lo, hi):
             if u != pen_of:
                 pen_of = u
                 thin = self._thin.get(u) if self.antialias else None
-                if thin is None:
-                    p.setPen(self._pens[u])
-                    shifts = ()
-                else:
-                    p.setPen(thin[0])
-                    shifts = [base * QTransform.fromTranslate(dx, dy) for dx, dy in thin[1]]
-            if shifts:
-                for t in shifts:
-                    p.setTransform(t)
-                    p.drawPolyline(poly)
-                p.setTransform(base)
-            else:
+                p.setPen(self._pens[u] if thin is None else thin[0])
+            if thin is None:
                 p.drawPolyline(poly)
+            else:
+                for _ in shifted(p, thin[1]):
+                    p.drawPolyline(poly)
 
 
 class TracePanel(pg.GraphicsLayoutWidget):
@@ -662,9 +654,7 @@ class TracePanel(pg.GraphicsLayoutWidget):
         style_axes((self.colorbar.getAxis(n) for n in ("left", "right")), th, tick_font)
         self.colorbar.setColorMap(colormap(th))
         self.colorbar.setLevels((-self._levels, self._levels))
-        width = max(2.0, th.line_width * 1.25)
-        self.cursor.set_pens(QPen(QColor(th.accent), width),
-                             QPen(QColor(th.gate_colors.get("o", th.accent)), width + 2))
+        self.cursor.set_theme(th)
         self.hover_text.setColor(th.foreground)
         self.hover_text.fill = pg.mkBrush(th.background)
         self.hover_text.border = pg.mkPen(th.foreground)

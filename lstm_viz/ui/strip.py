@@ -219,16 +219,18 @@ class UnrolledStripView(QAbstractScrollArea):
     @property
     def band_widths(self) -> np.ndarray:
         """The gradient highway's thickness per step (px)."""
-        if not self._graded:
-            self._regrade()
+        self._ensure_graded()
         return self._band_widths
 
     @property
     def h_widths(self) -> np.ndarray:
         """The gradient h path's thickness per step (px)."""
+        self._ensure_graded()
+        return self._h_widths
+
+    def _ensure_graded(self) -> None:
         if not self._graded:
             self._regrade()
-        return self._h_widths
 
     def _regrade(self) -> None:
         """Widths and colours of the gradient lines (vectorised; paint only draws them).
@@ -268,8 +270,8 @@ class UnrolledStripView(QAbstractScrollArea):
         if not on:
             self._anim.stop()
             self._front = 0.0
-        elif not self._graded:
-            self._regrade()
+        else:
+            self._ensure_graded()
         self.viewport().update()
 
     # ------------------------------------------------------------------ backward animation
@@ -573,8 +575,7 @@ class UnrolledStripView(QAbstractScrollArea):
         return "\n".join([head, *lines, "Click to go to this step."])
 
     def _gradient_tip(self, t: int) -> list[str]:
-        if not self._graded:
-            self._regrade()
+        self._ensure_graded()
         tr = self.state.trace
         what = "|·|" if self.state.unit >= 0 else "‖·‖"
         out = []

@@ -50,7 +50,7 @@ class TimeCursor(QObject):
     boxes ``viewboxes`` shown in the pyqtgraph ``view``.
 
     ``set_value(x)`` moves it; ``moved(x)`` is emitted with the mouse's x (view
-    units) while the user drags it. ``set_pens(pen, hover_pen)`` styles it.
+    units) while the user drags it. ``set_theme(theme)`` styles it.
     """
 
     moved = Signal(float)
@@ -93,8 +93,12 @@ class TimeCursor(QObject):
         self._update(self._painted)                 # where it was drawn last
         self._update(self._strip_region())
 
-    def set_pens(self, pen: QPen, hover_pen: QPen) -> None:
-        self.pen, self.hover_pen = QPen(pen), QPen(hover_pen)
+    def set_theme(self, theme) -> None:
+        """The line in ``theme``'s accent colour, a little wider than the plot lines; under
+        the mouse wider still, in the output gate's colour."""
+        width = max(2.0, theme.line_width * 1.25)
+        self.pen = QPen(QColor(theme.accent), width)
+        self.hover_pen = QPen(QColor(theme.gate_colors.get("o", theme.accent)), width + 2)
         self._update(self._strip_region())
 
     def pixel_x(self, vb: pg.ViewBox | None = None) -> float | None:
