@@ -36,7 +36,12 @@ projections are one matmul before the loop; each step makes a handful of
 in-place NumPy calls on preallocated buffers (sigmoid is computed as
 ``0.5 * tanh(a / 2) + 0.5`` so one ``tanh`` call serves every gate, with the
 halving folded into the weights); every activation derivative and every
-parameter gradient is one vectorised expression outside the loop.
+parameter gradient is one vectorised expression outside the loop. Buffers
+are laid out so that two products a step needs sit side by side in memory
+and cost one call: in the LSTM's forward pass ``[i, f] * [g, c_{t-1}]``, in
+its backward pass ``[dL/dh_t, dL/dc_{t+1}] * [o_t tanh'(c_t), f_{t+1}]``.
+A NumPy call costs about a microsecond whatever the size at these sizes,
+and constants are passed as arrays (a Python float costs a conversion).
 """
 
 from __future__ import annotations
@@ -299,39 +304,49 @@ def lstm_trace(
     mask, cvals = _clamp_mask(options.clamps, GATES["lstm"], _LSTM_ORDER, T, H)
 
     A = np.empty((T, 4 * H))      # pre-activations (scaled rows), internal order
-    G = np.empty((T, 4 * H))      # activations o i f g
-    C = np.empty((T, H))
+    # Row t of W is [o i f g | c_{t-1}]: the step's activations, then the cell state
+    # they act on, so [i f] * [g c_{t-1}] is one multiply. c_t is written into row t+1.
+    W = np.empty((T + 1, 5 * H))
+    W[0, 4 * H:] = c0
+    G = W[:T, : 4 * H]            # activations o i f g
     TC = np.empty((T, H))         # tanh(c_t)
     Hs = np.empty((T, H))
     tmp = np.empty(4 * H)
-    ig = np.empty(H)
+    half = np.full((2 if relu_f else 3) * H, 0.5)    # an array operand is cheaper than 0.5
+    prod = np.empty(2 * H)
+    prod_a, prod_b = prod[:H], prod[H:]       # the two halves of a paired product
     Go, Gi, Gf, Gg = (G[:, k * H:(k + 1) * H] for k in range(4))
     Gsig = G[:, : 2 * H] if relu_f else G[:, : 3 * H]
     Af = A[:, 2 * H: 3 * H]
-    mask_rows = zip(mask, cvals) if mask is not None else itertools.repeat((None, None))
-    h, c = h0, c0
+    # Per-step extras only when an experiment needs them.
+    extras = itertools.repeat((None, None, None, None))
+    if relu_f or mask is not None:
+        extras = zip(Af, Gf, *((mask, cvals) if mask is not None
+                                else (itertools.repeat(None),) * 2))
+    h = h0
     # Per step, Python's call overhead is the cost: ufuncs are bound to local names
     # and given their output positionally (in-place operators are slower still).
     dot, add, mul, tanh = np.dot, np.add, np.multiply, np.tanh
     # Iterating with zip hands out row views at C speed; indexing would cost more.
-    for a, xpt, gt, st, gf, gi, gg, go, aft, ct, tct, ht, (mt, vt) in zip(
-        A, xp, G, Gsig, Gf, Gi, Gg, Go, Af, C, TC, Hs, mask_rows
+    for a, xpt, gt, st, fi, gc, ct, tct, go, ht, (aft, gf, mt, vt) in zip(
+        A, xp, G, Gsig, W[:T, H: 3 * H], W[:T, 3 * H:], W[1:, 4 * H:], TC, Go, Hs, extras
     ):
         dot(w_hh_s, h, tmp)
         add(xpt, tmp, a)                          # a_t = W_ih x_t + W_hh h_{t-1} + b
         tanh(a, gt)                               # one tanh for all four blocks
-        mul(st, 0.5, st)
-        add(st, 0.5, st)                          # sigmoid rows: 0.5 tanh(a/2) + 0.5
-        if relu_f:
-            np.maximum(aft, 0.0, out=gf)
-        if mt is not None:
-            np.copyto(gt, vt, where=mt)           # clamped gates
-        mul(gf, c, ct)                            # f_t * c_{t-1}
-        mul(gi, gg, ig)
-        add(ct, ig, ct)                           # + i_t * g_t
+        mul(st, half, st)
+        add(st, half, st)                         # sigmoid rows: 0.5 tanh(a/2) + 0.5
+        if aft is not None:
+            if relu_f:
+                np.maximum(aft, 0.0, out=gf)
+            if mt is not None:
+                np.copyto(gt, vt, where=mt)       # clamped gates
+        mul(fi, gc, prod)                         # [i_t g_t, f_t c_{t-1}]
+        add(prod_a, prod_b, ct)                   # c_t = f_t c_{t-1} + i_t g_t
         tanh(ct, tct)
         mul(go, tct, ht)                          # h_t = o_t * tanh(c_t)
-        h, c = ht, ct
+        h = ht
+    C = np.ascontiguousarray(W[1:, 4 * H:])
 
     lo = loss_at(p, Hs[s], y, options)           # the loss, and where backward starts
 
@@ -348,52 +363,54 @@ def lstm_trace(
             D[:, 2 * H: 3 * H] = Af > 0.0                           # relu'  = [a > 0]
         if mask is not None:
             D[mask] = 0.0                                           # a clamped gate is a constant
-        C_prev = np.vstack([c0[None], C[:-1]])
-        K = Go * (1.0 - TC * TC)                 # dh_t -> dc_t through h_t = o_t tanh(c_t)
-        # M: how dL/dc_t (rows i f g) or dL/dh_t (row o) reach each pre-activation.
-        M = np.empty((T, 4 * H))
-        M[:, :H] = TC * D[:, :H]                             # o: dh * tanh(c) * sigma'
-        M[:, H: 2 * H] = Gg * D[:, H: 2 * H]                 # i: dc * g * sigma'
-        M[:, 2 * H: 3 * H] = C_prev * D[:, 2 * H: 3 * H]     # f: dc * c_{t-1} * sigma'
-        M[:, 3 * H:] = Gi * D[:, 3 * H:]                     # g: dc * i * tanh'
-
-        w_hh_T = np.ascontiguousarray(w_hh.T)
-        # Row t of S is [dL/dh_t, dL/dc_t, dL/dc_t, dL/dc_t], lined up with M's blocks
-        # (o | i f g), so one flat multiply gives all four pre-activation gradients.
-        S = np.zeros((T, 4 * H))
-        dA = np.zeros((T, 4 * H))
-        S[s, :H] = lo.dh                              # the loss: dL/dh_s (h_s - y, or the readout's)
-        dh0 = np.zeros(H)                             # dL/dh0, written by the last step back
-        dc_next = np.zeros(H)                         # dL/dc_t arriving from step t+1 through f_{t+1}
+        Do, Di, Df, Dgg = (D[:, k * H:(k + 1) * H] for k in range(4))
+        C_prev = W[:T, 4 * H:]
+        # M: how dL/dc_t (rows i f g) or dL/dh_t (row o) reach each pre-activation,
+        # in PyTorch order; per step, [i f g] is one (3, H) block times dL/dc_t.
+        M = np.empty((T, 4, H))
+        M3, Mo = M[:, :3], M[:, 3]
+        np.multiply(Gg, Di, out=M3[:, 0])        # i: dc * g * sigma'
+        np.multiply(C_prev, Df, out=M3[:, 1])    # f: dc * c_{t-1} * sigma'
+        np.multiply(Gi, Dgg, out=M3[:, 2])       # g: dc * i * tanh'
+        np.multiply(TC, Do, out=Mo)              # o: dh * tanh(c) * sigma'
+        # Row t of S is [dL/dc_t, dL/dh_t], and a zero row follows the last step.
+        S = np.zeros((T + 1, 2 * H))
+        S[s, H:] = lo.dh                         # the loss: dL/dh_s (h_s - y, or the readout's)
+        # [dL/dh_t, dL/dc_{t+1}] sit side by side (the end of row t, the start of row t+1),
+        # and KF's row t is what they are multiplied by on the way into dL/dc_t:
+        # [o_t tanh'(c_t), f_{t+1}].
+        pairs = np.lib.stride_tricks.as_strided(S.reshape(-1)[H:], (T, 2 * H), S.strides)
+        KF = np.zeros((T, 2 * H))
+        np.multiply(Go, 1.0 - TC * TC, out=KF[:, :H])
+        KF[:-1, H:] = Gf[1:]
+        dA = np.zeros((T, 4, H))                 # dL/da_t, PyTorch order
+        dA3, dAo = dA[:, :3], dA[:, 3]
+        dpre = dA.reshape(T, 4 * H)
+        w_hh_T = np.ascontiguousarray(p.weight_hh.T)
+        dh0 = np.zeros(H)                        # dL/dh0, written by the last step back
         back = slice(s, stop - 1 if stop > 0 else None, -1)
         # Where each step's W_hh back-projection lands: the row of dL/dh_{t-1} (it is the
         # only contribution there, since steps after s carry no loss), or dh0 at the start.
-        dh_out = list(S[stop:s, :H][::-1]) + [dh0]
-        copy = np.copyto
-        for srow, dh, dc, dc2, dc3, kt, mt, da, gft, out in zip(
-            S[back], S[back, :H], S[back, H:2 * H], S[back, 2 * H:3 * H], S[back, 3 * H:],
-            K[back], M[back], dA[back], Gf[back], dh_out,
+        dh_out = list(S[stop:s, H:][::-1]) + [dh0]
+        for pair, kf, dc, dh, m3, mo, da3, dao, da, out in zip(
+            pairs[back], KF[back], S[back, :H], S[back, H:], M3[back], Mo[back],
+            dA3[back], dAo[back], dpre[back], dh_out,
         ):
-            mul(dh, kt, dc)                           # through h_t = o_t tanh(c_t)
-            add(dc, dc_next, dc)                      # + along the cell-state highway
-            copy(dc2, dc)
-            copy(dc3, dc)
-            mul(mt, srow, da)                         # into the o, i, f, g pre-activations
-            dot(w_hh_T, da, out)                      # back through W_hh to h_{t-1}
-            mul(dc, gft, dc_next)                     # back through c_t = f_t c_{t-1} + ...
-        if stop > 0:                                  # truncated: nothing reaches h0, c0
+            mul(pair, kf, prod)                   # [dh_t o_t tanh'(c_t), dc_{t+1} f_{t+1}]
+            add(prod_a, prod_b, dc)               # dL/dc_t: through h_t, and along the highway
+            mul(m3, dc, da3)                      # into the i, f, g pre-activations
+            mul(mo, dh, dao)                      # into the o pre-activation
+            dot(w_hh_T, da, out)                  # back through W_hh to h_{t-1}
+        dc0 = S[0, :H] * Gf[0] if stop == 0 else np.zeros(H)   # back through c_1 = f_1 c0 + ...
+        if stop > 0:                              # truncated: nothing reaches h0, c0
             dh0[:] = 0.0
-            dc_next[:] = 0.0
-        dH = np.ascontiguousarray(S[:, :H])
-        dC = np.ascontiguousarray(S[:, H:2 * H])
-
-        # internal order (o | i f g) -> PyTorch order (i f g | o): a rotation by H columns
-        dpre = np.concatenate((dA[:, H:], dA[:, :H]), axis=1)
+        dH = np.ascontiguousarray(S[:T, H:])
+        dC = np.ascontiguousarray(S[:T, :H])
         H_prev = np.vstack([h0[None], Hs[:-1]])
         grads = _param_grads(dpre, dpre, x, H_prev, options, lo.grads)
         return {"dL_dh": dH, "dL_dc": dC,
                 "dL_dx": dpre @ p.weight_ih,   # sum over gates of W_ih^T dL/da_t
-                "dL_dh0": dh0, "dL_dc0": dc_next, "dL_dpre": dpre, "grads": grads}
+                "dL_dh0": dh0, "dL_dc0": dc0, "dL_dpre": dpre, "grads": grads}
 
     names = _LSTM_ORDER
 
