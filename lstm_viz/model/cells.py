@@ -451,98 +451,107 @@ def gru_trace(
     if options.forget_activation != "sigmoid":
         raise ModelInputError("the forget-gate activation applies to the LSTM only")
     x, T, H, h0, y, s, stop = _prepare(p, x, h0, target, options)
-    scale = np.ones(3 * H)
-    scale[: 2 * H] = 0.5                          # r, z rows pre-halved for the tanh trick
-    w_hh_s = np.ascontiguousarray(p.weight_hh * scale[:, None])
-    b_hh_s = p.bias_hh * scale
-    xp = x @ (p.weight_ih * scale[:, None]).T + p.bias_ih * scale    # (T, 3H)
+    # Internal row order r, z', z, n with z' = 1 - z computed as sigma(-a_z): its rows
+    # are the z rows negated, so the step's update h_t = z' n_t + z h_{t-1} is one
+    # paired product. Sigmoid rows are pre-halved for the tanh trick.
+    Wr, Wz, Wn = np.split(p.weight_hh, 3)
+    br, bz, bn = np.split(p.bias_hh, 3)
+    # W_hh h + b_hh as one matmul with h followed by a 1 (the bias is the last column).
+    w_hh_s = np.ascontiguousarray(np.hstack((
+        np.vstack((0.5 * Wr, -0.5 * Wz, 0.5 * Wz, Wn)),
+        np.concatenate((0.5 * br, -0.5 * bz, 0.5 * bz, bn))[:, None])))
+    xp = x @ p.weight_ih.T + p.bias_ih                # (T, 3H), rows r z n, unscaled
+    xpr, xpz, xpn = np.split(xp, 3, axis=1)
+    xp_s = np.hstack((0.5 * xpr, -0.5 * xpz, 0.5 * xpz))   # the sigmoid rows' input part
     mask, cvals = _clamp_mask(options.clamps, GATES["gru"], GATES["gru"], T, H)
+    if mask is not None:                              # clamp z' = 1 - z along with z
+        mask = np.hstack((mask[:, :H], mask[:, H: 2 * H], mask[:, H:]))
+        cvals = np.hstack((cvals[:, :H], 1.0 - cvals[:, H: 2 * H], cvals[:, H:]))
+        clamps = zip(mask[:, : 3 * H], cvals[:, : 3 * H], mask[:, 3 * H:], cvals[:, 3 * H:])
+    else:
+        clamps = itertools.repeat((None, None, None, None))
 
-    HH = np.empty((T, 3 * H))     # W_hh h_{t-1} + b_hh (r, z rows scaled)
-    A = np.empty((T, 3 * H))      # pre-activations (r, z scaled; n full argument)
-    G = np.empty((T, 3 * H))      # r z n
-    Hs = np.empty((T, H))
-    Grz, Arz, HHrz, xprz = G[:, : 2 * H], A[:, : 2 * H], HH[:, : 2 * H], xp[:, : 2 * H]
-    Gr, Gz, Gn = G[:, :H], G[:, H: 2 * H], G[:, 2 * H:]
-    An, HHn, xpn = A[:, 2 * H:], HH[:, 2 * H:], xp[:, 2 * H:]
-    h = h0
-    # ufuncs bound locally with positional outputs: per step, call overhead is the cost
-    dot, add, sub, mul, tanh = np.dot, np.add, np.subtract, np.multiply, np.tanh
-    for t in range(T):
-        hh = HH[t]
-        dot(w_hh_s, h, hh)
-        add(hh, b_hh_s, hh)                       # W_hh h_{t-1} + b_hh
-        add(xprz[t], HHrz[t], Arz[t])
-        g_rz = Grz[t]
-        tanh(Arz[t], g_rz)
-        mul(g_rz, 0.5, g_rz)
-        add(g_rz, 0.5, g_rz)                      # r_t, z_t
-        if mask is not None:
-            np.copyto(g_rz, cvals[t, : 2 * H], where=mask[t, : 2 * H])
-        an, gn = An[t], Gn[t]
-        mul(Gr[t], HHn[t], an)                    # r_t * (W_hn h + b_hn)
-        add(an, xpn[t], an)                       # + W_in x_t + b_in
+    HH = np.empty((T, 4 * H))     # W_hh h_{t-1} + b_hh, rows r z' z n (sigmoid rows scaled)
+    A = np.empty((T, 4 * H))      # pre-activations (r z' z scaled; n the full argument)
+    # Row t of G is [r z' z n | h_{t-1} 1]: h_t is written into row t+1.
+    G = np.empty((T + 1, 5 * H + 1))
+    G[:, 5 * H] = 1.0
+    G[0, 4 * H: 5 * H] = h0
+    half = np.full(3 * H, 0.5)
+    prod = np.empty(2 * H)
+    prod_a, prod_b = prod[:H], prod[H:]
+    dot, add, mul, tanh = np.dot, np.add, np.multiply, np.tanh
+    for hh, xst, ast, gst, gr, hn, an, xpnt, gn, zz, nh, h1, hnext, (ms, vs, mn, vn) in zip(
+        HH, xp_s, A[:, : 3 * H], G[:T, : 3 * H], G[:T, :H], HH[:, 3 * H:], A[:, 3 * H:], xpn,
+        G[:T, 3 * H: 4 * H], G[:T, H: 3 * H], G[:T, 3 * H: 5 * H], G[:T, 4 * H: 5 * H + 1],
+        G[1:, 4 * H: 5 * H], clamps,
+    ):
+        dot(w_hh_s, h1, hh)                       # W_hh h_{t-1} + b_hh
+        add(xst, hh[: 3 * H], ast)
+        tanh(ast, gst)
+        mul(gst, half, gst)
+        add(gst, half, gst)                       # r_t, 1 - z_t, z_t
+        if ms is not None:
+            np.copyto(gst, vs, where=ms)
+        mul(gr, hn, an)                           # r_t * (W_hn h + b_hn)
+        add(an, xpnt, an)                         # + W_in x_t + b_in
         tanh(an, gn)                              # n_t
-        if mask is not None:
-            np.copyto(gn, cvals[t, 2 * H:], where=mask[t, 2 * H:])
-        ht = Hs[t]
-        sub(h, gn, ht)
-        mul(ht, Gz[t], ht)
-        add(ht, gn, ht)                           # h_t = n_t + z_t (h_{t-1} - n_t)
-        h = ht
+        if mn is not None:
+            np.copyto(gn, vn, where=mn)
+        mul(zz, nh, prod)                         # [(1 - z_t) n_t, z_t h_{t-1}]
+        add(prod_a, prod_b, hnext)                # h_t
+    Hs = np.ascontiguousarray(G[1:, 4 * H: 5 * H])
+    H_prev = G[:T, 4 * H: 5 * H]
+    Gr, Gzc, Gz, Gn = (G[:T, k * H:(k + 1) * H] for k in range(4))
+    HHn = HH[:, 3 * H:]
 
     lo = loss_at(p, Hs[s], y, options)           # the loss, and where backward starts
 
     def backward() -> dict:
         # ---- backward through time -------------------------------------------------
-        D = np.empty((T, 3 * H))
-        D[:, : 2 * H] = Grz * (1.0 - Grz)             # sigma'
+        D = np.empty((T, 3 * H))                      # rows r z n
+        D[:, :H] = Gr * (1.0 - Gr)                    # sigma'
+        D[:, H: 2 * H] = Gz * Gzc                     # sigma' = z (1 - z)
         D[:, 2 * H:] = 1.0 - Gn * Gn                  # tanh'
         if mask is not None:
-            D[mask] = 0.0
-        H_prev = np.vstack([h0[None], Hs[:-1]])
-        hn = HHn                                       # W_hn h + b_hn (unscaled rows)
-        # P: dh_t -> the input-side pre-activations (r, z, n); Q: -> the W_hh side.
+            D[mask[:, np.r_[0:H, 2 * H:4 * H]]] = 0.0  # a clamped gate is a constant
+        # P: dh_t -> the input-side pre-activations (r, z, n); Q: -> W_hh h + b_hh,
+        # followed by z_t, the direct path h_{t-1} -> h_t.
         P = np.empty((T, 3 * H))
-        P[:, 2 * H:] = (1.0 - Gz) * D[:, 2 * H:]               # n: dh (1 - z) tanh'
-        P[:, :H] = P[:, 2 * H:] * hn * D[:, :H]                # r: through r * hn inside n
+        P[:, 2 * H:] = Gzc * D[:, 2 * H:]                      # n: dh (1 - z) tanh'
+        P[:, :H] = P[:, 2 * H:] * HHn * D[:, :H]               # r: through r * hn inside n
         P[:, H: 2 * H] = (H_prev - Gn) * D[:, H: 2 * H]        # z: dh (h_{t-1} - n) sigma'
-        Q = P.copy()
-        Q[:, 2 * H:] *= Gr                                     # hn enters n multiplied by r
-
-        w_hh_T = np.ascontiguousarray(p.weight_hh.T)
-        # Row t of DH3 is [dL/dh_t, dL/dh_t, dL/dh_t], lined up with Q's blocks (r z n),
-        # so one flat multiply gives dL/d(W_hh h + b_hh) for all three gates.
-        DH3 = np.zeros((T, 3 * H))
-        dB = np.zeros((T, 3 * H))     # dL/d(W_hh h + b_hh), r z n
+        Q = np.empty((T, 4, H))
+        Q[:, :3] = P.reshape(T, 3, H)
+        Q[:, 2] *= Gr                                          # hn enters n multiplied by r
+        Q[:, 3] = Gz
+        # dL/dh_{t-1} = W_hh^T dL/d(W_hh h + b_hh) + z_t dL/dh_t: one matmul with
+        # [W_hh^T | I] of the step's block Q_t * dL/dh_t.
+        w_T = np.hstack((p.weight_hh.T, np.eye(H)))
+        E = np.zeros((T, 4, H))
+        E_flat = E.reshape(T, 4 * H)
+        dH = np.zeros((T, H))
         dh_rec = np.zeros(H)          # dL/dh0 in the end (scratch when truncated)
-        zdh = np.empty(H)
-        DH3[s, :H] = lo.dh                            # the loss: dL/dh_s (h_s - y, or the readout's)
-        copy = np.copyto
-        for t in range(s, stop - 1, -1):
-            d3 = DH3[t]
-            dh = d3[:H]
-            copy(d3[H: 2 * H], dh)
-            copy(d3[2 * H:], dh)
-            mul(Q[t], d3, dB[t])                      # into W_hh h + b_hh
-            out = DH3[t - 1, :H] if t > stop else dh_rec
-            dot(w_hh_T, dB[t], out)                   # back through W_hh to h_{t-1}
-            mul(dh, Gz[t], zdh)
-            add(out, zdh, out)                        # + directly through z_t h_{t-1}
+        dH[s] = lo.dh                                 # the loss: dL/dh_s (h_s - y, or the readout's)
+        back = slice(s, stop - 1 if stop > 0 else None, -1)
+        dh_out = list(dH[stop:s][::-1]) + [dh_rec]
+        for q, dh, e, ef, out in zip(Q[back], dH[back], E[back], E_flat[back], dh_out):
+            mul(q, dh, e)                             # into W_hh h + b_hh, and along z_t
+            dot(w_T, ef, out)                         # back to h_{t-1}
         if stop > 0:
             dh_rec[:] = 0.0
-        dA = P * DH3                  # dL/d(input-side pre-activation), r z n, all steps at once
-        dH = np.ascontiguousarray(DH3[:, :H])
+        dB = np.ascontiguousarray(E_flat[:, : 3 * H])  # dL/d(W_hh h + b_hh), r z n
+        dA = P * np.tile(dH, 3)       # dL/d(input-side pre-activation), r z n, all steps at once
 
         grads = _param_grads(dA, dB, x, H_prev, options, lo.grads)
         return {"dL_dh": dH, "dL_dc": None, "dL_dx": dA @ p.weight_ih,
                 "dL_dh0": dh_rec.copy(), "dL_dc0": None, "dL_dpre": dA, "grads": grads}
 
-    pre = A.copy()
-    pre[:, : 2 * H] /= 0.5
     names = GATES["gru"]
-    gates = {g: np.ascontiguousarray(G[:, k * H:(k + 1) * H]) for k, g in enumerate(names)}
-    preacts = {g: np.ascontiguousarray(pre[:, k * H:(k + 1) * H]) for k, g in enumerate(names)}
+    pre = {"r": A[:, :H] * 2.0, "z": A[:, 2 * H: 3 * H] * 2.0, "n": np.array(A[:, 3 * H:])}
+    gates = {"r": np.ascontiguousarray(Gr), "z": np.ascontiguousarray(Gz),
+             "n": np.ascontiguousarray(Gn)}
+    preacts = {g: pre[g] for g in names}
     preacts["hn"] = np.ascontiguousarray(HHn)
     return Trace(
         kind="gru",
