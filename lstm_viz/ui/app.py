@@ -128,7 +128,8 @@ def render_window(window, width: int, height: int) -> QImage:
     for w in finish:
         w.compute_now()
     if finish:
-        app.processEvents()
+        for _ in range(3):                 # the new text's layout, as above
+            app.processEvents()
     image = QImage(width, height, QImage.Format.Format_ARGB32)
     image.setDevicePixelRatio(1.0)
     image.fill(window.palette().window().color())

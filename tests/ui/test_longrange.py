@@ -94,3 +94,18 @@ def test_open_button_is_off_without_a_callback(qtbot, state):
     w = LongRangeView(state)
     qtbot.addWidget(w)
     assert not w.open_button.isEnabled()
+
+
+def test_key_above_the_plot_names_every_curve_in_its_colour(qtbot, view, state):
+    from lstm_viz.model.longrange import VARIANT_NAMES
+    from lstm_viz.ui.longrange import COLORS
+
+    view.resize(900, 260)                  # short, as in a laptop's window
+    view.show()
+    qtbot.waitExposed(view)
+    text = view.key.text()
+    for v in VARIANTS:
+        assert VARIANT_NAMES[v] in text and COLORS[v] in text
+    # outside the plot: nothing of the plot is under it
+    assert view.key.geometry().bottom() < view.plot_widget.geometry().top()
+    assert not view.plot.legend                      # no legend inside the plot
