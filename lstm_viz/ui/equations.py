@@ -281,6 +281,8 @@ class EquationsPanel(QWidget):
         # resets the fonts of rows just built (a new cell kind) to the default.
         self._restyle_rows()
         self.header.setFont(scaled_font(th, s, 1.2, bold=True))
+        # Opaque, so that a new step repaints the header alone, not every widget behind it.
+        self.header.set_background(QColor(th.panel))
         sym_font, num_font = scaled_font(th, s, 1.4), scaled_font(th, s, 1.2)
         for key, row in self.rows.items():
             row.sym.setFont(sym_font)

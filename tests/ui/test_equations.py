@@ -95,3 +95,32 @@ def test_a_hidden_panel_shows_the_current_numbers_when_shown_again(qtbot, panel,
     for key, row in panel.rows.items():                # this network's numbers, not the old one's
         assert row.numbers == explain.equation_numbers(state.trace, 5, state.unit, key,
                                                        state.network)
+
+
+def test_a_step_repaints_the_header_and_numbers_not_the_panel_behind_them(qtbot, make_window, state):
+    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtWidgets import QApplication
+
+    window = make_window(state)
+    panel = window.equations
+    painted = []
+
+    class Spy(QObject):
+        def eventFilter(self, obj, ev):
+            if ev.type() == QEvent.Type.Paint:
+                painted.append(obj)
+            return False
+
+    spy = Spy()
+    watched = (window, panel, panel.header, *(row.num for row in panel.rows.values()))
+    for w in watched:
+        w.installEventFilter(spy)
+    state.set_timestep(3)
+    qtbot.wait(50)                         # the window's first paints are done
+    QApplication.processEvents()
+    painted.clear()
+    state.set_timestep(4)
+    qtbot.waitUntil(lambda: panel.header in painted)
+    assert "Step 5 of" in panel.header.text()
+    assert any(row.num in painted for row in panel.rows.values())
+    assert panel not in painted and window not in painted
