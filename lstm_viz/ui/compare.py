@@ -31,7 +31,8 @@ from ..compare import KIND_NAMES, KINDS, RADIUS_MAX, RADIUS_MIN, ComparisonState
 from ..explain import fmt
 from ..model import Network
 from ..state import AppState
-from .kit import Curve, log_plot_widget, scrolling, set_log_y, step_at, style_axes
+from .kit import (STYLE_GLYPHS, Curve, key_html, key_label, keyed, log_plot_widget, scrolling,
+                  set_log_y, step_at, style_axes)
 from .theme import OKABE_ITO, scaled_font
 from .timecursor import TimeCursor
 
@@ -98,7 +99,7 @@ class ComparisonView(QWidget):
         self.plot.showGrid(x=False, y=True, alpha=0.25)
         self.plot.setLabel("bottom", "step")
         self.plot.setLabel("left", "‖dL/dh<sub>t</sub>‖")
-        self.legend = self.plot.addLegend(offset=(10, 10))
+        self.key = key_label(self, "Key to the curves")
         self.curves: dict[str, pg.PlotDataItem] = {}
         for kind in KINDS:
             c = Curve(name=KIND_NAMES[kind])
@@ -127,7 +128,7 @@ class ComparisonView(QWidget):
         self.dx1_labels: dict[str, QLabel] = {}
         self.use_buttons: dict[str, QPushButton] = {}
         for row, kind in enumerate(KINDS):
-            name = QLabel(f"━ {KIND_NAMES[kind]}", self)
+            name = QLabel(f"{STYLE_GLYPHS[KIND_STYLES[kind]]} {KIND_NAMES[kind]}", self)
             name.setToolTip(f"The {KIND_NAMES[kind]} line in the plot")
             src = QLabel(self)
             dec = QLabel(self)
@@ -186,7 +187,7 @@ class ComparisonView(QWidget):
 
         lay = QHBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
-        lay.addWidget(self.plot_widget, 3)
+        lay.addLayout(keyed(self.key, self.plot_widget), 3)
         lay.addWidget(self.side_scroll, 2)
 
         self.comparison.changed.connect(self._on_changed)
@@ -296,12 +297,8 @@ class ComparisonView(QWidget):
             pen.setCosmetic(True)
             pen.setStyle(KIND_STYLES[kind])
             c.setPen(pen)
-        self.legend.setLabelTextColor(th.foreground)
-        self.legend.setLabelTextSize(f"{th.base_point_size * s:.1f}pt")
-        self.legend.setBrush(pg.mkBrush(th.background))
-        self.legend.setPen(pg.mkPen(th.grid))
-        for _sample, item in list(self.legend.items):   # re-lay the labels in the new size
-            item.setText(item.text, size=f"{th.base_point_size * s:.1f}pt", color=th.foreground)
+        self.key.setText(key_html((KIND_COLORS[k], KIND_STYLES[k], "", KIND_NAMES[k])
+                                  for k in KINDS))
         self.cursor.set_theme(th)
         self.loss_line.setPen(pg.mkPen(th.muted, width=2, style=Qt.PenStyle.DashLine))
         self.loss_line.label.setColor(th.foreground)
@@ -311,8 +308,8 @@ class ComparisonView(QWidget):
             w.setFont(font)
         self.title.setFont(scaled_font(th, s, 1.15, bold=True))
         for kind, lab in self.name_labels.items():
+            lab.setStyleSheet(f"color: {KIND_COLORS[kind]};")   # before the font: it resets it
             lab.setFont(scaled_font(th, s, 1.0, bold=True))
-            lab.setStyleSheet(f"color: {KIND_COLORS[kind]};")
         self.radius_hint.setStyleSheet(f"color: {th.muted};")
         self.source_note.setStyleSheet(f"color: {th.muted};")
 

@@ -12,7 +12,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import (QColor, QImage, QPainter, QPalette, QPen, QStaticText, QTextOption,
                            QTransform)
-from PySide6.QtWidgets import QFrame, QGraphicsItem, QScrollArea, QSizePolicy, QWidget
+from PySide6.QtWidgets import (QFrame, QGraphicsItem, QLabel, QScrollArea, QSizePolicy,
+                               QVBoxLayout, QWidget)
 
 
 def step_at(x: float, steps: int) -> int:
@@ -113,6 +114,42 @@ class Curve(pg.PlotDataItem):
         self.curve.sigClicked.connect(self.sigClicked)
         if args or "x" in kwargs or "y" in kwargs:
             self.updateItems(styleUpdate=True)
+
+
+#: A pen style written as text, for keys in labels.
+STYLE_GLYPHS = {Qt.PenStyle.SolidLine: "━━", Qt.PenStyle.DashLine: "╌╌", Qt.PenStyle.DotLine: "┈┈"}
+
+
+def key_label(parent: QWidget, name: str) -> QLabel:
+    """A plot's key as a centred, word-wrapped label to put above the plot.
+
+    Inside the plot, a legend covers some curve whatever corner it takes once
+    the plot is short (a laptop's window); above it, it covers nothing.
+    """
+    label = QLabel(parent)
+    label.setTextFormat(Qt.TextFormat.RichText)
+    label.setWordWrap(True)
+    label.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+    label.setAccessibleName(name)
+    return label
+
+
+def keyed(key: QLabel, plot: QWidget) -> QVBoxLayout:
+    """A column of ``key`` above ``plot`` (the plot takes the height left)."""
+    col = QVBoxLayout()
+    col.setContentsMargins(0, 0, 0, 0)
+    col.setSpacing(0)
+    col.addWidget(key)
+    col.addWidget(plot, 1)
+    return col
+
+
+def key_html(entries) -> str:
+    """One line of samples for `key_label`: ``entries`` are (colour, pen style,
+    marker text or "", name); each sample is its line style (and marker) in its colour."""
+    return " &nbsp; ".join(
+        f"<span style='color:{color}'>{STYLE_GLYPHS.get(style, '━━')}{marker}</span>&nbsp;{name}"
+        for color, style, marker, name in entries)
 
 
 def log_plot_widget(parent: QWidget) -> tuple[pg.PlotWidget, pg.PlotItem]:

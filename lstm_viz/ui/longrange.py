@@ -30,7 +30,7 @@ from ..model import Network
 from ..model.longrange import (DEFAULT_FORGET_BIAS, LENGTHS, VARIANT_NAMES, VARIANTS,
                                grad_at_first_step, long_range_network, long_range_task)
 from ..state import AppState
-from .kit import Curve, log_plot_widget, scrolling, style_axes
+from .kit import Curve, key_html, key_label, keyed, log_plot_widget, scrolling, style_axes
 from .theme import OKABE_ITO, scaled_font
 
 #: Hidden units and seed of the demonstration's networks.
@@ -49,8 +49,8 @@ COLORS = {"rnn": OKABE_ITO["vermillion"], "gru": OKABE_ITO["orange"], "lstm": OK
 STYLES = {"rnn": Qt.PenStyle.DotLine, "gru": Qt.PenStyle.DashLine, "lstm": Qt.PenStyle.SolidLine,
           "lstm_fb": Qt.PenStyle.SolidLine}
 SYMBOLS = {"rnn": "t", "gru": "s", "lstm": "o", "lstm_fb": "d"}
-#: The key above the plot: each curve's line style and marker, as text.
-KEY_GLYPHS = {"rnn": "┈▼", "gru": "╌■", "lstm": "━●", "lstm_fb": "━◆"}
+#: Each curve's marker (SYMBOLS) as text, for the key above the plot.
+MARKER_TEXT = {"rnn": "▼", "gru": "■", "lstm": "●", "lstm_fb": "◆"}
 
 EXPLANATION = (
     "Only step 1 holds what the target at the last step needs; the rest is noise. The plot shows "
@@ -97,13 +97,7 @@ class LongRangeView(QWidget):
         self.plot.setLabel("bottom", "sequence length (steps from step 1 to the loss)")
         self.plot.setLabel("left", "‖dL/dx₁‖")
         self.plot.setXRange(0, LENGTHS[-1] + 5, padding=0)
-        # The key is a label above the plot: inside it, a legend would cover curves
-        # whatever corner it takes once the plot is short (a laptop's window).
-        self.key = QLabel(self)
-        self.key.setTextFormat(Qt.TextFormat.RichText)
-        self.key.setWordWrap(True)
-        self.key.setAlignment(Qt.AlignmentFlag.AlignHCenter)
-        self.key.setAccessibleName("Key to the curves")
+        self.key = key_label(self, "Key to the curves")
         self.curves: dict[str, pg.PlotDataItem] = {}
         for v in VARIANTS:
             c = Curve(name=VARIANT_NAMES[v], symbol=SYMBOLS[v])
@@ -187,14 +181,9 @@ class LongRangeView(QWidget):
         self.side_scroll = scrolling(self.side, self)
         self.side_scroll.setMaximumWidth(760)
 
-        plot_column = QVBoxLayout()
-        plot_column.setContentsMargins(0, 0, 0, 0)
-        plot_column.setSpacing(0)
-        plot_column.addWidget(self.key)
-        plot_column.addWidget(self.plot_widget, 1)
         lay = QHBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
-        lay.addLayout(plot_column, 3)
+        lay.addLayout(keyed(self.key, self.plot_widget), 3)
         lay.addWidget(self.side_scroll, 2)
 
         state.appearance_changed.connect(self._on_appearance)
@@ -302,9 +291,8 @@ class LongRangeView(QWidget):
             c.setSymbolPen(pg.mkPen(th.background))
             c.setSymbolSize(size)
         self.key.setFont(scaled_font(th, s))
-        self.key.setText(" &nbsp; ".join(
-            f"<span style='color:{COLORS[v]}'>{KEY_GLYPHS[v]}</span>&nbsp;{VARIANT_NAMES[v]}"
-            for v in VARIANTS))
+        self.key.setText(key_html((COLORS[v], STYLES[v], MARKER_TEXT[v], VARIANT_NAMES[v])
+                                  for v in VARIANTS))
         self.highlight.setPen(pg.mkPen(th.accent, width=2, style=Qt.PenStyle.DashLine))
         font = scaled_font(th, s)
         for w in self.side.findChildren(QWidget):

@@ -107,10 +107,12 @@ def _weak(method):
 
 
 class LazyTab(QWidget):
-    """A tab page that builds its widget from ``factory()`` when first shown or asked for.
+    """A tab page that builds its widget from ``factory(parent)`` when first shown or asked for.
 
     Start-up then pays only for the tab on screen; a page's widget, once built,
-    stays for the life of the window.
+    stays for the life of the window. The widget is made with this page as its
+    parent: one re-parented after it set its fonts would lose them to the app's
+    style sheet.
     """
 
     def __init__(self, factory, parent: QWidget | None = None) -> None:
@@ -126,7 +128,7 @@ class LazyTab(QWidget):
 
     def widget(self) -> QWidget:
         if self._widget is None:
-            self._widget = self._factory()
+            self._widget = self._factory(self)
             self.layout().addWidget(self._widget)
             if self.isVisible():
                 self._widget.show()
@@ -560,21 +562,22 @@ class MainWindow(QMainWindow):
         """The Long range tab's view (built on first use)."""
         return self.long_range_tab.widget()
 
-    def _make_gradients(self) -> GradientPanel:
+    def _make_gradients(self, parent: QWidget) -> GradientPanel:
         from .gradients import GradientPanel
         panel = GradientPanel(self.state, set_loss_step=_weak(self.apply_loss_step),
                               set_target=_weak(self.apply_target),
-                              set_loss_class=_weak(self.apply_loss_class))
+                              set_loss_class=_weak(self.apply_loss_class), parent=parent)
         panel.set_heatmap(self.act_heatmap.isChecked())
         return panel
 
-    def _make_compare(self) -> ComparisonView:
+    def _make_compare(self, parent: QWidget) -> ComparisonView:
         from .compare import ComparisonView
-        return ComparisonView(self.state, use_as_main=_weak(self.use_as_main))
+        return ComparisonView(self.state, use_as_main=_weak(self.use_as_main), parent=parent)
 
-    def _make_long_range(self) -> LongRangeView:
+    def _make_long_range(self, parent: QWidget) -> LongRangeView:
         from .longrange import LongRangeView
-        return LongRangeView(self.state, load_into_main=_weak(self.load_long_range))
+        return LongRangeView(self.state, load_into_main=_weak(self.load_long_range),
+                             parent=parent)
 
     def play_backward(self) -> None:
         """Show the gradients and animate the backward pass on the strip."""

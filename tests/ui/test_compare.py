@@ -168,3 +168,15 @@ def test_a_weight_edit_reruns_only_the_users_cell(view, state):
     np.testing.assert_allclose(_plotted(view, "lstm")[1], norms[norms > 0], rtol=1e-12)
     state.set_target(np.full(state.network.hidden_size, -0.2))
     assert view.comparison.trace("gru") is not gru_before       # new target: rerun
+
+
+def test_key_above_the_plot_shows_each_kind_in_its_colour_and_line_style(qtbot, view):
+    from lstm_viz.ui.compare import KIND_COLORS, KIND_NAMES, KIND_STYLES
+    from lstm_viz.ui.kit import STYLE_GLYPHS
+
+    text = view.key.text()
+    for k in KINDS:
+        assert f"color:{KIND_COLORS[k]}'>{STYLE_GLYPHS[KIND_STYLES[k]]}" in text
+        assert KIND_NAMES[k] in text
+    assert view.key.geometry().bottom() < view.plot_widget.geometry().top()
+    assert not view.plot.legend                      # nothing drawn over the curves

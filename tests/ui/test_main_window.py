@@ -180,3 +180,16 @@ def test_bad_saved_settings_are_ignored(make_window, state, tmp_path):
     s.sync()
     make_window(state, settings=QSettings(path, QSettings.Format.IniFormat))
     assert state.theme.name == "light" and state.font_scale == 1.0
+
+
+def test_lower_tabs_built_on_first_use_keep_their_bold_titles(qtbot, window, state):
+    from lstm_viz.ui.main_window import BOTTOM_COMPARE, BOTTOM_LONG
+
+    body = scaled_font(state.theme, state.font_scale).pointSizeF()
+    for index, view in ((BOTTOM_COMPARE, lambda: window.compare),
+                        (BOTTOM_LONG, lambda: window.long_range)):
+        window.bottom.setCurrentIndex(index)
+        qtbot.waitUntil(lambda: view().isVisible())
+        title = view().title.font()
+        assert title.bold() and title.pointSizeF() > body
+    assert all(lab.font().bold() for lab in window.compare.name_labels.values())
