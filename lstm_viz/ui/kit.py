@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import (QColor, QImage, QPainter, QPalette, QPen, QStaticText, QTextOption,
                            QTransform)
 from PySide6.QtWidgets import (QFrame, QGraphicsItem, QLabel, QScrollArea, QSizePolicy,
@@ -242,6 +242,31 @@ def static_text(text: str, font, width: float = -1.0,
         st.setTextOption(option)
     st.prepare(QTransform(), font)
     return st
+
+
+class OpaqueBackground(QObject):
+    """Makes a widget that changes often paint the window colour under itself.
+
+    A widget Qt does not know to be opaque is repainted by first repainting every
+    widget behind it (the panel, the tabs, the main window: style-sheet paints,
+    each about as dear as the widget itself). With this, a new value repaints the
+    widget alone. (autoFillBackground would do, but the app's style sheet turns it
+    off, and its polish clears the opaque flag: it is set again at each paint.)
+    The window colour must be what is behind the widget.
+    """
+
+    def __init__(self, widget: QWidget) -> None:
+        super().__init__(widget)
+        widget.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        widget.installEventFilter(self)
+
+    def eventFilter(self, obj, ev) -> bool:  # noqa: N802 (Qt override)
+        if ev.type() == QEvent.Type.Paint:
+            obj.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+            p = QPainter(obj)
+            p.fillRect(ev.rect(), obj.palette().window())
+            p.end()
+        return False
 
 
 class NumberLines(QWidget):

@@ -1005,8 +1005,10 @@ class MainWindow(QMainWindow):
         return st.encoding if st.encoding in ENCODINGS else "auto"
 
     def _sync_hidden(self) -> None:
-        with QSignalBlocker(self.hidden_spin):
-            self.hidden_spin.setValue(self.state.network.hidden_size)
+        H = self.state.network.hidden_size
+        if self.hidden_spin.value() != H:      # the same value still repaints the box, each edit
+            with QSignalBlocker(self.hidden_spin):
+                self.hidden_spin.setValue(H)
 
     def _sync_preset_combo(self) -> None:
         with QSignalBlocker(self.preset_combo):

@@ -14,12 +14,13 @@ before the next one starts. With animation off, steps advance every
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, QSignalBlocker, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QPainter
+from PySide6.QtCore import QObject, QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QSizePolicy, QSlider,
                                QToolButton, QWidget)
 
 from ..state import AppState
+from .kit import OpaqueBackground
 from .theme import scaled_font
 
 #: Animation speeds offered to the user: name -> duration of one step's animation (ms).
@@ -221,28 +222,6 @@ class Playback(QObject):
         self.playing_changed.emit(playing)
 
 
-class _OpaqueSlider(QSlider):
-    """A slider that fills its own background (the window's colour) before the style draws
-    it, so that moving it, on every step, does not make Qt repaint the bar and the window
-    behind it first (autoFillBackground would do, but the style sheet turns it off)."""
-
-    def __init__(self, orientation, parent: QWidget | None = None) -> None:
-        super().__init__(orientation, parent)
-        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
-
-    def event(self, ev) -> bool:
-        done = super().event(ev)
-        if ev.type() in (QEvent.Type.Polish, QEvent.Type.StyleChange):
-            self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)   # the style sheet's
-        return done                                                     # polish clears it
-
-    def paintEvent(self, ev) -> None:  # noqa: N802 (Qt override)
-        p = QPainter(self)
-        p.fillRect(ev.rect(), self.palette().window())
-        p.end()
-        super().paintEvent(ev)
-
-
 class PlaybackBar(QWidget):
     """The row of playback controls, driven by a `Playback` and the `AppState`."""
 
@@ -270,7 +249,8 @@ class PlaybackBar(QWidget):
         self.btn_last = button(pb.act_last, "⇥")
         self.btn_loop = button(pb.act_loop, "⟲")
 
-        self.slider = _OpaqueSlider(Qt.Orientation.Horizontal, self)
+        self.slider = QSlider(Qt.Orientation.Horizontal, self)
+        OpaqueBackground(self.slider)          # moves on every step: repaint it alone
         self.slider.setToolTip("Timeline: drag to scrub through the steps")
         self.slider.setMinimumWidth(160)
         self.slider.setTracking(True)

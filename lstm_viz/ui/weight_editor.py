@@ -41,7 +41,7 @@ from typing import Callable, Hashable
 
 import numpy as np
 from PySide6.QtCore import QElapsedTimer, QSignalBlocker, Qt, QTimer
-from PySide6.QtGui import QFontMetrics, QUndoStack
+from PySide6.QtGui import QColor, QFontMetrics, QUndoStack
 from PySide6.QtWidgets import (QAbstractSpinBox, QComboBox, QDoubleSpinBox, QFrame, QGridLayout,
                                QHBoxLayout, QLabel, QPushButton, QScrollArea, QSlider,
                                QVBoxLayout, QWidget)
@@ -51,7 +51,7 @@ from ..model import ModelInputError, Network, WeightsError
 from ..state import AppState
 from .commands import edit
 from .heatmap import AxisLabels, ColorBar, Heatmap, cell_text
-from .kit import NumberLines
+from .kit import NumberLines, OpaqueBackground
 from .theme import scaled_font
 
 # --------------------------------------------------------------------------- words
@@ -437,6 +437,8 @@ class WeightEditor(QWidget):
         self.slider.setRange(-SLIDER_STEPS, SLIDER_STEPS)
         self.slider.setPageStep(SLIDER_STEPS // 10)
         self.slider.setToolTip("Slide the selected weight between the ends of the colour scale.")
+        for w in (self.spin, self.slider):     # they change on every drag step: repaint alone
+            OpaqueBackground(w)
         self.colorbar = ColorBar()
         self.fit_button = QPushButton("Fit colours")
         self.fit_button.setToolTip("Stretch the colour scale to the largest value in the model now. "
@@ -578,6 +580,7 @@ class WeightEditor(QWidget):
         self._state_box.setStyleSheet(f"QFrame#initial_state {{ border-left: 4px solid "
                                       f"{th.gate_color('h').name()}; background: {th.background}; }}")
         self.hint.setStyleSheet(f"color: {th.muted};")
+        self.sel_label.set_background(QColor(th.panel))       # the panel's colour: opaque
         self.colorbar.set_scale(th, self._vmax, cell_text)
         self._update_selection_widgets()
 

@@ -321,3 +321,43 @@ def test_a_drag_repaints_only_the_edited_cell_and_the_screen_matches_a_full_repa
     on_screen = shot.copy(QRect(top, vp.size())).convertToFormat(QImage.Format.Format_RGB32)
     assert on_screen == vp.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
     assert hm.values[1, 2] == state.network.params.weight_hh[state.network.params.gate_rows("f")][1, 2]
+
+
+def test_a_drag_in_the_window_repaints_the_changed_widgets_not_the_panels_behind(
+        qtbot, make_window, state):
+    from PySide6.QtCore import QObject
+
+    from lstm_viz.ui.main_window import TAB_WEIGHTS
+
+    window = make_window(state)
+    window.show_side_tab(TAB_WEIGHTS)
+    ed = window.weights
+    ed.show_gate("f")
+    qtbot.wait(50)                          # the window's first paints are done
+    painted = []
+
+    class Spy(QObject):
+        def eventFilter(self, obj, ev):
+            if ev.type() == QEvent.Type.Paint:
+                painted.append(obj)
+            return False
+
+    spy = Spy()
+    watched = (window, ed, ed.sel_label, ed.spin, ed.slider, window.hidden_spin)
+    for w in watched:
+        w.installEventFilter(spy)
+    hm = ed.heatmap("f", "hh")
+    vp = hm.viewport()
+    p = hm.cell_pos(0, 1)
+    qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=p)
+    qtbot.mouseMove(vp, QPoint(p.x(), p.y() - 6))     # the first edit: the status line says so
+    qtbot.wait(50)
+    before = state.network.params.weight_hh.copy()
+    painted.clear()
+    qtbot.mouseMove(vp, QPoint(p.x(), p.y() - 12))
+    qtbot.waitUntil(lambda: ed.slider in painted)
+    QApplication.processEvents()
+    qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=QPoint(p.x(), p.y() - 12))
+    assert not np.array_equal(state.network.params.weight_hh, before)     # it did edit
+    assert ed.sel_label in painted and ed.spin in painted
+    assert window not in painted and ed not in painted and window.hidden_spin not in painted
