@@ -835,9 +835,10 @@ class GradientPanel(QWidget):
         tr = st.trace
         T = tr.steps
         self.paths = gradient_paths(tr, st.network)
-        with QSignalBlocker(self.loss_spin):
-            self.loss_spin.setRange(1, T)
-            self.loss_spin.setValue(tr.loss_step + 1)
+        if (self.loss_spin.maximum(), self.loss_spin.value()) != (T, tr.loss_step + 1):
+            with QSignalBlocker(self.loss_spin):     # (setting the same repaints the box)
+                self.loss_spin.setRange(1, T)
+                self.loss_spin.setValue(tr.loss_step + 1)
         if tr.loss_class is None:
             self.loss_label.setText(f"Loss L = {fmt(tr.loss)} on step {tr.loss_step + 1}")
             self.loss_label.setToolTip(TIPS["loss"])
