@@ -50,7 +50,7 @@ from ..model.analysis import step_norms, unit_magnitude
 from ..model.gradcheck import TOLERANCE, GradCheck, check_gradients
 from ..model.paths import GradientPaths, gradient_paths
 from ..state import AppState
-from .kit import (Curve, ImageItem, nice_limit, scrolling, set_log_y, set_y_top, step_at,
+from .kit import (Curve, ImageItem, Marker, nice_limit, scrolling, set_log_y, set_y_top, step_at,
                   style_axes)
 from .theme import OKABE_ITO, colormap, scaled_font
 from .timecursor import TimeCursor
@@ -602,9 +602,9 @@ class GradientPanel(QWidget):
             "c": _curve(self.norm_plot, name="c"),
             "h": _curve(self.norm_plot, name="h"),
         }
-        self.loss_marker = pg.ScatterPlotItem(size=14, symbol="star")
+        self.loss_marker = Marker(14, "star")
         self.loss_marker.setZValue(25)
-        self.norm_plot.addItem(self.loss_marker)
+        self.norm_plot.addItem(self.loss_marker, ignoreBounds=True)
 
         self.heat_view = _TimeView(self, "Gradient heatmaps")
         self.heat_plots = {"h": self.heat_view.add_plot(0, 0), "c": self.heat_view.add_plot(1, 0)}
@@ -884,10 +884,7 @@ class GradientPanel(QWidget):
             self.norm_curves["c"].setData(x[: cn.size], _gaps(cn))
             s = tr.loss_step
             top = _finite_max(hn[s:s + 1], cn[s:s + 1])
-            if top > 0:
-                self.loss_marker.setData([s + 1], [np.log10(top)])
-            else:
-                self.loss_marker.setData([], [])
+            self.loss_marker.set_point(s + 1, np.log10(top) if top > 0 else None)
             self._fit_log_range(self.norm_plot, hn, cn)
         else:
             H = tr.hidden_size
@@ -1049,7 +1046,7 @@ class GradientPanel(QWidget):
         self.path_curves["through"].setPen(pg.mkPen(th.gate_colors["h"], width=lw,
                                                     style=Qt.PenStyle.DashLine))
         self.loss_marker.setPen(pg.mkPen(th.foreground, width=1.5))
-        self.loss_marker.setBrush(pg.mkBrush(th.background))
+        self.loss_marker.setBrush(pg.mkBrush(th.background))      # (pens made by pg are cosmetic)
         bar = QColor(th.gate_colors["x"])
         bar.setAlpha(150)                       # the cursor line stays visible through a bar
         self.saliency_bars.setOpts(brush=pg.mkBrush(bar), pen=pg.mkPen(th.foreground, width=1))

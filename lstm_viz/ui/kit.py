@@ -12,8 +12,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import (QColor, QImage, QPainter, QPalette, QPen, QStaticText, QTextOption,
                            QTransform)
-from PySide6.QtWidgets import (QFrame, QGraphicsItem, QLabel, QScrollArea, QSizePolicy,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QFrame, QGraphicsItem, QGraphicsPathItem, QLabel, QScrollArea,
+                               QSizePolicy, QVBoxLayout, QWidget)
 
 
 def step_at(x: float, steps: int) -> int:
@@ -98,6 +98,30 @@ class _ThinCurve(pg.PlotCurveItem):
         p.setPen(thin)
         for _ in shifted(p, shifts):
             p.drawPath(path)
+
+
+class Marker(QGraphicsPathItem):
+    """One symbol (pyqtgraph's shapes, ``size`` pixels across) at one point of a plot.
+
+    Qt draws it alone: a one-point pyqtgraph ScatterPlotItem runs its Python on
+    every new position and every paint. Add it with ``plot.addItem(m, ignoreBounds=True)``;
+    on a log axis give ``set_point`` the axis value (the log10).
+    """
+
+    def __init__(self, size: float = 14.0, symbol: str = "star") -> None:
+        from pyqtgraph.graphicsItems.ScatterPlotItem import Symbols
+
+        super().__init__(QTransform.fromScale(size, size).map(Symbols[symbol]))
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+        self.hide()
+
+    def set_point(self, x: float | None, y: float | None = None) -> None:
+        """Put the symbol at (x, y) in the plot's coordinates; None hides it."""
+        if x is None or y is None or not (math.isfinite(x) and math.isfinite(y)):
+            self.hide()
+            return
+        self.setPos(float(x), float(y))
+        self.show()
 
 
 class Curve(pg.PlotDataItem):

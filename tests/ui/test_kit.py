@@ -39,3 +39,36 @@ def test_a_thin_curve_is_pyqtgraphs_own_drawing(qtbot):
     _w, _, ink = _ink(qtbot, Curve, 1.0)
     _w2, _, want = _ink(qtbot, pg.PlotDataItem, 1.0)
     assert ink == pytest.approx(want, rel=1e-9)
+
+
+def test_marker_sits_on_its_data_point_at_a_fixed_pixel_size(qtbot):
+    from PySide6.QtCore import QPointF
+
+    from lstm_viz.ui.kit import Marker
+
+    w = pg.PlotWidget()
+    qtbot.addWidget(w)
+    w.resize(400, 300)
+    plot = w.getPlotItem()
+    plot.setXRange(0, 10, padding=0)
+    plot.setYRange(0, 1, padding=0)
+    m = Marker(14, "star")
+    plot.addItem(m, ignoreBounds=True)
+    w.show()
+    qtbot.waitExposed(w)
+    assert not m.isVisible()                          # no point yet
+    m.set_point(5.0, 0.5)
+    assert m.isVisible()
+
+    def on_screen():                                  # where the view draws it, in pixels
+        return m.deviceTransform(w.viewportTransform()).mapRect(m.boundingRect())
+
+    want = w.mapFromScene(plot.vb.mapViewToScene(QPointF(5.0, 0.5)))
+    box = on_screen()
+    assert abs(box.center().x() - want.x()) <= 2 and abs(box.center().y() - want.y()) <= 2
+    assert 12 <= box.width() <= 16                    # 14 px across, whatever the range
+    plot.setXRange(0, 1000, padding=0)
+    assert 12 <= on_screen().width() <= 16
+    for bad in ((None, 1.0), (1.0, float("nan"))):
+        m.set_point(*bad)
+        assert not m.isVisible()
