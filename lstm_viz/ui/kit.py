@@ -1,7 +1,7 @@
 """Small pieces several views share: a quiet log plot, themed axes, the step under x,
 a side panel that scrolls instead of cutting its text off, a cheap wrapped text line
-for numbers that change on every step or edit, and a colour-mapped image and wide lines
-that Qt draws fast."""
+for numbers that change on every step or edit, widgets that repaint alone, a plot's
+key above it, and a colour-mapped image, wide lines and markers that Qt draws fast."""
 
 from __future__ import annotations
 
@@ -272,9 +272,8 @@ class OpaqueBackground(QObject):
     """Makes a widget that changes often paint the window colour under itself.
 
     A widget Qt does not know to be opaque is repainted by first repainting every
-    widget behind it (the panel, the tabs, the main window: style-sheet paints,
-    each about as dear as the widget itself). With this, a new value repaints the
-    widget alone. (autoFillBackground would do, but the app's style sheet turns it
+    widget behind it there (the panel, the tabs, the main window: style-sheet
+    paints). With this, a new value repaints the widget alone. (autoFillBackground would do, but the app's style sheet turns it
     off, and its polish clears the opaque flag: it is set again at each paint.)
     The window colour must be what is behind the widget.
     """
