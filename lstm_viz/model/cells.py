@@ -346,7 +346,7 @@ def lstm_trace(
         tanh(ct, tct)
         mul(go, tct, ht)                          # h_t = o_t * tanh(c_t)
         h = ht
-    C = np.ascontiguousarray(W[1:, 4 * H:])
+    C = W[1:, 4 * H:]             # c_1 .. c_T (a view: copies of these cost ~1 ms at T=500)
 
     lo = loss_at(p, Hs[s], y, options)           # the loss, and where backward starts
 
@@ -365,47 +365,45 @@ def lstm_trace(
             D[mask] = 0.0                                           # a clamped gate is a constant
         Do, Di, Df, Dgg = (D[:, k * H:(k + 1) * H] for k in range(4))
         C_prev = W[:T, 4 * H:]
-        # M: how dL/dc_t (rows i f g) or dL/dh_t (row o) reach each pre-activation,
-        # in PyTorch order; per step, [i f g] is one (3, H) block times dL/dc_t.
-        M = np.empty((T, 4, H))
-        M3, Mo = M[:, :3], M[:, 3]
-        np.multiply(Gg, Di, out=M3[:, 0])        # i: dc * g * sigma'
-        np.multiply(C_prev, Df, out=M3[:, 1])    # f: dc * c_{t-1} * sigma'
-        np.multiply(Gi, Dgg, out=M3[:, 2])       # g: dc * i * tanh'
-        np.multiply(TC, Do, out=Mo)              # o: dh * tanh(c) * sigma'
-        # Row t of S is [dL/dc_t, dL/dh_t], and a zero row follows the last step.
-        S = np.zeros((T + 1, 2 * H))
-        S[s, H:] = lo.dh                         # the loss: dL/dh_s (h_s - y, or the readout's)
-        # [dL/dh_t, dL/dc_{t+1}] sit side by side (the end of row t, the start of row t+1),
-        # and KF's row t is what they are multiplied by on the way into dL/dc_t:
-        # [o_t tanh'(c_t), f_{t+1}].
-        pairs = np.lib.stride_tricks.as_strided(S.reshape(-1)[H:], (T, 2 * H), S.strides)
-        KF = np.zeros((T, 2 * H))
-        np.multiply(Go, 1.0 - TC * TC, out=KF[:, :H])
-        KF[:-1, H:] = Gf[1:]
-        dA = np.zeros((T, 4, H))                 # dL/da_t, PyTorch order
-        dA3, dAo = dA[:, :3], dA[:, 3]
-        dpre = dA.reshape(T, 4 * H)
+        # Going back, step t starts from e_t = [dL/dh_t, dL/dc_{t+1}]. Every quantity the
+        # step makes is a fixed weighting of the two halves of e_t:
+        #   dL/dc_t  = o_t tanh'(c_t) dL/dh_t + f_{t+1} dL/dc_{t+1}      (K_t, F_t below)
+        #   dL/da_i  = dc_t g_t sigma'_i   dL/da_f = dc_t c_{t-1} sigma'_f
+        #   dL/da_g  = dc_t i_t tanh'_g    dL/da_o = dL/dh_t tanh(c_t) sigma'_o
+        # so one multiply by a (5, 2H) block of coefficients and one add of its halves
+        # give all five, and one matmul takes dL/da_t back to dL/dh_{t-1}.
+        K = Go * (1.0 - TC * TC)
+        F = np.zeros((T, H))
+        F[:-1] = Gf[1:]                          # f_{t+1}; nothing after the last step
+        CO = np.zeros((T, 5, 2 * H))             # rows: dc, i, f, g, o; columns: [x dh | x dc']
+        CO[:, 0, :H], CO[:, 0, H:] = K, F
+        for row, m in ((1, Gg * Di), (2, C_prev * Df), (3, Gi * Dgg)):
+            np.multiply(m, K, out=CO[:, row, :H])
+            np.multiply(m, F, out=CO[:, row, H:])
+        np.multiply(TC, Do, out=CO[:, 4, :H])
+        # Row t of Z is [dL/dc_t | dL/da_t (i f g o, PyTorch order) | dL/dh_t], and a zero row
+        # follows the last step: e_t is then the end of row t and the start of row t+1.
+        Z = np.zeros((T + 1, 6 * H))
+        Z[s, 5 * H:] = lo.dh                     # the loss: dL/dh_s (h_s - y, or the readout's)
+        E = np.lib.stride_tricks.as_strided(Z.reshape(-1)[5 * H:], (T, 2 * H), Z.strides)
+        out5 = Z[:, : 5 * H].reshape(T + 1, 5, H)
+        dpre = Z[:T, H: 5 * H]
         w_hh_T = np.ascontiguousarray(p.weight_hh.T)
         dh0 = np.zeros(H)                        # dL/dh0, written by the last step back
         back = slice(s, stop - 1 if stop > 0 else None, -1)
         # Where each step's W_hh back-projection lands: the row of dL/dh_{t-1} (it is the
         # only contribution there, since steps after s carry no loss), or dh0 at the start.
-        dh_out = list(S[stop:s, H:][::-1]) + [dh0]
-        for pair, kf, dc, dh, m3, mo, da3, dao, da, out in zip(
-            pairs[back], KF[back], S[back, :H], S[back, H:], M3[back], Mo[back],
-            dA3[back], dAo[back], dpre[back], dh_out,
-        ):
-            mul(pair, kf, prod)                   # [dh_t o_t tanh'(c_t), dc_{t+1} f_{t+1}]
-            add(prod_a, prod_b, dc)               # dL/dc_t: through h_t, and along the highway
-            mul(m3, dc, da3)                      # into the i, f, g pre-activations
-            mul(mo, dh, dao)                      # into the o pre-activation
+        dh_out = list(Z[stop:s, 5 * H:][::-1]) + [dh0]
+        terms = np.empty((5, 2 * H))
+        by_dh, by_dc = terms[:, :H], terms[:, H:]
+        for e, co, o5, da, out in zip(E[back], CO[back], out5[back], dpre[back], dh_out):
+            mul(co, e, terms)                     # each quantity's two terms
+            add(by_dh, by_dc, o5)                 # dL/dc_t and dL/da_t
             dot(w_hh_T, da, out)                  # back through W_hh to h_{t-1}
-        dc0 = S[0, :H] * Gf[0] if stop == 0 else np.zeros(H)   # back through c_1 = f_1 c0 + ...
+        dc0 = Z[0, :H] * Gf[0] if stop == 0 else np.zeros(H)   # back through c_1 = f_1 c0 + ...
         if stop > 0:                              # truncated: nothing reaches h0, c0
             dh0[:] = 0.0
-        dH = np.ascontiguousarray(S[:T, H:])
-        dC = np.ascontiguousarray(S[:T, :H])
+        dH, dC = Z[:T, 5 * H:], Z[:T, :H]        # views, as the forward's arrays
         H_prev = np.vstack([h0[None], Hs[:-1]])
         grads = _param_grads(dpre, dpre, x, H_prev, options, lo.grads)
         return {"dL_dh": dH, "dL_dc": dC,
@@ -413,10 +411,11 @@ def lstm_trace(
                 "dL_dh0": dh0, "dL_dc0": dc0, "dL_dpre": dpre, "grads": grads}
 
     names = _LSTM_ORDER
+    pre = A * (1.0 / scale)                       # undo the halving of sigmoid rows, in one pass
 
-    def preact(g: str) -> np.ndarray:             # undo the halving of sigmoid rows
+    def block(M: np.ndarray, g: str) -> np.ndarray:   # gate g's columns (a view)
         k = names.index(g)
-        return A[:, k * H:(k + 1) * H] * (1.0 / scale[k * H])
+        return M[:, k * H:(k + 1) * H]
     return Trace(
         kind="lstm",
         x=x,
@@ -424,9 +423,8 @@ def lstm_trace(
         c=C,
         h0=h0,
         c0=c0,
-        gates={g: np.ascontiguousarray(G[:, names.index(g) * H:(names.index(g) + 1) * H])
-               for g in GATES["lstm"]},
-        preacts={g: preact(g) for g in GATES["lstm"]},
+        gates={g: block(G, g) for g in GATES["lstm"]},
+        preacts={g: block(pre, g) for g in GATES["lstm"]},
         target=y,
         loss_step=s,
         loss=lo.value,
@@ -500,7 +498,7 @@ def gru_trace(
             np.copyto(gn, vn, where=mn)
         mul(zz, nh, prod)                         # [(1 - z_t) n_t, z_t h_{t-1}]
         add(prod_a, prod_b, hnext)                # h_t
-    Hs = np.ascontiguousarray(G[1:, 4 * H: 5 * H])
+    Hs = G[1:, 4 * H: 5 * H]                      # h_1 .. h_T (views, not copies: see the LSTM)
     H_prev = G[:T, 4 * H: 5 * H]
     Gr, Gzc, Gz, Gn = (G[:T, k * H:(k + 1) * H] for k in range(4))
     HHn = HH[:, 3 * H:]
@@ -547,12 +545,11 @@ def gru_trace(
         return {"dL_dh": dH, "dL_dc": None, "dL_dx": dA @ p.weight_ih,
                 "dL_dh0": dh_rec.copy(), "dL_dc0": None, "dL_dpre": dA, "grads": grads}
 
-    names = GATES["gru"]
-    pre = {"r": A[:, :H] * 2.0, "z": A[:, 2 * H: 3 * H] * 2.0, "n": np.array(A[:, 3 * H:])}
-    gates = {"r": np.ascontiguousarray(Gr), "z": np.ascontiguousarray(Gz),
-             "n": np.ascontiguousarray(Gn)}
-    preacts = {g: pre[g] for g in names}
-    preacts["hn"] = np.ascontiguousarray(HHn)
+    unhalve = np.ones(4 * H)
+    unhalve[: 3 * H] = 2.0
+    pre = A * unhalve                                 # undo the halving, in one pass
+    gates = {"r": Gr, "z": Gz, "n": Gn}
+    preacts = {"r": pre[:, :H], "z": pre[:, 2 * H: 3 * H], "n": pre[:, 3 * H:], "hn": HHn}
     return Trace(
         kind="gru",
         x=x,
