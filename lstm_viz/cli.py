@@ -183,6 +183,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             args = parser.parse_args(argv)
         except SystemExit as e:  # --help and --version print and exit 0
             return e.code if isinstance(e.code, int) else 0
+        from ._alloc import keep_freed_memory
+
+        keep_freed_memory()              # each new trace reuses the last one's memory
         if args.command == "trace":
             _reject_gui_options(args, "trace")
             return run_trace(args)

@@ -144,3 +144,51 @@ def test_window_missing_is_said_in_one_line(cli):
     lines = r.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("lstm-viz: error: ")
     assert "not available" in lines[0]
+
+
+FAULTS = """
+import resource, sys
+import numpy as np
+if sys.argv[1] == "program":
+    from lstm_viz._alloc import keep_freed_memory
+    assert keep_freed_memory()
+from lstm_viz.model import Network, init_params
+x = np.random.default_rng(0).standard_normal((500, 8))
+net = Network(init_params("lstm", 8, 32, seed=0))
+for _ in range(3):
+    net.trace(x)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+for _ in range(10):
+    net.trace(x)
+print((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / 10)
+"""
+
+
+def test_the_program_reuses_freed_memory_so_a_trace_maps_no_fresh_pages():
+    from lstm_viz._alloc import keep_freed_memory
+
+    if not keep_freed_memory():
+        pytest.skip("not glibc: the allocator is left as it is")
+
+    def faults(mode: str) -> float:
+        r = subprocess.run([sys.executable, "-c", FAULTS, mode], cwd=REPO, env=cli_env(),
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        return float(r.stdout.strip())
+
+    library, program = faults("library"), faults("program")
+    # A library user's process maps (and the kernel zeroes) megabytes per trace; the
+    # program's reuses its memory.
+    assert library > 200
+    assert program < library / 10
+
+
+def test_main_tunes_the_allocator_before_running_a_command(monkeypatch, tmp_path):
+    import lstm_viz._alloc
+    from lstm_viz.cli import main
+
+    calls = []
+    monkeypatch.setattr(lstm_viz._alloc, "keep_freed_memory", lambda: calls.append(1) or True)
+    assert main(["trace", "--input", "1 0 0.5", "--out", str(tmp_path / "t.npz")]) == 0
+    assert calls == [1]
+    assert main(["--version"]) == 0 and calls == [1]          # not for --version
