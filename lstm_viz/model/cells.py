@@ -37,11 +37,13 @@ in-place NumPy calls on preallocated buffers (sigmoid is computed as
 ``0.5 * tanh(a / 2) + 0.5`` so one ``tanh`` call serves every gate, with the
 halving folded into the weights); every activation derivative and every
 parameter gradient is one vectorised expression outside the loop. Buffers
-are laid out so that two products a step needs sit side by side in memory
-and cost one call: in the LSTM's forward pass ``[i, f] * [g, c_{t-1}]``, in
-its backward pass ``[dL/dh_t, dL/dc_{t+1}] * [o_t tanh'(c_t), f_{t+1}]``.
-A NumPy call costs about a microsecond whatever the size at these sizes,
-and constants are passed as arrays (a Python float costs a conversion).
+are laid out so that the products a step needs sit side by side in memory
+and cost one call: in the LSTM's forward pass ``[i, f] * [g, c_{t-1}]``; in
+its backward pass, dL/dc_t and the four pre-activation gradients are all
+weightings of ``[dL/dh_t, dL/dc_{t+1}]``, one multiply and one add. A NumPy
+call costs about a microsecond whatever the size at these sizes, and
+constants are passed as arrays (a Python float costs a conversion). The
+trace's arrays are views into those buffers, not copies.
 """
 
 from __future__ import annotations
