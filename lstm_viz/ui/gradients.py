@@ -50,8 +50,8 @@ from ..model.analysis import step_norms, unit_magnitude
 from ..model.gradcheck import TOLERANCE, GradCheck, check_gradients
 from ..model.paths import GradientPaths, gradient_paths
 from ..state import AppState
-from .kit import (Curve, ImageItem, Marker, nice_limit, scrolling, set_log_y, set_y_top, step_at,
-                  style_axes)
+from .kit import (STYLE_GLYPHS, Curve, ImageItem, Marker, nice_limit, scrolling, set_log_y,
+                  set_y_top, step_at, style_axes)
 from .theme import OKABE_ITO, colormap, scaled_font
 from .timecursor import TimeCursor
 
@@ -948,9 +948,10 @@ class GradientPanel(QWidget):
 
         where = self.state.unit_label(u) if u >= 0 else "norm over units"
         b0, b1 = ("|", "|") if u >= 0 else ("‖", "‖")
-        parts = [f"<span style='color:{col('h')}'>━ {b0}dL/dh<sub>t</sub>{b1}</span>"]
+        solid, dashed = STYLE_GLYPHS[Qt.PenStyle.SolidLine], STYLE_GLYPHS[Qt.PenStyle.DashLine]
+        parts = [f"<span style='color:{col('h')}'>{solid} {b0}dL/dh<sub>t</sub>{b1}</span>"]
         if lstm:
-            parts.insert(0, f"<span style='color:{col('c')}'>━ {b0}dL/dC<sub>t</sub>{b1}</span>")
+            parts.insert(0, f"<span style='color:{col('c')}'>{solid} {b0}dL/dC<sub>t</sub>{b1}</span>")
         self.headers["norm"].setText(head(f"Gradient size (log) · {where}", " &nbsp; ".join(parts)))
         zero = "dark grey" if th.name == "dark" else "white"
         self.headers["heat"].setText(head("Gradient of every unit",
@@ -960,8 +961,8 @@ class GradientPanel(QWidget):
         what = "dL/dC<sub>t</sub>" if lstm else "dL/dh<sub>t</sub>"
         self.headers["path"].setText(head(
             f"Paths into {what} (log, ‖·‖)",
-            f"<span style='color:{col(along_key)}'>━ {html.escape(along)}</span> &nbsp; "
-            f"<span style='color:{col('h')}'>╍ {html.escape(through)}</span>"))
+            f"<span style='color:{col(along_key)}'>{solid} {html.escape(along)}</span> &nbsp; "
+            f"<span style='color:{col('h')}'>{dashed} {html.escape(through)}</span>"))
         self.headers["saliency"].setText(head("Input saliency ‖dL/dx<sub>t</sub>‖",
                                               "how much each input moves the loss"))
         size = f"{th.base_point_size * self.state.font_scale * 0.95:.1f}pt"
