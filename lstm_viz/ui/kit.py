@@ -273,9 +273,10 @@ class OpaqueBackground(QObject):
 
     A widget Qt does not know to be opaque is repainted by first repainting every
     widget behind it there (the panel, the tabs, the main window: style-sheet
-    paints). With this, a new value repaints the widget alone. (autoFillBackground would do, but the app's style sheet turns it
-    off, and its polish clears the opaque flag: it is set again at each paint.)
-    The window colour must be what is behind the widget.
+    paints). With this, a new value repaints the widget alone. (On a widget the
+    app's style sheet styles, such as a slider or a spin box, autoFillBackground
+    is turned off and the polish clears the opaque flag: it is set again at each
+    paint.) The window colour must be what is behind the widget.
     """
 
     def __init__(self, widget: QWidget) -> None:

@@ -168,7 +168,7 @@ class UnitLines(pg.GraphicsObject):
         self._finite = True
         self._data_rect: QRectF | None = None    # bounds of the drawn points
         self._rect: QRectF | None = None         # ... plus the pen, in data units
-        self._buffers = [None]                   # a reused polygon and its (n, 2) view
+        self._buffer = None                      # a reused polygon and its (n, 2) view
         self._pens: dict[int, QPen] = {}
         self._thin: dict[int, tuple[QPen, list]] = {}      # wide pens drawn thin (`thin_passes`)
         self._pad_px = 1.0
@@ -233,7 +233,7 @@ class UnitLines(pg.GraphicsObject):
         """
         x = self._x[lo:hi]
         if self._finite:
-            poly, buf = self._reused(len(x), 0)
+            poly, buf = self._reused(len(x))
             buf[:, 0] = x
             Y = self._Y[lo:hi]
             for u in self._units:
@@ -251,12 +251,12 @@ class UnitLines(pg.GraphicsObject):
                 buf[:, 1] = y[a:b]
                 yield u, poly, buf
 
-    def _reused(self, n: int, slot: int):
+    def _reused(self, n: int):
         """A reused polygon of ``n`` points and its (n, 2) view."""
-        b = self._buffers[slot]
+        b = self._buffer
         if b is None or len(b[1]) != n:
             poly = pg.functions.create_qpolygonf(n)
-            b = self._buffers[slot] = (poly, pg.functions.ndarray_from_qpolygonf(poly))
+            b = self._buffer = (poly, pg.functions.ndarray_from_qpolygonf(poly))
         return b
 
     def boundingRect(self) -> QRectF:  # noqa: N802 (Qt override)
