@@ -342,7 +342,7 @@ class PlaybackBar(QWidget):
         return f"{text} · “{label}”" if label else text
 
     def _fit_step_label(self) -> None:
-        """A fixed width that fits every step's text: stepping then never re-lays out the bar.
+        """A fixed size that fits every step's text: stepping then never re-lays out the bar.
 
         Measured again only when the labels, the number of steps or the font change
         (not on every trace change of a weight drag).
@@ -358,7 +358,10 @@ class PlaybackBar(QWidget):
         for t, lab in enumerate(st.labels):
             first.setdefault(lab, t)
         texts = [self._step_text(t) for t in first.values()] or [self._step_text(0)]
-        self.step_label.setFixedWidth(max(fm.horizontalAdvance(x) for x in texts) + 8)
+        # A fixed size in both directions: a new text then does not ask the bar's and
+        # the window's layouts to recompute (a width alone still did, every step).
+        self.step_label.setFixedSize(max(fm.horizontalAdvance(x) for x in texts) + 8,
+                                     fm.height() + 6)
 
     def _on_timestep(self, t: int) -> None:
         with QSignalBlocker(self.slider):

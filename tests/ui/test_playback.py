@@ -182,3 +182,33 @@ def test_a_step_repaints_the_step_label_and_slider_not_the_bar_behind_them(qtbot
     qtbot.waitUntil(lambda: bar.step_label in painted)
     assert bar.slider in painted and bar not in painted
     assert f"Step {state.timestep + 1}" in bar.step_label.text().replace("  ", " ").replace("  ", " ")
+
+
+def test_a_step_does_not_ask_the_window_to_lay_itself_out_again(qtbot, window, state):
+    # The step label's text changes on every step; if its size could change, each
+    # step would make the bar's and the main window's layouts recompute.
+    from PySide6.QtCore import QEvent, QObject
+
+    from lstm_viz.ui.playback import PlaybackBar
+
+    bar = window.findChild(PlaybackBar)
+    asked = []
+
+    class Spy(QObject):
+        def eventFilter(self, obj, ev):
+            if ev.type() == QEvent.Type.LayoutRequest:
+                asked.append(obj)
+            return False
+
+    spy = Spy()
+    for w in (window, window.centralWidget(), bar):
+        w.installEventFilter(spy)
+    qtbot.wait(100)                        # what the window's start left to do
+    asked.clear()
+    for t in (1, 2, 9, 10, state.steps - 1, 0):
+        state.set_timestep(t)
+        QApplication.processEvents()
+    assert [type(o).__name__ for o in asked] == []
+    text = bar.step_label.text()
+    assert bar.step_label.fontMetrics().horizontalAdvance(text) <= bar.step_label.width()
+    assert bar.step_label.fontMetrics().height() <= bar.step_label.height()
