@@ -31,8 +31,8 @@ from ..compare import KIND_NAMES, KINDS, RADIUS_MAX, RADIUS_MIN, ComparisonState
 from ..explain import fmt
 from ..model import Network
 from ..state import AppState
-from .kit import (STYLE_GLYPHS, Curve, key_html, key_label, keyed, log_plot_widget, scrolling,
-                  set_log_y, step_at, style_axes)
+from .kit import (STYLE_GLYPHS, LogCurve, key_html, key_label, keyed, log_plot_widget,
+                  opaque_viewport, scrolling, set_log_y, step_at, style_axes)
 from .theme import OKABE_ITO, scaled_font
 from .timecursor import TimeCursor
 
@@ -95,14 +95,15 @@ class ComparisonView(QWidget):
 
         # ---- plot
         self.plot_widget, self.plot = log_plot_widget(self)
+        opaque_viewport(self.plot_widget)       # the theme's background covers it
         self.plot.setMouseEnabled(x=True, y=False)
         self.plot.showGrid(x=False, y=True, alpha=0.25)
         self.plot.setLabel("bottom", "step")
         self.plot.setLabel("left", "‖dL/dh<sub>t</sub>‖")
         self.key = key_label(self, "Key to the curves")
-        self.curves: dict[str, pg.PlotDataItem] = {}
+        self.curves: dict[str, LogCurve] = {}
         for kind in KINDS:
-            c = Curve(name=KIND_NAMES[kind])
+            c = LogCurve(name=KIND_NAMES[kind])
             self.plot.addItem(c)
             self.curves[kind] = c
         self.loss_line = pg.InfiniteLine(angle=90, movable=False, label="loss",
@@ -224,7 +225,7 @@ class ComparisonView(QWidget):
         lo, hi = np.inf, -np.inf
         for kind in KINDS:
             xs, ys, connect = plot_points(comp.norms(kind))
-            self.curves[kind].setData(xs, ys, connect=connect)
+            self.curves[kind].set_values(xs, ys, connect=connect)
             if ys.size:
                 lo, hi = min(lo, float(ys.min())), max(hi, float(ys.max()))
             err = comp.error(kind)

@@ -50,8 +50,8 @@ from ..model.analysis import step_norms, unit_magnitude
 from ..model.gradcheck import TOLERANCE, GradCheck, check_gradients
 from ..model.paths import GradientPaths, gradient_paths
 from ..state import AppState
-from .kit import (STYLE_GLYPHS, Curve, ImageItem, Marker, nice_limit, scrolling, set_log_y,
-                  set_y_top, step_at, style_axes)
+from .kit import (STYLE_GLYPHS, ImageItem, LogCurve, Marker, nice_limit, opaque_viewport,
+                  scrolling, set_log_y, set_y_top, step_at, style_axes)
 from .theme import OKABE_ITO, colormap, scaled_font
 from .timecursor import TimeCursor
 
@@ -151,9 +151,9 @@ def _finite_max(*arrays: np.ndarray) -> float:
     return best
 
 
-def _curve(plot: pg.PlotItem, **kwargs) -> Curve:
-    """An empty line in ``plot`` that breaks at non-finite values (a zero on the log axis)."""
-    c = Curve([], [], skipFiniteCheck=False, connect="finite", **kwargs)
+def _curve(plot: pg.PlotItem, **kwargs) -> LogCurve:
+    """An empty line in the log plot ``plot`` that breaks at gaps (a zero on the log axis)."""
+    c = LogCurve(**kwargs)
     plot.addItem(c)
     return c
 
@@ -166,6 +166,7 @@ class _TimeView(pg.GraphicsLayoutWidget):
         self.panel, self.state = panel, panel.state
         self.setAccessibleName(name)
         self.setMinimumSize(160, 120)
+        opaque_viewport(self)                   # the theme's background covers it
         self.ci.setContentsMargins(4, 4, 4, 4)
         self.plots: list[pg.PlotItem] = []
         self.cursor = TimeCursor(self)            # one line across every plot
@@ -857,8 +858,8 @@ class GradientPanel(QWidget):
         self._update_main()
         # paths
         x = np.arange(1, T + 1, dtype=float)
-        self.path_curves["along"].setData(x, _gaps(self.paths.along_norm))
-        self.path_curves["through"].setData(x, _gaps(self.paths.through_norm))
+        self.path_curves["along"].set_values(x, _gaps(self.paths.along_norm))
+        self.path_curves["through"].set_values(x, _gaps(self.paths.through_norm))
         self._fit_log_range(self.path_plot, self.paths.along_norm, self.paths.through_norm)
         # saliency
         self.saliency = step_norms(tr.dL_dx)
@@ -879,9 +880,9 @@ class GradientPanel(QWidget):
         u = self.state.unit
         if not self.heatmap:
             hn = unit_magnitude(tr.dL_dh, u)
-            self.norm_curves["h"].setData(x, _gaps(hn))
+            self.norm_curves["h"].set_values(x, _gaps(hn))
             cn = unit_magnitude(tr.dL_dc, u) if tr.dL_dc is not None else np.zeros(0)
-            self.norm_curves["c"].setData(x[: cn.size], _gaps(cn))
+            self.norm_curves["c"].set_values(x[: cn.size], _gaps(cn))
             s = tr.loss_step
             top = _finite_max(hn[s:s + 1], cn[s:s + 1])
             self.loss_marker.set_point(s + 1, np.log10(top) if top > 0 else None)

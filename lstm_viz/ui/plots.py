@@ -34,7 +34,7 @@ from PySide6.QtGui import QFontMetrics, QPen, QPixmapCache
 from PySide6.QtWidgets import QGraphicsItem, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from ..state import AppState
-from .kit import ImageItem, shifted, step_at, style_axes, thin_passes
+from .kit import ImageItem, opaque_viewport, shifted, step_at, style_axes, thin_passes
 from .theme import Theme, colormap, scaled_font
 from .timecursor import TimeCursor
 
@@ -320,6 +320,7 @@ class TracePanel(pg.GraphicsLayoutWidget):
         if QPixmapCache.cacheLimit() < PIXMAP_CACHE_KB:
             QPixmapCache.setCacheLimit(PIXMAP_CACHE_KB)
         self.setMinimumSize(160, 120)
+        opaque_viewport(self)                   # the theme's background covers it
         self.ci.setContentsMargins(4, 4, 4, 4)
         self.plot: pg.PlotItem = self.addPlot(row=0, col=0)
         self.plot.hideButtons()

@@ -29,7 +29,7 @@ def view(qtbot, state, used):
 
 def _plotted(view, kind):
     c = view.curves[kind]
-    return np.asarray(c.xData), np.asarray(c.yData)
+    return c.values
 
 
 def _engine_norms(state, net):

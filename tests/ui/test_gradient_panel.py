@@ -40,16 +40,16 @@ def test_norms_paths_and_saliency_are_the_traces(panel, state):
     T = tr.steps
     x = np.arange(1, T + 1)
     c, h = panel.norm_curves["c"], panel.norm_curves["h"]
-    np.testing.assert_array_equal(c.xData, x)
-    np.testing.assert_allclose(c.yData, _gapped(np.linalg.norm(tr.dL_dc, axis=1)), rtol=1e-12)
-    np.testing.assert_allclose(h.yData, _gapped(np.linalg.norm(tr.dL_dh, axis=1)), rtol=1e-12)
+    np.testing.assert_array_equal(c.values[0], x)
+    np.testing.assert_allclose(c.values[1], _gapped(np.linalg.norm(tr.dL_dc, axis=1)), rtol=1e-12)
+    np.testing.assert_allclose(h.values[1], _gapped(np.linalg.norm(tr.dL_dh, axis=1)), rtol=1e-12)
     # the two paths into dL/dC_t, straight from the backward recursion
     f = tr.gates["f"]
     along = np.zeros(T)
     along[:-1] = np.linalg.norm(tr.dL_dc[1:] * f[1:], axis=1)
     through = np.linalg.norm(tr.dL_dc - np.vstack([tr.dL_dc[1:] * f[1:], np.zeros(4)]), axis=1)
-    np.testing.assert_allclose(panel.path_curves["along"].yData, _gapped(along), rtol=1e-9)
-    np.testing.assert_allclose(panel.path_curves["through"].yData, _gapped(through), rtol=1e-9)
+    np.testing.assert_allclose(panel.path_curves["along"].values[1], _gapped(along), rtol=1e-9)
+    np.testing.assert_allclose(panel.path_curves["through"].values[1], _gapped(through), rtol=1e-9)
     heights = panel.saliency_bars.opts["height"]
     np.testing.assert_allclose(heights, np.linalg.norm(tr.dL_dx, axis=1), rtol=1e-12)
     np.testing.assert_array_equal(panel.saliency_bars.opts["x"], x)
@@ -62,14 +62,14 @@ def test_a_focused_unit_shows_its_own_magnitude(panel, state):
     _lstm_model(state)
     state.set_unit(2)
     tr = state.trace
-    np.testing.assert_array_equal(panel.norm_curves["h"].yData, _gapped(np.abs(tr.dL_dh[:, 2])))
-    np.testing.assert_array_equal(panel.norm_curves["c"].yData, _gapped(np.abs(tr.dL_dc[:, 2])))
+    np.testing.assert_array_equal(panel.norm_curves["h"].values[1], _gapped(np.abs(tr.dL_dh[:, 2])))
+    np.testing.assert_array_equal(panel.norm_curves["c"].values[1], _gapped(np.abs(tr.dL_dc[:, 2])))
 
 
 def test_zero_gradients_are_gaps_and_the_hover_says_why(panel, state):
     _lstm_model(state, loss_step=6, truncate=3)
     tr = state.trace
-    y = panel.norm_curves["h"].yData
+    y = panel.norm_curves["h"].values[1]
     assert np.isnan(y[7:]).all() and np.isnan(y[:4]).all() and np.isfinite(y[4:7]).all()
     after = panel.hover_text(panel.norm_view, 0, 8, 0.0)
     assert "after the loss step" in after and "gap" in after
@@ -175,12 +175,12 @@ def test_cursor_follows_the_time_step_and_clicks_move_it(qtbot, panel, state):
 
 def test_updates_wait_while_hidden(qtbot, panel, state):
     panel.hide()
-    old = panel.norm_curves["h"].yData.copy()
+    old = panel.norm_curves["h"].values[1].copy()
     state.set_loss_step(3)
-    np.testing.assert_array_equal(panel.norm_curves["h"].yData, old)      # not redrawn yet
+    np.testing.assert_array_equal(panel.norm_curves["h"].values[1], old)      # not redrawn yet
     panel.show()
     qtbot.waitExposed(panel)
-    np.testing.assert_allclose(panel.norm_curves["h"].yData,
+    np.testing.assert_allclose(panel.norm_curves["h"].values[1],
                                _gapped(np.linalg.norm(state.trace.dL_dh, axis=1)), rtol=1e-12)
     assert panel.loss_spin.value() == 4
 
@@ -192,12 +192,12 @@ def test_cells_without_a_cell_state(qtbot, panel, state, kind):
     state.set_model(net, x, target=np.array([0.3, 0.0, -0.3]))
     tr = state.trace
     assert not panel.norm_curves["c"].isVisible()
-    np.testing.assert_allclose(panel.norm_curves["h"].yData,
+    np.testing.assert_allclose(panel.norm_curves["h"].values[1],
                                _gapped(np.linalg.norm(tr.dL_dh, axis=1)), rtol=1e-12)
     along = np.zeros(8)
     if kind == "gru":
         along[:-1] = np.linalg.norm(tr.dL_dh[1:] * tr.gates["z"][1:], axis=1)
-    np.testing.assert_allclose(panel.path_curves["along"].yData, _gapped(along), rtol=1e-12)
+    np.testing.assert_allclose(panel.path_curves["along"].values[1], _gapped(along), rtol=1e-12)
     panel.set_heatmap(True)
     assert panel.heat_plots["c"].scene() is None or not panel.heat_plots["c"].isVisible()
     np.testing.assert_array_equal(panel.heat_images["h"].image, tr.dL_dh.T)
@@ -234,7 +234,7 @@ def test_an_overflowed_experiment_shows_gaps_and_refuses_the_check(qtbot, panel,
     b[0:2], b[2:4], b[4:6], b[6:8] = 5.0, 1e300, 2.0, 1.0
     p = Params("lstm", np.zeros((8, 1)), np.zeros((8, 2)), b, np.zeros(8))
     state.set_model(Network(p, options=Options(forget_activation="relu")), np.ones((5, 1)))
-    y = panel.norm_curves["c"].yData
+    y = panel.norm_curves["c"].values[1]
     assert np.isnan(y[:4]).all()
     assert "overflowed" in panel.hover_text(panel.norm_view, 0, 1, 0.0)
     panel.set_heatmap(True)

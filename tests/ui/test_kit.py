@@ -72,3 +72,39 @@ def test_marker_sits_on_its_data_point_at_a_fixed_pixel_size(qtbot):
     for bad in ((None, 1.0), (1.0, float("nan"))):
         m.set_point(*bad)
         assert not m.isVisible()
+
+
+def _log_plot_image(qtbot, add):
+    w = pg.PlotWidget(background="w")
+    qtbot.addWidget(w)
+    w.resize(400, 300)
+    plot = w.getPlotItem()
+    plot.setLogMode(x=False, y=True)
+    plot.hideAxis("left")
+    plot.hideAxis("bottom")
+    plot.setXRange(0, 12, padding=0)
+    plot.setYRange(-4, 1, padding=0)                  # log10 units
+    add(plot)
+    w.show()
+    qtbot.waitExposed(w)
+    img = w.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+    a = np.frombuffer(img.constBits(), np.uint8).reshape(img.height(), img.width(), 4)
+    return a[:, :, :3].astype(int).sum(axis=2) < 600  # inked pixels
+
+
+def test_a_log_curve_draws_its_values_where_pyqtgraph_puts_them_on_a_log_axis(qtbot):
+    from lstm_viz.ui.kit import LogCurve
+
+    x = np.arange(1.0, 12.0)
+    y = np.array([1.0, 0.1, 0.01, 0.0, 0.001, 0.01, np.nan, 1.0, 10.0, -1.0, 1e-4])
+    pen = pg.mkPen("#0072B2", width=1)
+    curve = LogCurve(pen=pen)
+    mine = _log_plot_image(qtbot, lambda p: (p.addItem(curve), curve.set_values(x, y)))
+    theirs = _log_plot_image(qtbot, lambda p: p.addItem(
+        pg.PlotDataItem(x, np.where(y > 0, y, np.nan), pen=pen, connect="finite")))
+    # what it draws: log10 of the values, a gap at each value a log axis cannot show
+    np.testing.assert_array_equal(curve.values[1], y)
+    want = np.array([0, -1, -2, np.nan, -3, -2, np.nan, 0, 1, np.nan, -4])
+    np.testing.assert_allclose(curve.yData, want, atol=1e-12)
+    assert mine.sum() > 200                           # it drew the line
+    assert (mine != theirs).sum() < 0.05 * theirs.sum()

@@ -86,9 +86,9 @@ def test_preset_readout_loss_through_the_widgets_matches_the_engine(qtbot, windo
     assert panel.probs.chosen == 1 and "★" in panel.probs.rows[1][2]
     assert fmt(ref.loss) in panel.loss_label.text() and "log p₁" in panel.loss_label.text()
     # the gradient norms drawn are the engine's, for the readout loss
-    np.testing.assert_allclose(panel.norm_curves["h"].yData,
+    np.testing.assert_allclose(panel.norm_curves["h"].values[1],
                                _gapped(np.linalg.norm(ref.dL_dh, axis=1)), rtol=1e-12)
-    np.testing.assert_allclose(panel.norm_curves["c"].yData,
+    np.testing.assert_allclose(panel.norm_curves["c"].values[1],
                                _gapped(np.linalg.norm(ref.dL_dc, axis=1)), rtol=1e-12)
     np.testing.assert_allclose(panel.saliency_bars.opts["height"],
                                np.linalg.norm(ref.dL_dx, axis=1), rtol=1e-12)

@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QFrame, QGraphicsView, QWidget
 
+from ..kit import opaque_viewport
 from .layout import GRU_LAYOUT, LAYOUTS, LSTM_LAYOUT, RNN_LAYOUT, CellLayout, NodeSpec, WireSpec
 from .scene import CLICKABLE, GRADIENTS, SERIES, CellScene
 
@@ -44,6 +45,7 @@ class CellDiagramView(QGraphicsView):
                                   | QGraphicsView.OptimizationFlag.DontAdjustForAntialiasing)
         # The scene's background (colour, cell body, wire casings) never changes per step.
         self.setCacheMode(QGraphicsView.CacheModeFlag.CacheBackground)
+        opaque_viewport(self)       # that background covers the view
         self.setMouseTracking(True)
         self.setMinimumSize(320, 200)
         self.setToolTip("")
