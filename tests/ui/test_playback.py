@@ -158,23 +158,31 @@ def test_read_out_and_unit_list_follow_a_new_model(qtbot, window, state):
     assert bar.unit.count() == 6                      # same units: same list
 
 
+def _events_on(widgets, kind):
+    """(list that collects each widget sent an event of ``kind``, the filter to keep alive)."""
+    from PySide6.QtCore import QObject
+
+    seen = []
+
+    class Spy(QObject):
+        def eventFilter(self, obj, ev):  # noqa: N802 (Qt override)
+            if ev.type() == kind:
+                seen.append(obj)
+            return False
+
+    spy = Spy()
+    for w in widgets:
+        w.installEventFilter(spy)
+    return seen, spy
+
+
 def test_a_step_repaints_the_step_label_and_slider_not_the_bar_behind_them(qtbot, window, state):
-    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtCore import QEvent
 
     from lstm_viz.ui.playback import PlaybackBar
 
     bar = window.findChild(PlaybackBar)
-    painted = []
-
-    class Spy(QObject):
-        def eventFilter(self, obj, ev):
-            if ev.type() == QEvent.Type.Paint:
-                painted.append(obj)
-            return False
-
-    spy = Spy()
-    for w in (bar, bar.slider, bar.step_label):
-        w.installEventFilter(spy)
+    painted, _spy = _events_on((bar, bar.slider, bar.step_label), QEvent.Type.Paint)
     state.set_timestep(3)                  # mid-sequence: no button changes its state
     QApplication.processEvents()
     painted.clear()
@@ -187,22 +195,12 @@ def test_a_step_repaints_the_step_label_and_slider_not_the_bar_behind_them(qtbot
 def test_a_step_does_not_ask_the_window_to_lay_itself_out_again(qtbot, window, state):
     # The step label's text changes on every step; if its size could change, each
     # step would make the bar's and the main window's layouts recompute.
-    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtCore import QEvent
 
     from lstm_viz.ui.playback import PlaybackBar
 
     bar = window.findChild(PlaybackBar)
-    asked = []
-
-    class Spy(QObject):
-        def eventFilter(self, obj, ev):
-            if ev.type() == QEvent.Type.LayoutRequest:
-                asked.append(obj)
-            return False
-
-    spy = Spy()
-    for w in (window, window.centralWidget(), bar):
-        w.installEventFilter(spy)
+    asked, _spy = _events_on((window, window.centralWidget(), bar), QEvent.Type.LayoutRequest)
     qtbot.wait(100)                        # what the window's start left to do
     asked.clear()
     for t in (1, 2, 9, 10, state.steps - 1, 0):
