@@ -31,7 +31,7 @@ from ..compare import KIND_NAMES, KINDS, RADIUS_MAX, RADIUS_MIN, ComparisonState
 from ..explain import fmt
 from ..model import Network
 from ..state import AppState
-from .kit import (STYLE_GLYPHS, LogCurve, key_html, key_label, keyed, log_plot_widget,
+from .kit import (STYLE_GLYPHS, CurveDrafts, LogCurve, key_html, key_label, keyed, log_plot_widget,
                   opaque_viewport, scrolling, set_log_y, step_at, style_axes)
 from .theme import OKABE_ITO, scaled_font
 from .timecursor import TimeCursor
@@ -106,6 +106,7 @@ class ComparisonView(QWidget):
             c = LogCurve(name=KIND_NAMES[kind])
             self.plot.addItem(c)
             self.curves[kind] = c
+        self.drafts = CurveDrafts(self, self.curves.values())     # 1 px lines while dragging
         self.loss_line = pg.InfiniteLine(angle=90, movable=False, label="loss",
                                          labelOpts={"position": 0.92})
         self.loss_line.setToolTip("The step whose hidden state enters the loss")
@@ -210,6 +211,7 @@ class ComparisonView(QWidget):
 
     def _on_changed(self) -> None:
         if self.isVisible():
+            self.drafts.changed()
             self.refresh()
         else:
             self._stale = True

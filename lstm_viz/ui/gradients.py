@@ -50,8 +50,8 @@ from ..model.analysis import step_norms, unit_magnitude
 from ..model.gradcheck import TOLERANCE, GradCheck, check_gradients
 from ..model.paths import GradientPaths, gradient_paths
 from ..state import AppState
-from .kit import (STYLE_GLYPHS, ImageItem, LogCurve, Marker, nice_limit, opaque_viewport,
-                  scrolling, set_log_y, set_y_top, step_at, style_axes)
+from .kit import (STYLE_GLYPHS, CurveDrafts, ImageItem, LogCurve, Marker, nice_limit,
+                  opaque_viewport, scrolling, set_log_y, set_y_top, step_at, style_axes)
 from .theme import OKABE_ITO, colormap, scaled_font
 from .timecursor import TimeCursor
 
@@ -627,6 +627,8 @@ class GradientPanel(QWidget):
             "along": _curve(self.path_plot),
             "through": _curve(self.path_plot),
         }
+        # 1 px lines while an edit drags on (each wide line is several passes)
+        self.drafts = CurveDrafts(self, [*self.norm_curves.values(), *self.path_curves.values()])
 
         self.saliency_view = _TimeView(self, "Input saliency")
         self.saliency_plot = self.saliency_view.add_plot(0, 0)
@@ -1002,6 +1004,7 @@ class GradientPanel(QWidget):
         if not self.isVisible():
             self._dirty = True
             return
+        self.drafts.changed()
         self.refresh()
 
     def resizeEvent(self, ev) -> None:  # noqa: N802 (Qt override)

@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QElapsedTimer, QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import (QColor, QImage, QPainter, QPalette, QPen, QStaticText, QTextOption,
                            QTransform)
 from PySide6.QtWidgets import (QFrame, QGraphicsItem, QGraphicsPathItem, QLabel, QScrollArea,
@@ -78,11 +78,41 @@ def shifted(painter: QPainter, shifts):
         painter.setTransform(base)
 
 
+#: A data change this soon (ms) after the previous one means the user is dragging (or
+#: typing): lines are drawn as drafts, 1 px wide and not antialiased (a few times
+#: faster), until the changes have paused for SETTLE_MS, then redrawn in full.
+DRAFT_WITHIN_MS = 500
+SETTLE_MS = 250
+
+
 class _ThinCurve(pg.PlotCurveItem):
-    """A PlotCurveItem that draws a wide antialiased pen as `thin_passes` copies."""
+    """A PlotCurveItem that draws a wide antialiased pen as `thin_passes` copies
+    (or, as a draft, once at 1 px: `set_draft`)."""
+
+    _draft = False
+
+    def set_draft(self, on: bool) -> None:
+        if on != self._draft:
+            self._draft = on
+            self.update()
+
+    @property
+    def draft(self) -> bool:
+        return self._draft
 
     def paint(self, p, opt, widget=None) -> None:
         pen = self.opts["pen"]
+        if self._draft and isinstance(pen, QPen):
+            if self.xData is None or len(self.xData) == 0:
+                return
+            if getattr(self, "_draft_of", None) is not pen:
+                self._draft_of, self._draft_pen = pen, QPen(pen)
+                self._draft_pen.setWidthF(1.0)
+                self._draft_pen.setCosmetic(True)
+            p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+            p.setPen(self._draft_pen)
+            p.drawPath(self.getPath())
+            return
         if not (isinstance(pen, QPen) and pen.isCosmetic() and pen.widthF() > 1.0
                 and self.opts.get("antialias") and self.opts.get("fillLevel") is None
                 and self.opts.get("shadowPen") is None and self._exportOpts is False):
@@ -166,6 +196,40 @@ class LogCurve(_ThinCurve):
         ok = np.isfinite(y) & (y > 0)
         np.log10(y, out=shown, where=ok)
         self.setData(x, shown, connect=connect)
+
+
+class CurveDrafts(QObject):
+    """Draws ``curves`` (`LogCurve` or `Curve`'s line) as drafts while their data changes fast.
+
+    Call `changed` with each new data. A change within DRAFT_WITHIN_MS of the
+    previous one is a drag: the curves are drawn once, 1 px wide (a wide
+    antialiased line is several passes), until the changes pause for
+    ``settle_ms``; then they are drawn in full again. The trace panels do the
+    same with their lines.
+    """
+
+    def __init__(self, parent: QObject, curves, settle_ms: int = SETTLE_MS) -> None:
+        super().__init__(parent)
+        self.curves = list(curves)
+        self.draft = False
+        self._last = QElapsedTimer()
+        self._settle = QTimer(self)
+        self._settle.setSingleShot(True)
+        self._settle.setInterval(settle_ms)
+        self._settle.timeout.connect(lambda: self._set(False))
+
+    def changed(self) -> None:
+        fast = self._last.isValid() and self._last.elapsed() < DRAFT_WITHIN_MS
+        self._last.start()
+        if fast:
+            self._settle.start()
+            self._set(True)
+
+    def _set(self, on: bool) -> None:
+        if on != self.draft:
+            self.draft = on
+            for c in self.curves:
+                c.set_draft(on)
 
 
 #: A pen style written as text, for keys in labels.

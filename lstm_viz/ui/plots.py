@@ -34,7 +34,8 @@ from PySide6.QtGui import QFontMetrics, QPen, QPixmapCache
 from PySide6.QtWidgets import QGraphicsItem, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from ..state import AppState
-from .kit import ImageItem, opaque_viewport, shifted, step_at, style_axes, thin_passes
+from .kit import (DRAFT_WITHIN_MS, SETTLE_MS, ImageItem, opaque_viewport, shifted, step_at,
+                  style_axes, thin_passes)
 from .theme import Theme, colormap, scaled_font
 from .timecursor import TimeCursor
 
@@ -59,12 +60,10 @@ MAX_WIDE_POINTS = 1000
 #: Pixmap cache the cached lines need (KB); raised once if Qt's default is smaller.
 PIXMAP_CACHE_KB = 128 * 1024
 
-#: A trace change this soon (ms) after the previous one was drawn means the user is
-#: dragging (or typing):
-#: the lines are drawn 1 px wide, not antialiased (a few times faster again) until
-#: the changes have paused for SETTLE_MS, then redrawn at full width.
-DRAFT_WITHIN_MS = 500
-SETTLE_MS = 250
+# A trace change within DRAFT_WITHIN_MS of the previous one's redraw means the user is
+# dragging (or typing): the lines are drawn 1 px wide, not antialiased (a few times
+# faster again) until the changes have paused for SETTLE_MS, then redrawn at full
+# width (kit; the gradient and comparison curves do the same).
 #: The panels settle one after another, this far apart (ms): a drag resumed meanwhile then
 #: waits for one panel's full-width redraw at most, not for all three at once.
 SETTLE_STAGGER_MS = 60

@@ -180,3 +180,17 @@ def test_key_above_the_plot_shows_each_kind_in_its_colour_and_line_style(qtbot, 
         assert KIND_NAMES[k] in text
     assert view.key.geometry().bottom() < view.plot_widget.geometry().top()
     assert not view.plot.legend                      # nothing drawn over the curves
+
+
+def test_curves_are_thin_drafts_while_an_edit_drags_on_then_full(qtbot, view, state):
+    from lstm_viz.ui.kit import DRAFT_WITHIN_MS, SETTLE_MS
+
+    curves = list(view.curves.values())
+    qtbot.waitUntil(lambda: not any(c.draft for c in curves), timeout=SETTLE_MS + 1000)
+    qtbot.wait(DRAFT_WITHIN_MS + 50)                   # a pause: the next edit is not a drag
+    for k in range(3):                                 # edits in quick succession: a drag
+        state.set_loss_step(5 + k)
+        assert all(c.draft for c in curves) == (k > 0)
+    norms, _ = _engine_norms(state, view.comparison.network("gru"))
+    np.testing.assert_allclose(_plotted(view, "gru")[1], norms[norms > 0], rtol=1e-12)
+    qtbot.waitUntil(lambda: not any(c.draft for c in curves), timeout=SETTLE_MS + 1000)

@@ -251,3 +251,20 @@ def test_path_legend_names_both_paths(panel, state):
     state.set_model(net, np.zeros((4, 2)))
     assert "through z" in panel.headers["path"].text()
     assert "dL/dC" not in panel.headers["norm"].text()
+
+
+def test_curves_are_thin_drafts_while_an_edit_drags_on_then_full(qtbot, panel, state):
+    from lstm_viz.ui.kit import DRAFT_WITHIN_MS, SETTLE_MS
+
+    _lstm_model(state)
+    curves = [*panel.norm_curves.values(), *panel.path_curves.values()]
+    net = state.network
+    qtbot.waitUntil(lambda: not any(c.draft for c in curves), timeout=SETTLE_MS + 1000)
+    qtbot.wait(DRAFT_WITHIN_MS + 50)                   # a pause: the next edit is not a drag
+    for k in range(3):                                 # edits in quick succession: a drag
+        state.set_network(net.with_(params=net.params.with_value("bias_hh_l0", 0, 0.1 * k)))
+        assert all(c.draft for c in curves) == (k > 0)
+    # the numbers are the new trace's even while drawn as drafts
+    np.testing.assert_allclose(panel.norm_curves["h"].values[1],
+                               _gapped(np.linalg.norm(state.trace.dL_dh, axis=1)), rtol=1e-12)
+    qtbot.waitUntil(lambda: not any(c.draft for c in curves), timeout=SETTLE_MS + 1000)

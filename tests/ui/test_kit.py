@@ -74,9 +74,11 @@ def test_marker_sits_on_its_data_point_at_a_fixed_pixel_size(qtbot):
         assert not m.isVisible()
 
 
-def _log_plot_image(qtbot, add):
+def _log_plot_image(qtbot, add, keep=None):
     w = pg.PlotWidget(background="w")
     qtbot.addWidget(w)
+    if keep is not None:
+        keep.append(w)                                # alive, with the items in its scene
     w.resize(400, 300)
     plot = w.getPlotItem()
     plot.setLogMode(x=False, y=True)
@@ -108,3 +110,31 @@ def test_a_log_curve_draws_its_values_where_pyqtgraph_puts_them_on_a_log_axis(qt
     np.testing.assert_allclose(curve.yData, want, atol=1e-12)
     assert mine.sum() > 200                           # it drew the line
     assert (mine != theirs).sum() < 0.05 * theirs.sum()
+
+
+def test_a_draft_curve_is_one_thin_line_until_it_settles(qtbot):
+    from lstm_viz.ui.kit import SETTLE_MS, CurveDrafts, LogCurve
+
+    x = np.arange(1.0, 12.0)
+    y = 10.0 ** -np.linspace(0.0, 4.0, 11)
+    curve = LogCurve(pen=pg.mkPen("#0072B2", width=3))
+    widgets = []
+
+    def add(plot):
+        if curve.scene() is not None:
+            curve.scene().removeItem(curve)
+        plot.addItem(curve)
+        curve.set_values(x, y)
+
+    full = _log_plot_image(qtbot, add, widgets)
+    drafts = CurveDrafts(None, [curve])
+    drafts.changed()                                  # a first change is not a drag
+    assert not curve.draft
+    drafts.changed()                                  # a second one right after it is
+    assert curve.draft and drafts.draft
+    draft = _log_plot_image(qtbot, add, widgets)
+    assert 0 < draft.sum() < 0.6 * full.sum()         # a 1 px line where the 3 px one was
+    assert (draft & ~full).sum() < 0.05 * draft.sum()
+    qtbot.waitUntil(lambda: not curve.draft, timeout=SETTLE_MS + 1000)
+    again = _log_plot_image(qtbot, add, widgets)
+    assert (again != full).sum() == 0
