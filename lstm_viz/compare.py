@@ -33,6 +33,7 @@ current values.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
@@ -70,6 +71,9 @@ class ComparisonState(QObject):
         self._rnn_radius: float | None = None      # None: as seeded
         self._traces: dict[str, Trace | None] = {}
         self._errors: dict[str, str] = {}
+        # (kind, what) -> (the trace or matrix it was computed from, value): a view reads
+        # each several times per edit, and only the edited kind's trace is new
+        self._memo: dict[tuple[str, str], tuple[object, object]] = {}
         self._dirty = set(KINDS)
         self._reseed()
         self._seeded_key: tuple | None = self._seeded_inputs()
@@ -123,15 +127,34 @@ class ComparisonState(QObject):
         self._refresh()
         return self._errors.get(kind, "")
 
+    def _memoized(self, kind: str, what: str, source: object, compute: Callable[[], object]):
+        """``compute()``, or its value from the last call with this very ``source`` object."""
+        hit = self._memo.get((kind, what))
+        if hit is not None and hit[0] is source:
+            return hit[1]
+        value = compute()
+        self._memo[(kind, what)] = (source, value)
+        return value
+
     def norms(self, kind: str) -> np.ndarray:
-        """||dL/dh_t|| per step, shape (T,) (NaN if the trace failed)."""
+        """||dL/dh_t|| per step, shape (T,), read-only (NaN if the trace failed)."""
         tr = self.trace(kind)
-        return grad_norms(tr) if tr is not None else np.full(self.state.steps, np.nan)
+        if tr is None:
+            return np.full(self.state.steps, np.nan)
+
+        def compute():
+            n = grad_norms(tr)
+            n.flags.writeable = False
+            return n
+        return self._memoized(kind, "norms", tr, compute)
 
     def decay(self, kind: str) -> float:
         """Fitted factor per step back from the loss step (see `decay_per_step`)."""
         tr = self.trace(kind)
-        return decay_per_step(grad_norms(tr), tr.loss_step) if tr is not None else float("nan")
+        if tr is None:
+            return float("nan")
+        return self._memoized(kind, "decay", tr,
+                              lambda: decay_per_step(self.norms(kind), tr.loss_step))
 
     def dx1(self, kind: str) -> float:
         """||dL/dx_1||: how much gradient reaches the first input."""
@@ -144,7 +167,8 @@ class ComparisonState(QObject):
     @property
     def rnn_radius(self) -> float:
         """Spectral radius of the RNN's W_hh used in the comparison."""
-        return spectral_radius(self.network("rnn").params.weight_hh)
+        w = self.network("rnn").params.weight_hh
+        return self._memoized("rnn", "radius", w, lambda: spectral_radius(w))
 
     @property
     def rnn_adjustable(self) -> bool:

@@ -107,6 +107,7 @@ class ComparisonView(QWidget):
             self.plot.addItem(c)
             self.curves[kind] = c
         self.drafts = CurveDrafts(self, self.curves.values())     # 1 px lines while dragging
+        self._placed: tuple[int, int] | None = None    # (loss step, steps) the plot shows
         self.loss_line = pg.InfiniteLine(angle=90, movable=False, label="loss",
                                          labelOpts={"position": 0.92})
         self.loss_line.setToolTip("The step whose hidden state enters the loss")
@@ -257,10 +258,12 @@ class ComparisonView(QWidget):
             f"Same inputs, target and loss step for all three. The {KIND_NAMES[main]} is your model; "
             f"the other two have seeded random weights (seed {comp.seed}).")
         s = st.loss_step + 1
-        self.loss_line.setValue(s)
-        self.loss_line.label.setFormat(f"loss (step {s})")
-        self.plot.vb.setLimits(xMin=0.5 - 0.02 * T, xMax=T + 0.5 + 0.02 * T)
-        self.plot.setXRange(0.5, T + 0.5, padding=0.01)
+        if (s, T) != self._placed:          # (pyqtgraph redoes its label and range even if equal)
+            self._placed = (s, T)
+            self.loss_line.setValue(s)
+            self.loss_line.label.setFormat(f"loss (step {s})")
+            self.plot.vb.setLimits(xMin=0.5 - 0.02 * T, xMax=T + 0.5 + 0.02 * T)
+            self.plot.setXRange(0.5, T + 0.5, padding=0.01)
         self._sync_radius()
         self._on_timestep(st.timestep)
 

@@ -194,3 +194,22 @@ def test_curves_are_thin_drafts_while_an_edit_drags_on_then_full(qtbot, view, st
     norms, _ = _engine_norms(state, view.comparison.network("gru"))
     np.testing.assert_allclose(_plotted(view, "gru")[1], norms[norms > 0], rtol=1e-12)
     qtbot.waitUntil(lambda: not any(c.draft for c in curves), timeout=SETTLE_MS + 1000)
+
+
+def test_an_edit_of_the_main_model_reuses_the_other_kinds_numbers(view, state):
+    comp = view.comparison
+    before = {k: comp.norms(k) for k in KINDS}
+    decays = {k: comp.decay(k) for k in KINDS}
+    main = state.network.kind
+    net = state.network
+    state.set_network(net.with_(params=net.params.with_value("bias_hh_l0", 0, 0.4)))
+    for kind in KINDS:
+        now = comp.norms(kind)
+        assert not now.flags.writeable
+        if kind == main:                              # the edited model: its new trace's
+            want, tr = _engine_norms(state, state.network)
+            np.testing.assert_allclose(now, want, rtol=1e-12)
+            assert comp.decay(kind) == decay_per_step(want, tr.loss_step)
+        else:                                         # the seeded ones did not change
+            assert now is before[kind] and comp.decay(kind) == decays[kind]
+    assert view.decay_labels[main].text() == decay_text(main, comp.decay(main), with_name=False)
