@@ -127,8 +127,9 @@ class EquationRow(QFrame):
 
     def set_numbers(self, text: str) -> None:
         """Show the substituted equation (plain text from `explain`; subscripts rendered)."""
-        self.numbers = text
-        self.num.setText(unicode_subscripts(text))
+        if text != self.numbers:
+            self.numbers = text
+            self.num.setText(unicode_subscripts(text))
 
     def mousePressEvent(self, ev) -> None:  # noqa: N802 (Qt override)
         if ev.button() == Qt.MouseButton.LeftButton:
@@ -147,6 +148,9 @@ class EquationsPanel(QWidget):
         super().__init__(parent)
         self.state = state
         self._stale = True                       # the numbers wait until the panel is shown
+        # step -> the rows' numbers, for one trace and unit (stepping back shows them again)
+        self._numbers_at: dict[int, list[str]] = {}
+        self._numbers_for: tuple | None = None
         self.header = NumberLines(self)          # changes every step: painted, no relayout
         self.rows: dict[str, EquationRow] = {}
         self.kind = ""
@@ -240,8 +244,18 @@ class EquationsPanel(QWidget):
         who = st.unit_label(u) if u >= 0 else "all units"
         token = f" · input “{label}”" if label else ""
         self.header.setText(f"Step {t + 1} of {tr.steps}{token} · {who}")
-        for key, row in self.rows.items():
-            row.set_numbers(explain.equation_numbers(tr, t, u, key, st.network))
+        if self._numbers_for is None or self._numbers_for[0] is not tr \
+                or self._numbers_for[1:] != (u, tuple(self.rows)):
+            self._numbers_for = (tr, u, tuple(self.rows))
+            self._numbers_at = {}
+        numbers = self._numbers_at.get(t)
+        if numbers is None:
+            if len(self._numbers_at) >= 1024:
+                self._numbers_at.clear()
+            numbers = self._numbers_at[t] = [explain.equation_numbers(tr, t, u, key, st.network)
+                                             for key in self.rows]
+        for row, text in zip(self.rows.values(), numbers):
+            row.set_numbers(text)
         self.note.setVisible(not self.rows)
         if not self.rows:
             self.note.setText(f"No equations for a {tr.kind.upper()} cell.")

@@ -406,16 +406,21 @@ class NumberLines(QWidget):
     text is laid out once (a QStaticText wrapped to the width, which both
     sizes the widget and is what paint draws), the layout is asked to change
     only when the number of wrapped lines does, and paint just draws the laid
-    out glyphs. It paints its own background (`set_background`) and is
+    out glyphs. The last LAID_OUT texts' layouts are kept (for the width and
+    font they were made for), so stepping back to a step shown before lays
+    nothing out. It paints its own background (`set_background`) and is
     opaque, so a new number does not repaint the frames behind it.
     """
+
+    LAID_OUT = 256
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._text = ""
         self._static = QStaticText()
-        self._static.setTextFormat(Qt.TextFormat.PlainText)
         self._height = 0
+        self._laid_out: dict[str, tuple[QStaticText, int]] = {}   # text -> (layout, height)
+        self._laid_out_for: tuple | None = None                   # (width, font) of those
         self._background: QColor | None = None
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
 
@@ -431,15 +436,27 @@ class NumberLines(QWidget):
     def setText(self, text: str) -> None:  # noqa: N802 (QLabel-like)
         if text != self._text:
             self._text = text
-            self._static.setText(text)
             self._fit()
             self.update()
 
     def _fit(self) -> None:
         """Lay the text out for the current width and font; fit the height to it."""
-        self._static.setTextWidth(max(self.width(), 10))
-        self._static.prepare(QTransform(), self.font())
-        h = math.ceil(self._static.size().height()) + 2 if self._text else 2
+        width, font = max(self.width(), 10), self.font()
+        key = (width, font.key())
+        if key != self._laid_out_for:
+            self._laid_out_for = key
+            self._laid_out.clear()
+        hit = self._laid_out.get(self._text)
+        if hit is None:
+            st = QStaticText(self._text)
+            st.setTextFormat(Qt.TextFormat.PlainText)
+            st.setTextWidth(width)
+            st.prepare(QTransform(), font)
+            if len(self._laid_out) >= self.LAID_OUT:
+                self._laid_out.clear()
+            hit = self._laid_out[self._text] = (
+                st, math.ceil(st.size().height()) + 2 if self._text else 2)
+        self._static, h = hit
         if h != self._height:
             self._height = h
             self.setFixedHeight(h)

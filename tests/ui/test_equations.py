@@ -132,3 +132,31 @@ def test_a_step_repaints_the_header_and_numbers_not_the_panel_behind_them(qtbot,
         for obj, region in painted:
             if obj is w:
                 assert not any(region.intersects(under(w, c)) for c in changed)
+
+
+def test_a_step_shown_again_shows_the_current_trace_and_units_numbers(panel, state):
+    # the panel keeps each step's numbers for stepping back; an edit or another unit
+    # must not bring back the old ones
+    def expected(t):
+        tr, u = state.trace, state.unit
+        return {k: explain.equation_numbers(tr, t, u, k, state.network) for k in panel.rows}
+
+    def shown():
+        return {k: row.numbers for k, row in panel.rows.items()}
+
+    state.set_timestep(3)
+    first = shown()
+    assert first == expected(3)
+    state.set_timestep(4)
+    state.set_timestep(3)
+    assert shown() == first
+    net = state.network
+    state.set_network(net.with_(params=net.params.with_value("bias_ih_l0", 0, 2.0)))
+    assert shown() == expected(3) != first            # the edit's numbers
+    state.set_unit(1)
+    assert shown() == expected(3)
+    state.set_unit(-1)
+    state.set_timestep(5)
+    state.set_timestep(3)
+    assert shown() == expected(3)
+    assert panel.rows["f"].num.text() == panel.rows["f"].numbers.replace("f_t", "fₜ")

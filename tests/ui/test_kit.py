@@ -138,3 +138,38 @@ def test_a_draft_curve_is_one_thin_line_until_it_settles(qtbot):
     qtbot.waitUntil(lambda: not curve.draft, timeout=SETTLE_MS + 1000)
     again = _log_plot_image(qtbot, add, widgets)
     assert (again != full).sum() == 0
+
+
+def test_number_lines_reuse_a_layout_only_for_the_same_width_and_font(qtbot):
+    from PySide6.QtGui import QColor
+
+    from lstm_viz.ui.kit import NumberLines
+
+    w = NumberLines()
+    qtbot.addWidget(w)
+    w.set_background(QColor("white"))
+    w.resize(600, 40)
+    w.show()
+    qtbot.waitExposed(w)
+    long = "h = (" + ", ".join(f"{0.1 * k:.3f}" for k in range(12)) + ")"
+
+    def shown(text):
+        w.setText(text)
+        qtbot.wait(10)
+        return w.height(), w.grab().toImage()
+
+    one_line = w.fontMetrics().height() + 2
+    h1, img1 = shown(long)
+    assert abs(h1 - one_line) <= 2                    # fits on one line at 600 px
+    h2, _ = shown("c = (0.5)")
+    h3, img3 = shown(long)                            # shown again: the same picture
+    assert h3 == h1 and img3 == img1
+    w.resize(150, w.height())                         # narrower: laid out again, wrapped
+    qtbot.wait(10)
+    assert w.height() >= 2 * one_line - 2
+    font = w.font()
+    font.setPointSizeF(font.pointSizeF() * 2)
+    w.resize(600, w.height())
+    w.setFont(font)                                   # bigger type: laid out again, taller
+    qtbot.wait(10)
+    assert w.height() > h1 + one_line // 2
