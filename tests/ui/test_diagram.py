@@ -233,3 +233,18 @@ def test_focused_numbers_are_big(view, state):
     label = scene.labels[0].font()
     assert number.bold() and number.pixelSize() >= 1.9 * state.theme.base_point_size
     assert label.pixelSize() >= 2.2 * state.theme.base_point_size
+
+
+def test_a_caption_shown_again_is_laid_out_in_the_current_font(view, state):
+    scene = view.scene()
+    state.set_timestep(2)
+    small = scene.caption.boundingRect().height()
+    state.set_timestep(3)
+    state.set_font_scale(1.6)
+    state.set_timestep(2)                         # the same text as before, bigger type
+    assert f"Step 3 of {state.steps}" in scene.caption.text()
+    assert scene.caption.boundingRect().height() > 1.3 * small
+    state.set_font_scale(1.0)
+    state.set_timestep(3)
+    state.set_timestep(2)
+    assert scene.caption.boundingRect().height() == pytest.approx(small)

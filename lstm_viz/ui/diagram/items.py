@@ -566,7 +566,10 @@ class LabelItem(QGraphicsTextItem):
 
 
 class TextItem(QGraphicsObject):
-    """Plain text that changes now and then (caption, legend notes); top-left anchored."""
+    """Plain text that changes now and then (caption, legend notes); top-left anchored.
+
+    The layouts of the last 256 texts are kept for the current style.
+    """
 
     def __init__(self, at, width: float, font_attr: str = "caption_font",
                  align: Qt.AlignmentFlag = Qt.AlignmentFlag.AlignLeft) -> None:
@@ -579,10 +582,12 @@ class TextItem(QGraphicsObject):
         self._rect = QRectF()
         self._static = QStaticText()
         self._style: Style | None = None
+        self._laid_out: dict[str, QStaticText] = {}     # text -> its layout in this style
         self.setZValue(5)
 
     def set_style(self, style: Style) -> None:
         self._style = style
+        self._laid_out.clear()
         self._relayout()
 
     def set_text(self, text: str) -> None:
@@ -597,10 +602,15 @@ class TextItem(QGraphicsObject):
         """Lay the text out once (wrapped to the width); paint only draws it."""
         if self._style is None:
             return
-        option = QTextOption(self._align)
-        option.setWrapMode(QTextOption.WrapMode.WordWrap)
-        st = self._static = static_text(self._text, getattr(self._style, self._font_attr),
-                                        self._width, option)
+        st = self._laid_out.get(self._text)     # (the caption of a step shown before)
+        if st is None:
+            option = QTextOption(self._align)
+            option.setWrapMode(QTextOption.WrapMode.WordWrap)
+            st = static_text(self._text, getattr(self._style, self._font_attr), self._width, option)
+            if len(self._laid_out) >= 256:
+                self._laid_out.clear()
+            self._laid_out[self._text] = st
+        self._static = st
         height = st.size().height() if self._text else 0.0
         self.prepareGeometryChange()
         self._rect = QRectF(self._at.x(), self._at.y(), self._width, height + 2)
