@@ -148,10 +148,11 @@ def test_number_lines_reuse_a_layout_only_for_the_same_width_and_font(qtbot):
     w = NumberLines()
     qtbot.addWidget(w)
     w.set_background(QColor("white"))
-    w.resize(600, 40)
+    long = "h = (" + ", ".join(f"{0.1 * k:.3f}" for k in range(12)) + ")"
+    wide = w.fontMetrics().horizontalAdvance(long) + 40
+    w.resize(wide, 40)
     w.show()
     qtbot.waitExposed(w)
-    long = "h = (" + ", ".join(f"{0.1 * k:.3f}" for k in range(12)) + ")"
 
     def shown(text):
         w.setText(text)
@@ -160,16 +161,16 @@ def test_number_lines_reuse_a_layout_only_for_the_same_width_and_font(qtbot):
 
     one_line = w.fontMetrics().height() + 2
     h1, img1 = shown(long)
-    assert abs(h1 - one_line) <= 2                    # fits on one line at 600 px
-    h2, _ = shown("c = (0.5)")
+    assert abs(h1 - one_line) <= 2                    # fits on one line
+    shown("c = (0.5)")
     h3, img3 = shown(long)                            # shown again: the same picture
     assert h3 == h1 and img3 == img1
-    w.resize(150, w.height())                         # narrower: laid out again, wrapped
+    w.resize(wide // 4, w.height())                   # narrower: laid out again, wrapped
     qtbot.wait(10)
     assert w.height() >= 2 * one_line - 2
     font = w.font()
     font.setPointSizeF(font.pointSizeF() * 2)
-    w.resize(600, w.height())
+    w.resize(wide, w.height())
     w.setFont(font)                                   # bigger type: laid out again, taller
     qtbot.wait(10)
     assert w.height() > h1 + one_line // 2
