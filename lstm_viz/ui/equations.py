@@ -244,9 +244,8 @@ class EquationsPanel(QWidget):
         who = st.unit_label(u) if u >= 0 else "all units"
         token = f" · input “{label}”" if label else ""
         self.header.setText(f"Step {t + 1} of {tr.steps}{token} · {who}")
-        if self._numbers_for is None or self._numbers_for[0] is not tr \
-                or self._numbers_for[1:] != (u, tuple(self.rows)):
-            self._numbers_for = (tr, u, tuple(self.rows))
+        if self._numbers_for is None or self._numbers_for[0] is not tr or self._numbers_for[1] != u:
+            self._numbers_for = (tr, u)               # (the trace's kind decides the rows)
             self._numbers_at = {}
         numbers = self._numbers_at.get(t)
         if numbers is None:

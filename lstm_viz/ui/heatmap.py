@@ -21,10 +21,10 @@ from typing import Callable
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QImage, QLinearGradient, QPainter, QPen, QStaticText
+from PySide6.QtGui import QColor, QFont, QImage, QLinearGradient, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsItem, QSizePolicy, QToolTip, QWidget
 
-from .kit import ImageItem, static_text
+from .kit import ImageItem, TextLayouts
 from .theme import Theme
 
 pg.setConfigOptions(imageAxisOrder="row-major")
@@ -105,7 +105,7 @@ class _Overlay(_CellUpdates, pg.GraphicsObject):
         self.font = QFont()
         self.grid_pen = QPen(QColor("#FFFFFF"), 1)
         self.select_pen = QPen(QColor("#000000"), 3)
-        self._laid_out: dict[tuple[str, str], QStaticText] = {}
+        self._layouts = TextLayouts(limit=4096)     # values repeat, and a drag changes one
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption)   # exposedRect
 
     def set_shape(self, rows: int, cols: int) -> None:
@@ -118,16 +118,6 @@ class _Overlay(_CellUpdates, pg.GraphicsObject):
     def set_labels(self, texts: list[str], colors: list[QColor]) -> None:
         self._texts, self._colors = texts, colors
         self.update()
-
-    def _static(self, text: str, font_key: str) -> QStaticText:
-        """``text`` laid out once in the label font (values repeat, and a drag changes one)."""
-        key = (text, font_key)
-        st = self._laid_out.get(key)
-        if st is None:
-            if len(self._laid_out) > 4096:
-                self._laid_out.clear()
-            st = self._laid_out[key] = static_text(text, self.font)
-        return st
 
     def set_selected(self, cell: tuple[int, int] | None) -> None:
         self._selected = cell
@@ -158,7 +148,7 @@ class _Overlay(_CellUpdates, pg.GraphicsObject):
             cw, ch = full.width() / self._cols, full.height() / self._rows
             x0, y0 = full.left(), full.top()
             pen_color = None
-            font_key = self.font.key()
+            self._layouts.use(self.font)
             # only the cells Qt repaints (after an edit, often just the edited one)
             ex = option.exposedRect
             rows = range(max(0, int(ex.top())), min(self._rows, int(np.ceil(ex.bottom())) + 1))
@@ -169,7 +159,7 @@ class _Overlay(_CellUpdates, pg.GraphicsObject):
                     if self._colors[k] is not pen_color:
                         pen_color = self._colors[k]
                         painter.setPen(pen_color)
-                    st = self._static(self._texts[k], font_key)
+                    st = self._layouts.get(self._texts[k])
                     size = st.size()
                     painter.drawStaticText(QPointF(x0 + (c + 0.5) * cw - size.width() / 2,
                                                    y0 + (r + 0.5) * ch - size.height() / 2), st)

@@ -10,8 +10,8 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QElapsedTimer, QEvent, QObject, Qt, QTimer
-from PySide6.QtGui import (QColor, QImage, QPainter, QPalette, QPen, QStaticText, QTextOption,
-                           QTransform)
+from PySide6.QtGui import (QColor, QFont, QImage, QPainter, QPalette, QPen, QStaticText,
+                           QTextOption, QTransform)
 from PySide6.QtWidgets import (QFrame, QGraphicsItem, QGraphicsPathItem, QLabel, QScrollArea,
                                QSizePolicy, QVBoxLayout, QWidget)
 
@@ -102,25 +102,24 @@ class _ThinCurve(pg.PlotCurveItem):
 
     def paint(self, p, opt, widget=None) -> None:
         pen = self.opts["pen"]
-        if self._draft and isinstance(pen, QPen):
-            if self.xData is None or len(self.xData) == 0:
-                return
+        draft = self._draft and isinstance(pen, QPen)
+        if not draft and not (isinstance(pen, QPen) and pen.isCosmetic() and pen.widthF() > 1.0
+                              and self.opts.get("antialias") and self.opts.get("fillLevel") is None
+                              and self.opts.get("shadowPen") is None and self._exportOpts is False):
+            super().paint(p, opt, widget)
+            return
+        if self.xData is None or len(self.xData) == 0:
+            return
+        path = self.getPath()           # pyqtgraph's cached path (breaks where connect says)
+        if draft:
             if getattr(self, "_draft_of", None) is not pen:
                 self._draft_of, self._draft_pen = pen, QPen(pen)
                 self._draft_pen.setWidthF(1.0)
                 self._draft_pen.setCosmetic(True)
             p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
             p.setPen(self._draft_pen)
-            p.drawPath(self.getPath())
+            p.drawPath(path)
             return
-        if not (isinstance(pen, QPen) and pen.isCosmetic() and pen.widthF() > 1.0
-                and self.opts.get("antialias") and self.opts.get("fillLevel") is None
-                and self.opts.get("shadowPen") is None and self._exportOpts is False):
-            super().paint(p, opt, widget)
-            return
-        if self.xData is None or len(self.xData) == 0:
-            return
-        path = self.getPath()           # pyqtgraph's cached path (breaks where connect says)
         if getattr(self, "_thin_of", None) is not pen:      # setPen gives a new pen object
             self._thin_of, self._thin = pen, thin_passes(pen)
         thin, shifts = self._thin
@@ -360,6 +359,38 @@ def static_text(text: str, font, width: float = -1.0,
     return st
 
 
+class TextLayouts:
+    """Texts laid out by `static_text` for one font and width, the last ``limit`` kept.
+
+    For text painted again and again whose values repeat (a step shown again, a
+    weight dragged back): a text seen before is not laid out again. `use` sets
+    the font and width (and drops the layouts if they changed); `get` returns a
+    text's layout.
+    """
+
+    def __init__(self, limit: int = 256, option: QTextOption | None = None) -> None:
+        self.limit = limit
+        self.option = option
+        self._layouts: dict[str, QStaticText] = {}
+        self._for: tuple | None = None
+        self._font: QFont | None = None
+        self._width = -1.0
+
+    def use(self, font: QFont, width: float = -1.0) -> None:
+        key = (font.key(), width)
+        if key != self._for:
+            self._for, self._font, self._width = key, QFont(font), width
+            self._layouts.clear()
+
+    def get(self, text: str) -> QStaticText:
+        st = self._layouts.get(text)
+        if st is None:
+            if len(self._layouts) >= self.limit:
+                self._layouts.clear()
+            st = self._layouts[text] = static_text(text, self._font, self._width, self.option)
+        return st
+
+
 def opaque_viewport(view) -> None:
     """Let a graphics view that paints every pixel of its viewport skip Qt's fill under it.
 
@@ -406,21 +437,18 @@ class NumberLines(QWidget):
     text is laid out once (a QStaticText wrapped to the width, which both
     sizes the widget and is what paint draws), the layout is asked to change
     only when the number of wrapped lines does, and paint just draws the laid
-    out glyphs. The last LAID_OUT texts' layouts are kept (for the width and
-    font they were made for), so stepping back to a step shown before lays
-    nothing out. It paints its own background (`set_background`) and is
-    opaque, so a new number does not repaint the frames behind it.
+    out glyphs. The last texts' layouts are kept (`TextLayouts`), so stepping
+    back to a step shown before lays nothing out. It paints its own background
+    (`set_background`) and is opaque, so a new number does not repaint the
+    frames behind it.
     """
-
-    LAID_OUT = 256
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._text = ""
         self._static = QStaticText()
         self._height = 0
-        self._laid_out: dict[str, tuple[QStaticText, int]] = {}   # text -> (layout, height)
-        self._laid_out_for: tuple | None = None                   # (width, font) of those
+        self._layouts = TextLayouts()
         self._background: QColor | None = None
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
 
@@ -441,22 +469,9 @@ class NumberLines(QWidget):
 
     def _fit(self) -> None:
         """Lay the text out for the current width and font; fit the height to it."""
-        width, font = max(self.width(), 10), self.font()
-        key = (width, font.key())
-        if key != self._laid_out_for:
-            self._laid_out_for = key
-            self._laid_out.clear()
-        hit = self._laid_out.get(self._text)
-        if hit is None:
-            st = QStaticText(self._text)
-            st.setTextFormat(Qt.TextFormat.PlainText)
-            st.setTextWidth(width)
-            st.prepare(QTransform(), font)
-            if len(self._laid_out) >= self.LAID_OUT:
-                self._laid_out.clear()
-            hit = self._laid_out[self._text] = (
-                st, math.ceil(st.size().height()) + 2 if self._text else 2)
-        self._static, h = hit
+        self._layouts.use(self.font(), max(self.width(), 10))
+        st = self._static = self._layouts.get(self._text)
+        h = math.ceil(st.size().height()) + 2 if self._text else 2
         if h != self._height:
             self._height = h
             self.setFixedHeight(h)

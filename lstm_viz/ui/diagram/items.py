@@ -29,7 +29,7 @@ from PySide6.QtGui import (QColor, QFont, QFontMetricsF, QImage, QPainter, QPain
                            QTransform)
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsObject, QGraphicsTextItem
 
-from ..kit import static_text
+from ..kit import TextLayouts
 from ..theme import Theme, focus_color, scaled_font
 from .layout import NodeSpec, WireSpec
 
@@ -568,7 +568,7 @@ class LabelItem(QGraphicsTextItem):
 class TextItem(QGraphicsObject):
     """Plain text that changes now and then (caption, legend notes); top-left anchored.
 
-    The layouts of the last 256 texts are kept for the current style.
+    The layouts of its last texts are kept (`TextLayouts`).
     """
 
     def __init__(self, at, width: float, font_attr: str = "caption_font",
@@ -577,17 +577,18 @@ class TextItem(QGraphicsObject):
         self._at = QPointF(*at)
         self._width = width
         self._font_attr = font_attr
-        self._align = align
         self._text = ""
         self._rect = QRectF()
         self._static = QStaticText()
         self._style: Style | None = None
-        self._laid_out: dict[str, QStaticText] = {}     # text -> its layout in this style
+        option = QTextOption(align)
+        option.setWrapMode(QTextOption.WrapMode.WordWrap)
+        self._layouts = TextLayouts(option=option)
         self.setZValue(5)
 
     def set_style(self, style: Style) -> None:
         self._style = style
-        self._laid_out.clear()
+        self._layouts.use(getattr(style, self._font_attr), self._width)
         self._relayout()
 
     def set_text(self, text: str) -> None:
@@ -602,15 +603,7 @@ class TextItem(QGraphicsObject):
         """Lay the text out once (wrapped to the width); paint only draws it."""
         if self._style is None:
             return
-        st = self._laid_out.get(self._text)     # (the caption of a step shown before)
-        if st is None:
-            option = QTextOption(self._align)
-            option.setWrapMode(QTextOption.WrapMode.WordWrap)
-            st = static_text(self._text, getattr(self._style, self._font_attr), self._width, option)
-            if len(self._laid_out) >= 256:
-                self._laid_out.clear()
-            self._laid_out[self._text] = st
-        self._static = st
+        st = self._static = self._layouts.get(self._text)   # (a step's caption shown before)
         height = st.size().height() if self._text else 0.0
         self.prepareGeometryChange()
         self._rect = QRectF(self._at.x(), self._at.y(), self._width, height + 2)
