@@ -13,7 +13,7 @@ from PySide6.QtCore import QElapsedTimer, QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import (QColor, QFont, QImage, QPainter, QPalette, QPen, QStaticText,
                            QTextOption, QTransform)
 from PySide6.QtWidgets import (QFrame, QGraphicsItem, QGraphicsPathItem, QLabel, QScrollArea,
-                               QSizePolicy, QVBoxLayout, QWidget)
+                               QSizePolicy, QToolTip, QVBoxLayout, QWidget)
 
 
 def step_at(x: float, steps: int) -> int:
@@ -428,6 +428,47 @@ class OpaqueBackground(QObject):
             p.fillRect(ev.rect(), obj.palette().window())
             p.end()
         return False
+
+
+class ElidedLabel(QLabel):
+    """A one-line label that, when narrower than its text, ends it with "…" instead of
+    cutting a word in half; hovering it then shows the whole text.
+
+    ``text()`` stays the whole text. The label asks for no more width than an
+    ellipsis, so a long text never widens the window or pushes its neighbours.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def shown_text(self) -> str:
+        """The text as painted at the current width."""
+        width = self.contentsRect().width()
+        return self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, width)
+
+    def is_elided(self) -> bool:
+        return self.shown_text() != self.text()
+
+    def minimumSizeHint(self):  # noqa: N802 (Qt override)
+        hint = super().minimumSizeHint()
+        hint.setWidth(self.fontMetrics().horizontalAdvance("…") * 4)
+        return hint
+
+    def paintEvent(self, ev) -> None:  # noqa: N802 (Qt override)
+        p = QPainter(self)
+        p.setPen(self.palette().color(QPalette.ColorRole.WindowText))
+        p.drawText(self.contentsRect(), int(self.alignment()), self.shown_text())
+        p.end()
+
+    def event(self, ev) -> bool:
+        if ev.type() == QEvent.Type.ToolTip and self.is_elided():
+            tip = self.toolTip()
+            more = f"\n\n{tip}" if tip and tip not in self.text() else ""
+            QToolTip.showText(ev.globalPos(), self.text() + more, self)
+            return True
+        return super().event(ev)
 
 
 class NumberLines(QWidget):

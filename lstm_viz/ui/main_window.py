@@ -60,6 +60,7 @@ from ..state import (DEMO_PRESET, AppState, ModelSnapshot, demo_labels, format_s
 from .commands import change
 from .equations import EquationsPanel
 from .experiments import ExperimentsPanel
+from .kit import ElidedLabel
 from .playback import Playback, PlaybackBar, _action
 from .plots import TracePlots
 from .sequence_input import SequenceInput
@@ -330,8 +331,7 @@ class MainWindow(QMainWindow):
         lay.addWidget(self.caption)
         lay.addWidget(self.main_split, 1)
         self.setCentralWidget(central)
-        self.model_info = QLabel()
-        self.model_info.setTextFormat(Qt.TextFormat.PlainText)
+        self.model_info = ElidedLabel()       # a long explanation ends in "…", whole on hover
         self.model_info.setToolTip("The preset this model comes from, and what it shows")
         self.model_shape = QLabel()
         self.model_shape.setToolTip("Cell kind, input width D and hidden units H")

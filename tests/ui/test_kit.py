@@ -174,3 +174,38 @@ def test_number_lines_reuse_a_layout_only_for_the_same_width_and_font(qtbot):
     w.setFont(font)                                   # bigger type: laid out again, taller
     qtbot.wait(10)
     assert w.height() > h1 + one_line // 2
+
+
+def test_an_elided_label_ends_in_an_ellipsis_when_narrow_and_shows_all_on_hover(qtbot):
+    from PySide6.QtCore import QPoint
+    from PySide6.QtGui import QHelpEvent
+    from PySide6.QtWidgets import QApplication, QToolTip
+
+    from lstm_viz.ui.kit import ElidedLabel
+
+    text = "Preset “Latch”: the input gate writes the spike into the cell and holds it"
+    w = ElidedLabel()
+    qtbot.addWidget(w)
+    w.setToolTip("What the preset shows")
+    w.setText(text)
+    fm = w.fontMetrics()
+    w.resize(fm.horizontalAdvance(text) + 20, fm.height() + 4)
+    w.show()
+    qtbot.waitExposed(w)
+    assert w.shown_text() == text and not w.is_elided()
+    wide = w.grab().toImage()
+
+    w.resize(fm.horizontalAdvance(text) // 3, w.height())
+    qtbot.wait(10)
+    shown = w.shown_text()
+    assert shown.endswith("…") and text.startswith(shown[:-1]) and len(shown) < len(text) // 2
+    assert w.text() == text                           # the label keeps the whole text
+    assert w.minimumSizeHint().width() < fm.horizontalAdvance(text) // 3
+    assert w.grab().toImage() != wide.copy(0, 0, w.width(), w.height())
+
+    # hovering the cut text shows all of it (and what the label is for)
+    center = QPoint(w.width() // 2, w.height() // 2)
+    QApplication.sendEvent(w, QHelpEvent(QHelpEvent.Type.ToolTip, center, w.mapToGlobal(center)))
+    assert QToolTip.isVisible() and QToolTip.text().startswith(text)
+    assert "What the preset shows" in QToolTip.text()
+    QToolTip.hideText()
