@@ -40,9 +40,14 @@ import math
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPen, QPixmap, QRegion
+from PySide6.QtWidgets import QToolTip
 
 #: How near (px) the mouse must be to the cursor line to grab it.
 GRAB_PX = 6
+
+#: Shown when the mouse rests on the line ({step} is 1-based).
+TIP = ("The time cursor, at step {step}. Drag it to move through the sequence: every view "
+       "follows. A click anywhere in a plot also jumps there, and ← / → step one at a time.")
 
 
 class TimeCursor(QObject):
@@ -217,6 +222,10 @@ class TimeCursor(QObject):
                 self.vp.unsetCursor()
             self._update(self._strip_region())
 
+    def tooltip(self) -> str:
+        """What the line says when the mouse rests on it."""
+        return TIP.format(step=round(self._value))
+
     def eventFilter(self, obj, ev) -> bool:  # noqa: N802 (Qt override)
         kind = ev.type()
         if kind == QEvent.Type.Paint:
@@ -224,6 +233,9 @@ class TimeCursor(QObject):
                 return False                    # the view paints into the snapshot
             self._paint(ev)
             return True
+        if kind == QEvent.Type.ToolTip and self._grabbed(QPointF(ev.pos())) is not None:
+            QToolTip.showText(ev.globalPos(), self.tooltip(), self.vp)
+            return True                         # not the plot's value under the mouse
         left = Qt.MouseButton.LeftButton
         if kind == QEvent.Type.MouseButtonPress and ev.button() == left:
             vb = self._grabbed(ev.position())
@@ -248,4 +260,4 @@ class TimeCursor(QObject):
         return False
 
 
-__all__ = ["GRAB_PX", "TimeCursor"]
+__all__ = ["GRAB_PX", "TIP", "TimeCursor"]

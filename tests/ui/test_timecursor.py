@@ -113,3 +113,32 @@ def test_the_line_shows_it_can_be_grabbed_and_a_press_elsewhere_is_the_plots(plo
     assert cur.dragging is None            # not grabbed: the plot gets the press ...
     _send(vp, QEvent.Type.MouseButtonRelease, away, left, none)
     assert state.timestep == 30 and cur.value() == 31     # ... and a click jumps there
+
+
+def test_resting_on_the_line_explains_it_and_elsewhere_the_plot_tells_its_value(qtbot, plots, state):
+    from PySide6.QtCore import QPoint
+    from PySide6.QtGui import QHelpEvent
+    from PySide6.QtWidgets import QToolTip
+
+    _model(state, seed=1)
+    p = plots.panels["h"]
+    state.set_timestep(6)
+    QApplication.processEvents()
+    vp, cur = p.viewport(), p.cursor
+    y = round(p.mapFromScene(p.step_to_scene(6, 0.5)).y())
+
+    def tip_at(x):
+        at = QPoint(round(x), y)
+        QApplication.sendEvent(vp, QMouseEvent(QEvent.Type.MouseMove, QPointF(at), vp.mapToGlobal(at),
+                                               Qt.MouseButton.NoButton, Qt.MouseButton.NoButton,
+                                               Qt.KeyboardModifier.NoModifier))
+        qtbot.wait(40)                      # pyqtgraph drops a move too soon after the last
+        QApplication.sendEvent(vp, QHelpEvent(QEvent.Type.ToolTip, at, vp.mapToGlobal(at)))
+        text = QToolTip.text() if QToolTip.isVisible() else ""
+        QToolTip.hideText()
+        return text
+
+    on_line = tip_at(cur.pixel_x())
+    assert "time cursor, at step 7" in on_line and "Drag" in on_line
+    away = tip_at(p.mapFromScene(p.step_to_scene(25, 0.5)).x())
+    assert "time cursor" not in away and "step 26" in away     # the plot's own tip
