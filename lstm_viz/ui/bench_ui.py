@@ -50,7 +50,8 @@ At T = 100 steps and H = 8 units (a seeded random LSTM, 3 inputs):
     as on some CI machines): the same start as the environment runs it, compiling
     the app's sources every time. Reported without a target.
 
-Each result is ``{"name", "median_ms", "target", "pass"}`` (target in ms).
+Each result is ``{"name", "median_ms", "iqr_ms", "target", "pass"}`` (target in ms;
+``iqr_ms`` the spread of the samples, between their first and third quartiles).
 """
 
 from __future__ import annotations
@@ -116,8 +117,12 @@ def build_window(size=SIZE, model=None):
 def _result(name: str, samples_ms: list[float], **extra) -> dict:
     med = statistics.median(samples_ms)
     target = TARGETS[name]
-    return {"name": name, "median_ms": round(med, 3), "target": target, "pass": med < target,
-            "samples": len(samples_ms), **extra}
+    iqr = None
+    if len(samples_ms) > 1:       # the spread: how much the machine moved during the run
+        q1, _, q3 = statistics.quantiles(samples_ms, n=4, method="inclusive")
+        iqr = round(q3 - q1, 3)
+    return {"name": name, "median_ms": round(med, 3), "iqr_ms": iqr, "target": target,
+            "pass": med < target, "samples": len(samples_ms), **extra}
 
 
 class _PaintCounter:
