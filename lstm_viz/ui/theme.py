@@ -228,7 +228,6 @@ def stylesheet(theme: Theme, scale: float = 1.0) -> str:
     hi = highlight_color(theme).name()
     accent = theme.gate_colors.get("o", "#0072B2")
     return f"""
-QWidget {{ color: {theme.foreground}; }}
 QMainWindow, QDialog {{ background: {theme.panel}; }}
 QToolTip {{ background: {theme.background}; color: {theme.foreground};
             border: {border}px solid {theme.foreground}; padding: {pad}px; }}

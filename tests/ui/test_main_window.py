@@ -10,7 +10,7 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
 from lstm_viz.state import AppState
-from lstm_viz.ui.main_window import PRESENTATION_FACTOR
+from lstm_viz.ui.main_window import PRESENTATION_FACTOR, TAB_WEIGHTS
 from lstm_viz.ui.theme import get_theme, scaled_font
 
 
@@ -193,3 +193,20 @@ def test_lower_tabs_built_on_first_use_keep_their_bold_titles(qtbot, window, sta
         title = view().title.font()
         assert title.bold() and title.pointSizeF() > body
     assert all(lab.font().bold() for lab in window.compare.name_labels.values())
+
+
+@pytest.mark.parametrize("theme", ["light", "dark", "contrast"])
+def test_a_disabled_control_looks_disabled_in_every_theme(qtbot, window, state, theme):
+    state.set_theme(theme)
+    th = get_theme(theme)
+    window.show_side_tab(TAB_WEIGHTS)
+    edit = window.weights.spin.lineEdit()      # disabled until a weight is selected
+    qtbot.wait(10)
+    assert not edit.isEnabled()
+    group, text = QPalette.ColorGroup, QPalette.ColorRole.Text
+    assert edit.palette().color(group.Disabled, text) != QColor(th.foreground)
+    assert edit.palette().color(group.Active, text) == QColor(th.foreground)
+    # what is drawn: no pixel of the box has the foreground colour of enabled text
+    img = edit.grab().toImage()
+    inks = {img.pixelColor(x, y).name() for x in range(img.width()) for y in range(img.height())}
+    assert QColor(th.foreground).name() not in inks
