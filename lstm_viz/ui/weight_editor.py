@@ -50,6 +50,7 @@ from ..explain import fmt
 from ..model import ModelInputError, Network, WeightsError
 from ..state import AppState
 from .commands import edit
+from .equations import unicode_subscripts
 from .heatmap import AxisLabels, ColorBar, Heatmap, cell_text
 from .kit import NumberLines, OpaqueBackground
 from .theme import scaled_font
@@ -241,14 +242,14 @@ class _GateSection(QFrame):
     def __init__(self, gate: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.gate = gate
-        self.title = QLabel(GATE_TITLES.get(gate, gate))
+        self.title = QLabel(unicode_subscripts(GATE_TITLES.get(gate, gate)))   # iₜ, as the equations
         self.role = QLabel(GATE_ROLES.get(gate, ""))
         self.role.setWordWrap(True)
         self.hh = Heatmap(1, 1)
         self.ih = Heatmap(1, 1)
         self.b = Heatmap(1, 1)
-        self.cap_hh = QLabel("from h_{t−1}")
-        self.cap_ih = QLabel("from x_t")
+        self.cap_hh = QLabel(unicode_subscripts("from h_{t−1}"))
+        self.cap_ih = QLabel(unicode_subscripts("from x_t"))
         self.cap_b = QLabel("bias")
         self.scale = QSlider(Qt.Orientation.Horizontal)
         self.scale.setRange(-SCALE_STEPS, SCALE_STEPS)

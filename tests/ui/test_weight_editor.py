@@ -230,6 +230,11 @@ def test_heatmaps_show_the_weight_blocks(setup):
         np.testing.assert_array_equal(editor.heatmap(g, "b").image.image[:, 0],
                                       p.bias_ih[s] + p.bias_hh[s])
         assert editor.heatmap(g, "hh").image.levels.tolist() == [-editor.vmax, editor.vmax]
+    # headings in the equations' notation (subscripts, not TeX-like h_{t-1})
+    sec = editor.section("f")
+    assert (sec.title.text(), sec.cap_hh.text(), sec.cap_ih.text()) == \
+        ("Forget gate fₜ", "from hₜ₋₁", "from xₜ")
+    assert editor.section("g").title.text() == "Candidate C̃ₜ"
 
 
 def test_colour_scale_stays_during_edits_and_refits_for_a_new_model(qtbot, setup):
