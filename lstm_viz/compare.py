@@ -40,7 +40,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from .model import ModelInputError, Network, Options, Trace, WeightsError, init_params
-from .model.analysis import decay_per_step, grad_norms, scale_recurrent, spectral_radius
+from .model.analysis import decay_per_step, scale_recurrent, spectral_radius, state_grad_norms
 from .state import AppState
 
 #: Cell kinds in display order.
@@ -137,13 +137,14 @@ class ComparisonState(QObject):
         return value
 
     def norms(self, kind: str) -> np.ndarray:
-        """||dL/dh_t|| per step, shape (T,), read-only (NaN if the trace failed)."""
+        """||dL/d(state_t)|| per step (`state_grad_norms`: h_t, and C_t too for the LSTM),
+        shape (T,), read-only (NaN if the trace failed)."""
         tr = self.trace(kind)
         if tr is None:
             return np.full(self.state.steps, np.nan)
 
         def compute():
-            n = grad_norms(tr)
+            n = state_grad_norms(tr)
             n.flags.writeable = False
             return n
         return self._memoized(kind, "norms", tr, compute)

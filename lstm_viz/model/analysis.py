@@ -2,7 +2,9 @@
 
 Everything here reads a `Trace` or a weight matrix and returns plain numbers.
 
-* `grad_norms` — ``||dL/dh_t||`` for every step t (the quantity the comparison plots).
+* `grad_norms` — ``||dL/dh_t||`` for every step t.
+* `state_grad_norms` — the gradient of the whole recurrent state at every step: h_t for
+  a GRU or a simple RNN, (h_t, C_t) for an LSTM (the quantity the comparison plots).
 * `decay_per_step` — the geometric factor r that best fits ``||dL/dh_t|| ~ A r^(s - t)``
   going back from the loss step s. It is a *factor*, not a rate: r = 0.71 means the
   gradient is 0.71 times as large one step further back, i.e. it shrinks by 29 % per
@@ -40,6 +42,23 @@ def grad_norms(trace: Trace) -> np.ndarray:
     NaN gradients give inf or NaN.
     """
     return step_norms(trace.dL_dh)
+
+
+def state_grad_norms(trace: Trace) -> np.ndarray:
+    """``||dL/d(state_t)||`` for every step, shape (T,): the gradient reaching everything
+    the cell carries to the next step.
+
+    For a GRU or a simple RNN the state is h_t, so this is `grad_norms`. An LSTM
+    carries (h_t, C_t): its norm is ``sqrt(||dL/dh_t||^2 + ||dL/dC_t||^2)``. The two
+    can tell very different stories: with its forget gate held open an LSTM carries
+    the gradient back along C_t unchanged while dL/dh_t is all but 0 (nothing in
+    W_hh uses h_t), so ``||dL/dh_t||`` alone would say the gradient vanished.
+    Infinite or NaN gradients give inf or NaN.
+    """
+    h = grad_norms(trace)
+    if trace.dL_dc is None:
+        return h
+    return np.hypot(h, step_norms(trace.dL_dc))     # no overflow from squaring large norms
 
 
 def decay_per_step(norms: np.ndarray, loss_step: int) -> float:
@@ -107,4 +126,5 @@ def scale_recurrent(params: Params, rho: float) -> Params:
     return params.replace(weight_hh=params.weight_hh * (rho / r))
 
 
-__all__ = ["decay_per_step", "grad_norms", "scale_recurrent", "spectral_radius"]
+__all__ = ["decay_per_step", "grad_norms", "scale_recurrent", "spectral_radius",
+           "state_grad_norms"]

@@ -1,6 +1,7 @@
 """The comparison tab: how far back the gradient reaches in an LSTM, a GRU and a simple RNN.
 
-Left, one log-scale plot of ``||dL/dh_t||`` over the steps for the three cells
+Left, one log-scale plot of the gradient of each cell's state over the steps,
+``||dL/d(state_t)||`` (`state_grad_norms`: h_t, and for the LSTM C_t too), for the three cells
 (one colour and line style per kind, a legend), the loss step marked by a dashed
 line and the time cursor linked to ``state.timestep``. Steps with no gradient
 (after the loss step, or cut off by truncated BPTT) are left out of the log plot.
@@ -99,7 +100,7 @@ class ComparisonView(QWidget):
         self.plot.setMouseEnabled(x=True, y=False)
         self.plot.showGrid(x=False, y=True, alpha=0.25)
         self.plot.setLabel("bottom", "step")
-        self.plot.setLabel("left", "‖dL/dh<sub>t</sub>‖")
+        self.plot.setLabel("left", "‖dL/d state<sub>t</sub>‖")
         self.key = key_label(self, "Key to the curves")
         self.curves: dict[str, LogCurve] = {}
         for kind in KINDS:
@@ -116,8 +117,10 @@ class ComparisonView(QWidget):
         self.cursor.moved.connect(self._cursor_dragged)
         self.plot_widget.scene().sigMouseClicked.connect(self._clicked)
         self.plot_widget.setToolTip(
-            "Size of the gradient of the loss with respect to each hidden state h_t (log scale). "
-            "A straight falling line means the gradient shrinks by the same factor every step back.")
+            "Size of the gradient of the loss with respect to each cell's state at step t (log "
+            "scale): h_t for the GRU and the RNN; h_t and C_t together for the LSTM, whose cell "
+            "state C_t can carry the gradient back even where dL/dh_t is almost 0. A straight "
+            "falling line means the gradient shrinks by the same factor every step back.")
 
         # ---- side panel
         self.title = QLabel("How far back does the gradient reach?", self)
@@ -137,8 +140,9 @@ class ComparisonView(QWidget):
             dec = QLabel(self)
             dec.setWordWrap(True)
             dec.setToolTip(
-                "Fitted factor by which ‖dL/dh_t‖ changes per step going back from the loss step "
-                "(least squares on the log of the norm). ×0.7 means 30 % smaller each step back.")
+                "Fitted factor by which the state's gradient changes per step going back from "
+                "the loss step (least squares on the log of the norm, over the steps before the "
+                "loss step). ×0.7 means 30 % smaller each step back.")
             dx1 = QLabel(self)
             dx1.setToolTip("‖dL/dx₁‖: how much gradient reaches the first input of the sequence.")
             btn = QPushButton("Use as main cell", self)
@@ -156,7 +160,8 @@ class ComparisonView(QWidget):
             self.use_buttons[kind] = btn
         self.at_step = QLabel(self)
         self.at_step.setWordWrap(True)
-        self.at_step.setToolTip("‖dL/dh_t‖ of each cell at the time cursor")
+        self.at_step.setToolTip("The gradient of each cell's state at the time cursor "
+                                "(h_t; for the LSTM h_t and C_t together)")
 
         self.radius_slider = QSlider(Qt.Orientation.Horizontal, self)
         self.radius_slider.setRange(round(RADIUS_MIN * RADIUS_STEPS), round(RADIUS_MAX * RADIUS_STEPS))
@@ -256,7 +261,8 @@ class ComparisonView(QWidget):
         set_log_y(self.plot, np.log10(lo) if hi > 0 else np.nan, np.log10(hi) if hi > 0 else np.nan)
         self.source_note.setText(
             f"Same inputs, target and loss step for all three. The {KIND_NAMES[main]} is your model; "
-            f"the other two have seeded random weights (seed {comp.seed}).")
+            f"the other two have seeded random weights (seed {comp.seed}). "
+            "The LSTM's state is h and C.")
         s = st.loss_step + 1
         if (s, T) != self._placed:          # (pyqtgraph redoes its label and range even if equal)
             self._placed = (s, T)
@@ -290,7 +296,7 @@ class ComparisonView(QWidget):
             n = self.comparison.norms(kind)
             v = float(n[t]) if t < len(n) else float("nan")
             parts.append(f"{KIND_NAMES[kind]} {fmt(v)}")
-        self.at_step.setText(f"At step {t + 1}: ‖dL/dh‖  " + " · ".join(parts))
+        self.at_step.setText(f"At step {t + 1}: ‖dL/d state‖  " + " · ".join(parts))
 
     def _on_appearance(self) -> None:
         th, s = self.state.theme, self.state.font_scale

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from lstm_viz.model import Network, Params, init_params
-from lstm_viz.model.analysis import decay_per_step, grad_norms, scale_recurrent, spectral_radius
+from lstm_viz.model.analysis import (decay_per_step, grad_norms, scale_recurrent, spectral_radius,
+                                     state_grad_norms)
 
 
 def test_spectral_radius_of_a_diagonal_matrix_is_its_largest_absolute_entry():
@@ -58,6 +59,27 @@ def test_grad_norms_are_the_row_norms_of_dL_dh():
     tr = net.trace(x, np.ones(3))
     expected = [math.sqrt(sum(v * v for v in row)) for row in tr.dL_dh.tolist()]
     np.testing.assert_allclose(grad_norms(tr), expected, rtol=1e-14)
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru", "rnn"])
+def test_state_grad_norms_cover_everything_the_cell_carries(kind):
+    net = Network(init_params(kind, 2, 3, seed=4))
+    tr = net.trace(np.random.default_rng(4).normal(size=(9, 2)))
+    got = state_grad_norms(tr)
+    state = [tr.dL_dh] + ([tr.dL_dc] if kind == "lstm" else [])     # LSTM: (h_t, C_t)
+    want = np.array([math.sqrt(sum(float(v) ** 2 for part in state for v in part[t]))
+                     for t in range(9)])
+    np.testing.assert_allclose(got, want, rtol=1e-13)
+    if kind == "lstm":
+        assert np.all(got >= grad_norms(tr)) and np.any(got > grad_norms(tr) * 1.01)
+
+
+def test_state_grad_norms_keep_an_overflow_visible():
+    class Overflowed:                        # what a ReLU forget gate can leave behind
+        dL_dh = np.array([[np.inf, 1.0], [3.0, 0.0], [0.0, 0.0], [1.0, 0.0]])
+        dL_dc = np.array([[1.0, 0.0], [0.0, 4.0], [np.nan, 0.0], [np.inf, 0.0]])
+    got = state_grad_norms(Overflowed())
+    assert got[0] == np.inf and got[1] == 5.0 and np.isnan(got[2]) and got[3] == np.inf
 
 
 def test_linear_rnn_decays_at_its_spectral_radius():

@@ -32,10 +32,16 @@ def _plotted(view, kind):
     return c.values
 
 
+def _state_norms(tr):
+    """||dL/d(state_t)||: over h_t, and for an LSTM over h_t and C_t together."""
+    parts = [tr.dL_dh] + ([tr.dL_dc] if tr.dL_dc is not None else [])
+    return np.linalg.norm(np.concatenate(parts, axis=1), axis=1)
+
+
 def _engine_norms(state, net):
-    """||dL/dh_t|| of an independent engine run of ``net`` on the state's inputs."""
+    """||dL/d(state_t)|| of an independent engine run of ``net`` on the state's inputs."""
     tr = net.trace(state.inputs, target=state.target)
-    return np.linalg.norm(tr.dL_dh, axis=1), tr
+    return _state_norms(tr), tr
 
 
 def test_three_traces_match_each_engine_trace(view, state):
@@ -164,7 +170,7 @@ def test_a_weight_edit_reruns_only_the_users_cell(view, state):
     state.set_network(state.network.with_(params=p.with_value("weight_hh", (0, 0), 0.37)))
     assert view.comparison.trace("gru") is gru_before          # seeded: inputs unchanged
     assert view.comparison.trace("lstm") is state.trace
-    norms = np.linalg.norm(state.trace.dL_dh, axis=1)
+    norms = _state_norms(state.trace)
     np.testing.assert_allclose(_plotted(view, "lstm")[1], norms[norms > 0], rtol=1e-12)
     state.set_target(np.full(state.network.hidden_size, -0.2))
     assert view.comparison.trace("gru") is not gru_before       # new target: rerun
@@ -213,3 +219,28 @@ def test_an_edit_of_the_main_model_reuses_the_other_kinds_numbers(view, state):
         else:                                         # the seeded ones did not change
             assert now is before[kind] and comp.decay(kind) == decays[kind]
     assert view.decay_labels[main].text() == decay_text(main, comp.decay(main), with_name=False)
+
+
+def test_the_lstm_line_counts_the_gradient_its_cell_state_carries(qtbot, state):
+    """The demo latch holds its forget gate open and uses no h_{t-1} in W_hh: dL/dh_t is
+    all but 0 before the loss step, while dL/dC_t comes back along the cell unchanged
+    (f = 1). The comparison must show the LSTM's state gradient, not the vanished h part."""
+    from lstm_viz.model.demo import demo_inputs, demo_network
+
+    x = demo_inputs()
+    state.set_model(demo_network(), x, [str(k) for k in range(len(x))])
+    w = ComparisonView(state, use_as_main=lambda n: None)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    tr = state.trace
+    s = tr.loss_step
+    h = np.linalg.norm(tr.dL_dh[:s], axis=1)
+    c = np.linalg.norm(tr.dL_dc[:s], axis=1)
+    assert h.max() < 1e-4 and c.min() > 0.1        # the story: h faded, C carried it
+    x_plot, y = _plotted(w, "lstm")
+    before = x_plot < s + 1
+    np.testing.assert_allclose(y[before], np.hypot(h, c)[x_plot[before].astype(int) - 1],
+                               rtol=1e-12)
+    assert y[before].min() > 0.1
+    assert w.comparison.decay("lstm") > 0.95       # about constant going back, not vanishing
