@@ -63,6 +63,8 @@ import sys
 import tempfile
 import time
 
+from ..bench import _stats
+
 T_STEPS, HIDDEN, INPUTS = 100, 8, 3
 SIZE = (1920, 1080)
 TARGETS = {"gui.cursor_step": 8.0, "gui.animation_frame": 16.0, "gui.full_window_paint": 16.0,
@@ -115,14 +117,10 @@ def build_window(size=SIZE, model=None):
 
 
 def _result(name: str, samples_ms: list[float], **extra) -> dict:
-    med = statistics.median(samples_ms)
-    target = TARGETS[name]
-    iqr = None
-    if len(samples_ms) > 1:       # the spread: how much the machine moved during the run
-        q1, _, q3 = statistics.quantiles(samples_ms, n=4, method="inclusive")
-        iqr = round(q3 - q1, 3)
-    return {"name": name, "median_ms": round(med, 3), "iqr_ms": iqr, "target": target,
-            "pass": med < target, "samples": len(samples_ms), **extra}
+    stats = _stats([ms / 1e3 for ms in samples_ms])     # as the engine rows (in seconds)
+    med, target = stats["median_ms"], TARGETS[name]
+    return {"name": name, "median_ms": round(med, 3), "iqr_ms": round(stats["iqr_ms"], 3),
+            "target": target, "pass": med < target, "samples": len(samples_ms), **extra}
 
 
 class _PaintCounter:
