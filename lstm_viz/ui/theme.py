@@ -89,10 +89,11 @@ class Theme:
     def value_rgb(self, values: np.ndarray, vmax: float) -> np.ndarray:
         """Map values in [-vmax, vmax] (clipped) to (..., 3) uint8 colours."""
         lut = self._lut_cache()
-        v = np.asarray(values, dtype=float)
         if vmax <= 0 or not np.isfinite(vmax):
             vmax = 1.0
-        idx = np.clip(np.round((np.nan_to_num(v) / vmax + 1.0) * 0.5 * 255), 0, 255).astype(int)
+        v = np.asarray(values, dtype=float) / vmax
+        v = np.where(np.isnan(v), 0.0, v)         # NaN in the middle; ±inf clip to the ends
+        idx = np.clip(np.round((v + 1.0) * 0.5 * 255), 0, 255).astype(int)
         return lut[idx, :3]
 
     def value_color(self, value: float, vmax: float) -> QColor:

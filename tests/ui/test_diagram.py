@@ -248,3 +248,25 @@ def test_a_caption_shown_again_is_laid_out_in_the_current_font(view, state):
     state.set_timestep(3)
     state.set_timestep(2)
     assert scene.caption.boundingRect().height() == pytest.approx(small)
+
+
+def test_wire_colour_index_matches_the_theme_scale_for_odd_values():
+    # The diagram indexes the theme's colour table itself (one array call per step); it must
+    # land where `Theme.value_rgb` does, NaN in the middle and ±inf at the ends included.
+    from lstm_viz.ui.diagram.scene import _lut_index
+
+    th = get_theme("light")
+    values = np.array([[np.nan, np.inf, -np.inf, 5.0, -2.0, 0.0, 0.3, -1.2e-9]])
+    idx = _lut_index(values, 2.0)
+    assert idx[0, :3].tolist() == [128, 255, 0]
+    np.testing.assert_array_equal(th._lut_cache()[idx[0], :3], th.value_rgb(values[0], 2.0))
+
+
+def test_number_ink_is_black_on_light_fills_and_white_on_dark_ones():
+    from lstm_viz.ui.diagram.scene import _black_ink
+
+    # luminance 0.2126 R + 0.7152 G + 0.0722 B, against half of 255
+    assert _black_ink(QColor("#FFFFFF")) and not _black_ink(QColor("#000000"))
+    assert _black_ink(QColor(128, 128, 128)) and not _black_ink(QColor(127, 127, 127))
+    assert not _black_ink(QColor(255, 0, 255))          # 0.285 of full luminance
+    assert _black_ink(QColor(0, 255, 0))                # 0.715

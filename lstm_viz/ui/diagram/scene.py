@@ -225,14 +225,14 @@ def _overflow_ok(fn):
 @_overflow_ok
 def _lut_index(values: np.ndarray, vmax) -> np.ndarray:
     """Index into the 256-colour value scale of each value on ±vmax (as `Theme.value_rgb`)."""
-    v = np.nan_to_num(np.asarray(values, dtype=float)) / vmax
+    v = np.asarray(values, dtype=float) / vmax
+    v = np.where(np.isnan(v), 0.0, v)         # NaN in the middle; ±inf clip to the ends
     return np.clip(np.round((v + 1.0) * 0.5 * 255), 0, 255).astype(int)
 
 
-def _ink(rgb: np.ndarray) -> np.ndarray:
-    """True where black text reads better than white on each (..., 3) uint8 colour."""
-    lum = rgb.astype(float) @ np.array([0.2126, 0.7152, 0.0722]) / 255.0
-    return lum > 0.5
+def _black_ink(color: QColor) -> bool:
+    """True when black text reads better than white on ``color`` (its luminance > 0.5)."""
+    return 0.2126 * color.red() + 0.7152 * color.green() + 0.0722 * color.blue() > 127.5
 
 
 class CellScene(QGraphicsScene):
@@ -646,7 +646,7 @@ class CellScene(QGraphicsScene):
                 fill = mix(bg, th.gate_color(node.spec.color), w)
             else:
                 fill = QColor(bg)
-            ink = black if _ink(np.array(fill.getRgb()[:3])) else white
+            ink = black if _black_ink(fill) else white
             nodes[key] = Look(fill, wires[key].text, (), ink)
         return wires, nodes
 
