@@ -98,6 +98,24 @@ def equations(kind: str) -> tuple[tuple[str, str], ...]:
     return _EQUATIONS_BY_KIND[kind]
 
 
+def equations_for(kind: str, network: Network | None = None) -> tuple[tuple[str, str], ...]:
+    """`equations` as ``network``'s experiments make them: a ReLU forget gate is written
+    ``ReLU(…)``, and a clamped gate says what it is held at and from which step."""
+    eqs = equations(kind)
+    if network is None:
+        return eqs
+    out = []
+    for key, text in eqs:
+        if kind == "lstm" and key == "f" and _relu_forget(network):
+            text = _symbolic(kind, "f", True)
+        held = [cl for cl in network.options.clamps if cl.gate == key]
+        if held:
+            text += "  (" + "; ".join(f"held at {fmt(cl.value)} from step {max(0, cl.start) + 1} on"
+                                      for cl in held) + ")"
+        out.append((key, text))
+    return tuple(out)
+
+
 def equation_of(kind: str) -> dict[str, str]:
     """Element key -> equation key for cell ``kind`` (inputs x, h_prev map to none)."""
     return _EQUATION_OF_BY_KIND[kind]
@@ -322,7 +340,10 @@ def _sentence(key: str, v: dict[str, float], relu_f: bool, brief: bool = False) 
             return "There is almost no old memory to keep."
         if f <= 0.1:
             return "The forget gate wipes the old memory" + num(f": {fmt(v['mul_f'])} is left") + "."
-        if f >= 0.9 and f <= 1.0:
+        if f > 1.0:
+            return ("f_t is above 1 (a ReLU forget gate), so the old memory grows"
+                    + num(f": {fmt(v['c_prev'])} × {fmt(f)} = {fmt(v['mul_f'])}") + ".")
+        if f >= 0.9:
             return "The old memory survives almost unchanged" + num(f" ({fmt(v['c_prev'])} → {fmt(v['mul_f'])})") + "."
         return "Part of the old memory survives" + num(f": {fmt(v['c_prev'])} × {fmt(f)} = {fmt(v['mul_f'])}") + "."
     if key == "mul_i":

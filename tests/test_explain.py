@@ -126,6 +126,34 @@ def test_relu_forget_and_clamps_are_named():
     assert e.meaning.startswith("Held at 1.00 from step 2 on")
 
 
+def test_equations_name_the_experiments_that_change_them():
+    net = Network(init_params("lstm", 1, 2, seed=0))
+    assert ex.equations_for("lstm", net) == ex.equations("lstm") == ex.equations_for("lstm")
+    net = Network(net.params, options=Options(forget_activation="relu",
+                                              clamps=(Clamp("o", 1.0, 4), Clamp("i", 0.0, 0))))
+    eqs = dict(ex.equations_for("lstm", net))
+    assert eqs["f"] == "f_t = ReLU(W_f·[h_{t−1}, x_t] + b_f)"
+    assert eqs["o"] == dict(ex.EQUATIONS)["o"] + "  (held at 1.00 from step 5 on)"
+    assert eqs["i"].endswith("(held at 0.000 from step 1 on)")
+    assert eqs["g"] == dict(ex.EQUATIONS)["g"] and eqs["c"] == dict(ex.EQUATIONS)["c"]
+    gru = Network(init_params("gru", 1, 2, seed=0), options=Options(clamps=(Clamp("z", 1.0, 2),)))
+    assert dict(ex.equations_for("gru", gru))["z"].endswith("(held at 1.00 from step 3 on)")
+
+
+def test_a_forget_multiply_above_one_is_said_to_grow():
+    p = init_params("lstm", 1, 1, seed=0)
+    b = np.zeros(4)
+    b[1] = 3.0                                      # f = ReLU(3) = 3 at every step
+    p = p.replace(weight_ih=np.zeros((4, 1)), weight_hh=np.zeros((4, 1)), bias_ih=b,
+                  bias_hh=np.zeros(4))
+    net = Network(p, c0=np.array([2.0]), options=Options(forget_activation="relu"))
+    tr = net.trace(np.zeros((2, 1)))
+    m = ex.explain(tr, 0, 0, "mul_f", net).meaning
+    # C_0 = 2, f = 3: kept memory 6 (i = 0.5, g = tanh(0) = 0 adds nothing)
+    assert m == "f_t is above 1 (a ReLU forget gate), so the old memory grows: 2.00 × 3.00 = 6.00."
+    assert "survives" not in m
+
+
 def test_equations_and_bad_input():
     assert [k for k, _ in ex.EQUATIONS] == ["f", "i", "g", "o", "c", "h"]
     assert all(ex.EQUATION_OF[k] in dict(ex.EQUATIONS) for k in ex.EQUATION_OF)

@@ -205,9 +205,10 @@ class EquationsPanel(QWidget):
         self.rows = {}
         self.kind = kind
         try:
-            eqs = explain.equations(kind)
+            eqs = explain.equations_for(kind, self.state.network)
         except KeyError:
             eqs = ()
+        self._options = self.state.options
         for n, (key, text) in enumerate(eqs):
             row = EquationRow(self.state, key, text, self.body)
             self.rows[key] = row
@@ -218,8 +219,16 @@ class EquationsPanel(QWidget):
         if self.state.trace.kind != self.kind:
             self._build_rows(self.state.trace.kind)
             self._on_appearance()          # style the new rows (and refresh)
-        else:
-            self._refresh()
+            return
+        if self.state.options != self._options:    # an experiment rewrites an equation
+            self._options = self.state.options
+            th = self.state.theme
+            for key, text in explain.equations_for(self.kind, self.state.network):
+                row = self.rows[key]
+                if text != row.symbolic:
+                    row.symbolic = text
+                    row.sym.setText(equation_html(text, th))
+        self._refresh()
 
     # ------------------------------------------------------------------ updates
 

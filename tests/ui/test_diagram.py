@@ -270,3 +270,17 @@ def test_number_ink_is_black_on_light_fills_and_white_on_dark_ones():
     assert _black_ink(QColor(128, 128, 128)) and not _black_ink(QColor(127, 127, 127))
     assert not _black_ink(QColor(255, 0, 255))          # 0.285 of full luminance
     assert _black_ink(QColor(0, 255, 0))                # 0.715
+
+
+def test_a_relu_forget_gate_is_written_relu_in_its_box(view, state):
+    from lstm_viz.model import Options
+
+    box = view.scene().nodes["f"]
+    assert box.symbol == "σ"
+    before = view.grab().toImage()
+    state.set_options(Options(forget_activation="relu"))
+    assert box.symbol == "ReLU" and view.scene().nodes["i"].symbol == "σ"
+    assert box.symbol_font() == box._style.word_font            # a word, like "tanh"
+    state.set_options(Options())
+    assert box.symbol == "σ"
+    assert view.grab().toImage() == before

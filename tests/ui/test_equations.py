@@ -160,3 +160,18 @@ def test_a_step_shown_again_shows_the_current_trace_and_units_numbers(panel, sta
     state.set_timestep(3)
     assert shown() == expected(3)
     assert panel.rows["f"].num.text() == panel.rows["f"].numbers.replace("f_t", "fₜ")
+
+
+def test_an_experiment_rewrites_its_equation_and_turning_it_off_restores_it(panel, state):
+    from lstm_viz.model import Clamp, Options
+
+    plain = panel.rows["f"].sym.text()
+    assert "σ" in plain and "ReLU" not in plain
+    state.set_options(Options(forget_activation="relu", clamps=(Clamp("o", 1.0, 2),)))
+    f_text, o_text = panel.rows["f"].sym.text(), panel.rows["o"].sym.text()
+    assert "ReLU(" in f_text and "σ" not in f_text
+    assert "held at 1.00 from step 3 on" in o_text
+    assert panel.rows["f"].numbers.startswith("f_t = ")            # numbers still follow
+    state.set_options(Options())
+    assert panel.rows["f"].sym.text() == plain
+    assert "held" not in panel.rows["o"].sym.text()

@@ -403,6 +403,7 @@ class NodeItem(ElementItem):
         # The outline is drawn as the shape grown by half the pen, then the fill on the
         # shape shrunk by half the pen: two plain shapes fill much faster than a stroke.
         self._outer = self._inner = self._path
+        self.symbol = spec.symbol               # the layout's, or what an experiment makes it
         self._symbol = QStaticText(spec.symbol)
         self._symbol_at = QPointF()
         self._ink = QColor()
@@ -424,9 +425,19 @@ class NodeItem(ElementItem):
         self._symbol.prepare(QTransform(), font)
         self._symbol.setTextFormat(Qt.TextFormat.PlainText)
         fm = QFontMetricsF(font)
-        self._symbol_at = QPointF(self._rect.center().x() - fm.horizontalAdvance(self.spec.symbol) / 2,
+        self._symbol_at = QPointF(self._rect.center().x() - fm.horizontalAdvance(self.symbol) / 2,
                                   self._rect.center().y() - fm.height() / 2)
         super().set_style(style)
+
+    def set_symbol(self, text: str) -> None:
+        """Write ``text`` in the node instead (a ReLU forget gate is no longer a σ)."""
+        if text == self.symbol:
+            return
+        self.symbol = text
+        self._symbol = QStaticText(text)
+        if self._style is not None:
+            self.set_style(self._style)
+        self.update()
 
     def boundingRect(self) -> QRectF:  # noqa: N802 (Qt override)
         return self._bounds
@@ -440,9 +451,9 @@ class NodeItem(ElementItem):
 
     def symbol_font(self, style: Style | None = None) -> QFont:
         st = style or self._style
-        if self.spec.symbol in ("×", "+"):
+        if self.symbol in ("×", "+"):
             return st.op_font
-        return st.symbol_font if len(self.spec.symbol) == 1 else st.word_font
+        return st.symbol_font if len(self.symbol) == 1 else st.word_font
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
         st = self._style

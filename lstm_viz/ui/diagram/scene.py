@@ -436,6 +436,9 @@ class CellScene(QGraphicsScene):
             self.note.set_text(f"This model is a {tr.kind.upper()}; the cell diagram has no "
                                "picture for it. The strip, the plots and the numbers show it.")
             return
+        if "f" in self.nodes and tr.kind == "lstm":
+            relu = self.state.options.forget_activation == "relu"
+            self.nodes["f"].set_symbol("ReLU" if relu else self.nodes["f"].spec.symbol)
         self._load_series()
         self.set_timestep(self.state.timestep)
 
