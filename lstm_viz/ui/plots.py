@@ -597,6 +597,9 @@ class TracePanel(pg.GraphicsLayoutWidget):
             self._set_left_axis(None, "")
             if self.panel == "c":
                 self._set_y_range(*self._line_range(), 0.08)
+            elif self.panel == "gates" and self.state.options.forget_activation == "relu":
+                lo, hi = self._line_range()          # a ReLU forget gate goes past 1
+                self._set_y_range(min(lo, -1.0), max(hi, 1.0), 0.06)
             else:
                 self._set_y_range(-1.0, 1.0, 0.06)
         self._set_title()

@@ -128,6 +128,20 @@ def test_cell_state_range_holds_every_line(plots, state):
     assert lo <= state.trace.c.min() and hi >= state.trace.c.max()
 
 
+def test_a_relu_forget_gate_above_one_stays_in_view(plots, state):
+    from lstm_viz.model import Options
+
+    p = plots.panels["gates"]
+    assert p.vb.viewRange()[1][1] < 1.2                      # gates live on [-1, 1]
+    state.set_options(Options(forget_activation="relu"))
+    f = state.trace.gates["f"]
+    assert f.max() > 2.0                                     # the demo's f goes well past 1
+    lo, hi = p.vb.viewRange()[1]
+    assert hi >= f.max() and lo <= -1.0
+    state.set_options(Options())
+    assert p.vb.viewRange()[1][1] < 1.2
+
+
 def test_gate_lines_use_the_gate_colours(plots, state):
     p = plots.panels["gates"]
     for k in "fiog":
