@@ -241,10 +241,11 @@ def loss_at(p: Params, h_s: np.ndarray, y: np.ndarray, opt: Options) -> LossAt:
 def _param_grads(
     dpre_ih: np.ndarray, dpre_hh: np.ndarray, x: np.ndarray, h_prev: np.ndarray, opt: Options,
     extra: dict[str, np.ndarray] | None = None,
-) -> dict[str, np.ndarray]:
-    """Parameter gradients from the per-step pre-activation gradients, one matmul each.
+) -> tuple[dict[str, np.ndarray], float]:
+    """Parameter gradients from the per-step pre-activation gradients, one matmul each,
+    and their joint 2-norm before any clipping.
 
-    ``extra`` (the readout's gradients) joins them, and the joint norm when clipping.
+    ``extra`` (the readout's gradients) joins them, and the joint norm.
     """
     grads = {
         "weight_ih_l0": dpre_ih.T @ x,          # sum_t dL/da_t x_t^T
@@ -253,14 +254,14 @@ def _param_grads(
         "bias_hh_l0": dpre_hh.sum(axis=0),
         **(extra or {}),
     }
+    norm = float(np.sqrt(sum(float(np.vdot(g, g)) for g in grads.values())))
     if opt.clip_norm is not None:
         if not opt.clip_norm > 0:
             raise ModelInputError("the clipping norm must be positive")
-        norm = float(np.sqrt(sum(float(np.vdot(g, g)) for g in grads.values())))
         if norm > opt.clip_norm:
             scale = opt.clip_norm / norm
             grads = {k: g * scale for k, g in grads.items()}
-    return grads
+    return grads, norm
 
 
 # --------------------------------------------------------------------------- LSTM
@@ -407,10 +408,11 @@ def lstm_trace(
             dh0[:] = 0.0
         dH, dC = Z[:T, 5 * H:], Z[:T, :H]        # views, as the forward's arrays
         H_prev = np.vstack([h0[None], Hs[:-1]])
-        grads = _param_grads(dpre, dpre, x, H_prev, options, lo.grads)
+        grads, norm = _param_grads(dpre, dpre, x, H_prev, options, lo.grads)
         return {"dL_dh": dH, "dL_dc": dC,
                 "dL_dx": dpre @ p.weight_ih,   # sum over gates of W_ih^T dL/da_t
-                "dL_dh0": dh0, "dL_dc0": dc0, "dL_dpre": dpre, "grads": grads}
+                "dL_dh0": dh0, "dL_dc0": dc0, "dL_dpre": dpre, "grads": grads,
+                "grad_norm": norm}
 
     names = _LSTM_ORDER
     pre = A * (1.0 / scale)                       # undo the halving of sigmoid rows, in one pass
@@ -543,9 +545,10 @@ def gru_trace(
         dB = np.ascontiguousarray(E_flat[:, : 3 * H])  # dL/d(W_hh h + b_hh), r z n
         dA = P * np.tile(dH, 3)       # dL/d(input-side pre-activation), r z n, all steps at once
 
-        grads = _param_grads(dA, dB, x, H_prev, options, lo.grads)
+        grads, norm = _param_grads(dA, dB, x, H_prev, options, lo.grads)
         return {"dL_dh": dH, "dL_dc": None, "dL_dx": dA @ p.weight_ih,
-                "dL_dh0": dh_rec.copy(), "dL_dc0": None, "dL_dpre": dA, "grads": grads}
+                "dL_dh0": dh_rec.copy(), "dL_dc0": None, "dL_dpre": dA, "grads": grads,
+                "grad_norm": norm}
 
     unhalve = np.ones(4 * H)
     unhalve[: 3 * H] = 2.0
@@ -615,9 +618,10 @@ def rnn_trace(
         if stop > 0:
             dh_rec[:] = 0.0
         H_prev = np.vstack([h0[None], Hs[:-1]])
-        grads = _param_grads(dA, dA, x, H_prev, options, lo.grads)
+        grads, norm = _param_grads(dA, dA, x, H_prev, options, lo.grads)
         return {"dL_dh": dH, "dL_dc": None, "dL_dx": dA @ p.weight_ih,
-                "dL_dh0": dh_rec.copy(), "dL_dc0": None, "dL_dpre": dA, "grads": grads}
+                "dL_dh0": dh_rec.copy(), "dL_dc0": None, "dL_dpre": dA, "grads": grads,
+                "grad_norm": norm}
 
     return Trace(
         kind="rnn",

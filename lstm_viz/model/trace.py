@@ -95,7 +95,7 @@ class Trace:
     loss_step: int
     loss: float
     #: Runs the backward pass: -> {"dL_dh", "dL_dc", "dL_dx", "dL_dh0", "dL_dc0",
-    #: "dL_dpre", "grads"} (see `backward_once`). Read the attributes, not this.
+    #: "dL_dpre", "grads", "grad_norm"} (see `backward_once`). Read the attributes, not this.
     backward: Callable[[], Mapping] = field(repr=False)
     labels: tuple[str, ...] = field(default=())
     readout_logits: np.ndarray | None = None
@@ -130,6 +130,12 @@ class Trace:
     dL_dc0 = _gradient("dL_dc0")
     dL_dpre = _gradient("dL_dpre")
     grads = _gradient("grads")
+
+    @property
+    def grad_norm(self) -> float:
+        """The joint 2-norm of the parameter gradients *before* clipping (``grads`` are
+        after it): what ``torch.nn.utils.clip_grad_norm_`` returns."""
+        return self._gradients["grad_norm"]
 
     @property
     def has_gradients(self) -> bool:

@@ -57,8 +57,10 @@ CLAMPS: dict[str, dict[tuple[str, float], str]] = {
     "rnn": {},
 }
 
-RELU_HINT = ("Look at C_t: f is no longer capped at 1, so the cell state (and its gradient) "
-             "can grow without bound.")
+RELU_HINT = ("Look at C_t: f is no longer capped at 1, so the cell state can grow without "
+             "bound, and its gradient, multiplied by f at each step back, can explode. Once C_t "
+             "is so large that tanh(C_t) sits flat at ±1, no gradient enters the cell at all: "
+             "the Gradients tab then shows zeros.")
 CLIP_HINT = ("The weight gradients are scaled down together so their total norm is at most "
              "this. The gradients through time (dL/dh_t) are not clipped.")
 TRUNC_HINT = ("Gradients flow back only k steps from the loss step (the loss step counts). "
@@ -108,6 +110,19 @@ def overflow_report(trace: Trace, limit: float = HUGE) -> str:
     size = "some are NaN, not a number" if np.isnan(worst) else f"largest {fmt(worst)}"
     return (f"⚠ Huge or broken numbers: {where} ({size}). They are not meaningful: "
             "turn the experiment off or shrink the weights.")
+
+
+def clip_report(trace, clip_norm: float | None) -> str:
+    """What clipping does to this trace's weight gradients ("" when it is off)."""
+    if clip_norm is None:
+        return ""
+    n = trace.grad_norm
+    if not np.isfinite(n):
+        return "Now: their norm is not a finite number; clipping cannot rescue that."
+    if n > clip_norm:
+        return (f"Now: their norm is {fmt(n)}, so every one is multiplied by "
+                f"{fmt(clip_norm / n)}, down to {fmt(clip_norm)}.")
+    return f"Now: their norm is {fmt(n)}, within {fmt(clip_norm)}: nothing is scaled."
 
 
 class ExperimentsPanel(QWidget):
@@ -257,6 +272,8 @@ class ExperimentsPanel(QWidget):
         text = overflow_report(self.state.trace)
         self.flag.setText(text)
         self.flag.setVisible(bool(text))
+        now = clip_report(self.state.trace, self.state.options.clip_norm)
+        self.clip_hint.setText(CLIP_HINT + (" " + now if now else ""))
 
     @property
     def flagged(self) -> bool:

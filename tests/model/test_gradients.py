@@ -432,6 +432,9 @@ def test_clip_norm_rescales_parameter_gradients(kind):
     loose = pb.trace(clip_norm=2.0 * norm)
     for name, g in free.grads.items():
         np.testing.assert_array_equal(loose.grads[name], g)
+    # The norm before clipping (as clip_grad_norm_ returns it), whether or not it clipped.
+    for t in (free, tr, loose):
+        assert t.grad_norm == pytest.approx(norm, rel=1e-12)
 
 
 @pytest.mark.parametrize("bad", [0.0, -1.0])

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from lstm_viz.explain import fmt
 from lstm_viz.model import Clamp, ModelInputError, Network, Options, init_params
 from lstm_viz.state import AppState
 from lstm_viz.ui.experiments import HUGE, ExperimentsPanel, overflow_report
@@ -86,6 +87,14 @@ def test_clipping_scales_the_exact_gradients_to_the_norm(panel, state):
     c = state.options.clip_norm
     for k, g in state.trace.grads.items():
         np.testing.assert_allclose(g, full[k] * c / norm, rtol=1e-12)
+    # The panel says what clipping did: the norm it found and the factor it applied.
+    hint = panel.clip_hint.text()
+    assert f"their norm is {fmt(norm)}" in hint and f"multiplied by {fmt(c / norm)}" in hint
+    panel.clip_value.setValue(norm * 2)
+    hint = panel.clip_hint.text()
+    assert f"their norm is {fmt(norm)}, within {fmt(state.options.clip_norm)}: nothing is scaled" in hint
+    panel.clip.click()
+    assert "their norm" not in panel.clip_hint.text()
 
 
 def test_truncation_cuts_the_gradient_beyond_the_window(panel, state):
