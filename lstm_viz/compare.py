@@ -144,7 +144,7 @@ class ComparisonState(QObject):
             return np.full(self.state.steps, np.nan)
 
         def compute():
-            n = state_grad_norms(tr)
+            n = state_grad_norms(tr, self.state.options.truncate)
             n.flags.writeable = False
             return n
         return self._memoized(kind, "norms", tr, compute)

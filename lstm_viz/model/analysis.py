@@ -44,21 +44,31 @@ def grad_norms(trace: Trace) -> np.ndarray:
     return step_norms(trace.dL_dh)
 
 
-def state_grad_norms(trace: Trace) -> np.ndarray:
+def state_grad_norms(trace: Trace, truncate: int | None = None) -> np.ndarray:
     """``||dL/d(state_t)||`` for every step, shape (T,): the gradient reaching everything
     the cell carries to the next step.
 
     For a GRU or a simple RNN the state is h_t, so this is `grad_norms`. An LSTM
-    carries (h_t, C_t): its norm is ``sqrt(||dL/dh_t||^2 + ||dL/dC_t||^2)``. The two
-    can tell very different stories: with its forget gate held open an LSTM carries
-    the gradient back along C_t unchanged while dL/dh_t is all but 0 (nothing in
-    W_hh uses h_t), so ``||dL/dh_t||`` alone would say the gradient vanished.
-    Infinite or NaN gradients give inf or NaN.
+    carries (h_t, C_t): its norm is ``sqrt(||dL/dh_t||^2 + ||g_t||^2)`` where
+    ``g_t = f_{t+1} * dL/dC_{t+1}`` is the gradient of C_t *as carried*, with h_t held
+    (the trace's ``dL_dc`` also holds the path through ``h_t = o_t tanh(C_t)``, which
+    ``dL/dh_t`` already counts). The two parts can tell very different stories: with
+    its forget gate held open an LSTM carries the gradient back along C_t unchanged
+    while dL/dh_t is all but 0 (nothing in W_hh uses h_t), so ``||dL/dh_t||`` alone
+    would say the gradient vanished.
+
+    ``truncate`` is the network's truncated-BPTT window (None: none): steps the
+    backward pass did not reach get 0. Infinite or NaN gradients give inf or NaN.
     """
     h = grad_norms(trace)
     if trace.dL_dc is None:
         return h
-    return np.hypot(h, step_norms(trace.dL_dc))     # no overflow from squaring large norms
+    s = trace.loss_step
+    first = 0 if truncate is None else max(0, s - truncate + 1)
+    carried = np.zeros_like(trace.dL_dc)
+    with np.errstate(over="ignore", invalid="ignore"):
+        carried[first:s] = trace.gates["f"][first + 1:s + 1] * trace.dL_dc[first + 1:s + 1]
+    return np.hypot(h, step_norms(carried))     # no overflow from squaring large norms
 
 
 def decay_per_step(norms: np.ndarray, loss_step: int) -> float:

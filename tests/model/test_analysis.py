@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from lstm_viz.model import Network, Params, init_params
+from lstm_viz.model import Network, Options, Params, init_params
 from lstm_viz.model.analysis import (decay_per_step, grad_norms, scale_recurrent, spectral_radius,
                                      state_grad_norms)
 
@@ -61,25 +61,63 @@ def test_grad_norms_are_the_row_norms_of_dL_dh():
     np.testing.assert_allclose(grad_norms(tr), expected, rtol=1e-14)
 
 
+def _rest_loss(net, x, y, t, h, c):
+    """The loss of running steps t+1.. from the state (h, c) carried out of step t."""
+    rest = Network(net.params, h0=h, c0=c, options=Options(loss_step=len(x) - t - 2))
+    return rest.trace(x[t + 1:], y).loss
+
+
 @pytest.mark.parametrize("kind", ["lstm", "gru", "rnn"])
-def test_state_grad_norms_cover_everything_the_cell_carries(kind):
+def test_state_grad_norms_are_the_gradient_of_the_carried_state(kind):
+    # Reference by central differences: nudge one entry of the state step t hands on
+    # (h_t, and C_t for the LSTM, each with the other held) and rerun the rest.
     net = Network(init_params(kind, 2, 3, seed=4))
-    tr = net.trace(np.random.default_rng(4).normal(size=(9, 2)))
+    x = np.random.default_rng(4).normal(size=(9, 2))
+    y = np.array([0.3, -0.2, 0.5])
+    tr = net.trace(x, y)
     got = state_grad_norms(tr)
-    state = [tr.dL_dh] + ([tr.dL_dc] if kind == "lstm" else [])     # LSTM: (h_t, C_t)
-    want = np.array([math.sqrt(sum(float(v) ** 2 for part in state for v in part[t]))
-                     for t in range(9)])
-    np.testing.assert_allclose(got, want, rtol=1e-13)
+    eps = 1e-6
+    for t in (1, 4, 7):
+        h = tr.h[t].copy()
+        c = tr.c[t].copy() if kind == "lstm" else None
+        parts = []
+        for which in (["h", "c"] if kind == "lstm" else ["h"]):
+            g = []
+            for u in range(3):
+                vals = []
+                for sign in (1, -1):
+                    hh, cc = h.copy(), None if c is None else c.copy()
+                    (hh if which == "h" else cc)[u] += sign * eps
+                    vals.append(_rest_loss(net, x, y, t, hh, cc))
+                g.append((vals[0] - vals[1]) / (2 * eps))
+            parts.append(np.array(g))
+        np.testing.assert_allclose(parts[0], tr.dL_dh[t], rtol=1e-6, atol=1e-9)
+        assert got[t] == pytest.approx(math.sqrt(sum(float(p @ p) for p in parts)), rel=1e-6)
     if kind == "lstm":
-        assert np.all(got >= grad_norms(tr)) and np.any(got > grad_norms(tr) * 1.01)
+        # dL_dc[t] also holds the path through h_t = o tanh(C_t), which dL/dh_t counts:
+        # with it the norm would be another (wrong) number
+        total = np.hypot(grad_norms(tr), np.linalg.norm(tr.dL_dc, axis=1))
+        assert np.all(np.abs(got[:-1] - total[:-1]) > 1e-3 * total[:-1])
+    assert got[-1] == pytest.approx(np.linalg.norm(tr.dL_dh[-1]))     # the loss step: h alone
+
+
+def test_state_grad_norms_stop_where_truncation_stops_the_backward_pass():
+    net = Network(init_params("lstm", 2, 3, seed=4), options=Options(truncate=3))
+    tr = net.trace(np.random.default_rng(4).normal(size=(9, 2)))
+    got = state_grad_norms(tr, truncate=3)
+    assert np.all(got[:6] == 0.0) and np.all(got[6:] > 0.0)
+    assert state_grad_norms(tr)[5] > 0.0          # C_6's gradient, if nothing were cut
 
 
 def test_state_grad_norms_keep_an_overflow_visible():
     class Overflowed:                        # what a ReLU forget gate can leave behind
+        loss_step = 3
+        gates = {"f": np.full((4, 2), 2.0)}
         dL_dh = np.array([[np.inf, 1.0], [3.0, 0.0], [0.0, 0.0], [1.0, 0.0]])
-        dL_dc = np.array([[1.0, 0.0], [0.0, 4.0], [np.nan, 0.0], [np.inf, 0.0]])
+        dL_dc = np.array([[1.0, 0.0], [0.0, 2.0], [np.nan, 0.0], [np.inf, 0.0]])
     got = state_grad_norms(Overflowed())
-    assert got[0] == np.inf and got[1] == 5.0 and np.isnan(got[2]) and got[3] == np.inf
+    # carried C gradient f_{t+1} dL/dC_{t+1}: (0, 4), (NaN, 0), (inf, 0), then 0
+    assert got[0] == np.inf and np.isnan(got[1]) and got[2] == np.inf and got[3] == 1.0
 
 
 def test_linear_rnn_decays_at_its_spectral_radius():

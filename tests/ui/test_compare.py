@@ -33,8 +33,14 @@ def _plotted(view, kind):
 
 
 def _state_norms(tr):
-    """||dL/d(state_t)||: over h_t, and for an LSTM over h_t and C_t together."""
-    parts = [tr.dL_dh] + ([tr.dL_dc] if tr.dL_dc is not None else [])
+    """||dL/d(state_t)||: over h_t, and for an LSTM over h_t and the C_t it carries on,
+    whose gradient (h_t held) is f_{t+1} dL/dC_{t+1} (0 at the loss step)."""
+    parts = [tr.dL_dh]
+    if tr.dL_dc is not None:
+        carried = np.zeros_like(tr.dL_dc)
+        s = tr.loss_step
+        carried[:s] = tr.gates["f"][1:s + 1] * tr.dL_dc[1:s + 1]
+        parts.append(carried)
     return np.linalg.norm(np.concatenate(parts, axis=1), axis=1)
 
 
