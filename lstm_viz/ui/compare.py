@@ -32,7 +32,7 @@ from ..compare import KIND_NAMES, KINDS, RADIUS_MAX, RADIUS_MIN, ComparisonState
 from ..explain import fmt
 from ..model import Network
 from ..state import AppState
-from .kit import (STYLE_GLYPHS, CurveDrafts, LogCurve, key_html, key_label, keyed, log_plot_widget,
+from .kit import (STYLE_GLYPHS, CurveDrafts, ElidedLabel, LogCurve, key_html, key_label, keyed, log_plot_widget,
                   opaque_viewport, scrolling, set_log_y, step_at, style_axes)
 from .theme import OKABE_ITO, scaled_font
 from .timecursor import TimeCursor
@@ -58,6 +58,28 @@ def decay_text(kind: str, r: float, with_name: bool = True) -> str:
     else:
         how = f"grows {-change:.0f} %"
     return f"{name}×{fmt(r)} per step back ({how})"
+
+
+#: What the RNN's recurrent scale does, and why the input matters (the slider's tooltip).
+RADIUS_TIP = ("Scales the seeded RNN's W_hh to this spectral radius ρ (its largest |eigenvalue|). "
+              "Each step back multiplies the gradient by W_hhᵀ and by tanh's slope, which is 1 "
+              "only at h = 0. So with h small, ρ < 1 makes the gradient vanish and ρ > 1 makes "
+              "it explode; once h is large, tanh flattens and the gradient shrinks even with "
+              "ρ > 1. Small inputs (try the sequence scaled down) keep h small.")
+
+
+def radius_text(rho: float, factor: float) -> str:
+    """The RNN slider's read-out: ρ, and whether the RNN's gradient shrinks or grows on
+    this input (its fitted ``factor`` per step back), with the reason when ρ > 1 and it
+    still shrinks."""
+    head = f"ρ(W_hh) = {rho:.2f}"
+    if not math.isfinite(factor):
+        return f"{head}: too few steps to fit"
+    if factor > 1.0:
+        return f"{head}: the gradient grows"
+    if rho > 1.0:
+        return f"{head} > 1, yet it shrinks: tanh saturates"
+    return f"{head}: the gradient shrinks"
 
 
 def plot_points(norms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -168,16 +190,15 @@ class ComparisonView(QWidget):
         self.radius_slider.setPageStep(10)
         self.radius_slider.setAccessibleName("RNN recurrent weight scale")
         self.radius_slider.valueChanged.connect(self._radius_moved)
-        self.radius_label = QLabel(self)
-        self.radius_label.setToolTip("Spectral radius: the largest |eigenvalue| of the RNN's W_hh")
-        self.radius_hint = QLabel(
-            "Below 1 the RNN's gradient vanishes going back; above 1 it can explode "
-            "(near h = 0; where tanh saturates it still shrinks).", self)
-        self.radius_hint.setWordWrap(True)
+        self.radius_label = ElidedLabel(self)      # one line: the plot keeps its height
+        self.radius_label.setToolTip(RADIUS_TIP)
+        self.radius_name = QLabel("RNN W_hh", self)
+        self.radius_name.setToolTip(RADIUS_TIP)
+        # Under the plot, where its effect shows: never scrolled out of sight.
         radius_row = QHBoxLayout()
-        radius_row.addWidget(QLabel("RNN W_hh scale", self))
+        radius_row.addWidget(self.radius_name)
         radius_row.addWidget(self.radius_slider, 1)
-        self.radius_label.setWordWrap(True)
+        radius_row.addWidget(self.radius_label, 2)
 
         side = QVBoxLayout()
         side.addWidget(self.title)
@@ -185,17 +206,18 @@ class ComparisonView(QWidget):
         side.addLayout(grid)
         side.addWidget(self.at_step)
         side.addStretch(1)
-        side.addLayout(radius_row)
-        side.addWidget(self.radius_label)
-        side.addWidget(self.radius_hint)
         self.title.setWordWrap(True)
         self.side = QWidget(self)
         self.side.setLayout(side)
         self.side_scroll = scrolling(self.side, self)
 
+        left = QVBoxLayout()
+        left.setSpacing(2)
+        left.addLayout(keyed(self.key, self.plot_widget), 1)
+        left.addLayout(radius_row)
         lay = QHBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
-        lay.addLayout(keyed(self.key, self.plot_widget), 3)
+        lay.addLayout(left, 3)
         lay.addWidget(self.side_scroll, 2)
 
         self.comparison.changed.connect(self._on_changed)
@@ -260,9 +282,8 @@ class ComparisonView(QWidget):
         # which would regenerate the axes on every edit)
         set_log_y(self.plot, np.log10(lo) if hi > 0 else np.nan, np.log10(hi) if hi > 0 else np.nan)
         self.source_note.setText(
-            f"Same inputs, target and loss step for all three. The {KIND_NAMES[main]} is your model; "
-            f"the other two have seeded random weights (seed {comp.seed}). "
-            "The LSTM's state is h and C.")
+            f"Same inputs, target and loss step. Your model is the {KIND_NAMES[main]}; the "
+            f"others are seeded (seed {comp.seed}). The LSTM's state is h and C.")
         s = st.loss_step + 1
         if (s, T) != self._placed:          # (pyqtgraph redoes its label and range even if equal)
             self._placed = (s, T)
@@ -282,10 +303,9 @@ class ComparisonView(QWidget):
         self.radius_slider.blockSignals(False)
         self.radius_slider.setEnabled(adjustable)
         self.radius_slider.setToolTip(
-            "Scale the seeded RNN's recurrent weights to this spectral radius" if adjustable else
+            RADIUS_TIP if adjustable else
             "The RNN is your main model here: change its weights in the weight editor")
-        trend = "vanishes" if rho < 1.0 else "can explode" if rho > 1.0 else "neither shrinks nor grows (near h = 0)"
-        self.radius_label.setText(f"ρ(W_hh) = {rho:.2f} → gradient {trend}")
+        self.radius_label.setText(radius_text(rho, comp.decay("rnn")))
 
     def _on_timestep(self, t: int) -> None:
         self.cursor.set_value(t + 1)
@@ -322,7 +342,6 @@ class ComparisonView(QWidget):
         for kind, lab in self.name_labels.items():
             lab.setStyleSheet(f"color: {KIND_COLORS[kind]};")   # before the font: it resets it
             lab.setFont(scaled_font(th, s, 1.0, bold=True))
-        self.radius_hint.setStyleSheet(f"color: {th.muted};")
         self.source_note.setStyleSheet(f"color: {th.muted};")
 
     # ------------------------------------------------------------------ view -> state
@@ -351,4 +370,4 @@ class ComparisonView(QWidget):
             self.state.set_timestep(self._step_at(vb.mapSceneToView(pos).x()))
 
 
-__all__ = ["KIND_COLORS", "ComparisonView", "decay_text", "plot_points"]
+__all__ = ["KIND_COLORS", "ComparisonView", "decay_text", "plot_points", "radius_text"]

@@ -102,19 +102,40 @@ def test_rnn_radius_slider_gives_decay_below_one_and_growth_above(qtbot, qapp):
     qtbot.waitExposed(view)
     view.radius_slider.setValue(50)                  # radius 0.5
     assert view.comparison.rnn_radius == pytest.approx(0.5)
-    assert "0.50" in view.radius_label.text() and "vanishes" in view.radius_label.text()
+    assert view.radius_label.text() == "ρ(W_hh) = 0.50: the gradient shrinks"
     r_low = view.comparison.decay("rnn")
     assert r_low < 0.9
     y_low = _plotted(view, "rnn")[1]
     assert y_low[0] < 1e-3 * y_low[-1]               # step 1 gets almost nothing
     view.radius_slider.setValue(150)                 # radius 1.5
-    assert "explode" in view.radius_label.text()
     r_high = view.comparison.decay("rnn")
+    assert view.radius_label.text() == "ρ(W_hh) = 1.50: the gradient grows"
     assert r_high > 1.1
     y_high = _plotted(view, "rnn")[1]
     assert y_high[0] > 1e3 * y_high[-1]              # step 1 gets far more than the loss step
     assert view.decay_labels["rnn"].text() == decay_text("rnn", r_high, with_name=False)
     assert decay_text("rnn", r_high).startswith("RNN: ×1.")
+
+
+def test_radius_above_one_that_still_shrinks_says_why(view, state):
+    # The demo's spike drives the RNN's h far from 0, where tanh's slope cuts the gradient
+    # down whatever ρ is: the read-out must not promise an explosion the plot does not show.
+    view.radius_slider.setValue(150)
+    r = view.comparison.decay("rnn")
+    assert r < 1.0
+    assert view.radius_label.text() == "ρ(W_hh) = 1.50 > 1, yet it shrinks: tanh saturates"
+    assert "explode" in view.radius_slider.toolTip()
+
+
+def test_rnn_slider_stays_in_sight_in_a_short_tab(qtbot, state):
+    view = ComparisonView(state)
+    qtbot.addWidget(view)
+    view.resize(1380, 270)                           # the bottom tab at 1920x1080
+    view.show()
+    qtbot.waitExposed(view)
+    for w in (view.radius_slider, view.radius_label):
+        box = w.rect().translated(w.mapTo(view, w.rect().topLeft()))
+        assert w.isVisible() and view.rect().contains(box), w
 
 
 def test_rnn_slider_is_off_when_the_rnn_is_the_users_model(view, state):
