@@ -54,6 +54,7 @@ from ..model import (ENCODINGS, GATES, ModelInputError, Network, Options, Sequen
                      WeightsError, WeightsFileError, detect_encoding, encode, init_params,
                      load_weights)
 from ..model import io as weights_io
+from ..model.examples import EXAMPLES
 from ..model.presets import Preset, list_presets
 from ..state import (DEMO_PRESET, AppState, ModelSnapshot, demo_labels, format_sequence,
                      same_network)
@@ -219,6 +220,7 @@ class MainWindow(QMainWindow):
         self.message_box: QMessageBox | None = None       # the last error shown (non-blocking)
         self._seq_serial = 0                              # typing merges into one undo step
         self._synced = (state.sequence_text, state.encoding)
+        self._vocab_for: tuple = (None, (None, ""))      # (preset, width) -> its vocabulary
         self._pending_hidden: int | None = None
         try:
             self.presets: dict[str, Preset] = {p.id: p for p in list_presets()}
@@ -795,6 +797,8 @@ class MainWindow(QMainWindow):
                        encoding=encoding)
         if example is not None:
             snap = replace(snap, caption=example.explanation)
+        else:
+            snap = replace(snap, caption=self._caption_for_typed(text))
         if D == net.input_size:
             key = ("sequence", self._seq_serial)
             if si.explicit or si.last_trigger == "focus":
@@ -815,13 +819,43 @@ class MainWindow(QMainWindow):
             self.sync_sequence()
             return
         H = net.hidden_size
-        snap = replace(snap, network=self.rebuilt_network(D, H),
+        snap = replace(snap, network=self.rebuilt_network(D, H), preset_id="", unit_names=(),
                        caption=snap.caption if example is not None else self._rebuild_caption(D, H))
         self._seq_serial += 1
         self._synced = (text, encoding)
         if self._push(snap, f"Rebuild the weights for {_inputs(D)}"):
             self.notify(f"Rebuilt the weights for {_inputs(D)} (seed {REBUILD_SEED}); "
                                          "Ctrl+Z brings the old ones back.", 8000)
+
+    def _caption_for_typed(self, text: str) -> str:
+        """The caption once the user types ``text``: a preset's or an example's caption
+        describes its own sequence (its steps, its tokens), so it gives way to a neutral
+        one, and comes back when that sequence is typed again."""
+        st = self.state
+        p = self.presets.get(st.preset_id)
+        if p is not None and text.strip() == p.sequence.strip():
+            return p.caption
+        about = {ex.explanation: ex.text for ex in EXAMPLES}
+        if p is not None:
+            about[p.caption] = p.sequence
+        if st.caption not in about or about[st.caption].strip() == text.strip():
+            return st.caption
+        whose = f" on the “{p.title}” weights" if p is not None else ""
+        return f"Your own sequence{whose}: watch what the cell makes of it."
+
+    def _model_vocabulary(self) -> tuple[tuple[str, ...] | None, str]:
+        """The one-hot vocabulary the current weights were built for (a words or chars
+        preset's), with its grammar; (None, "") when the model has none."""
+        st = self.state
+        p = self.presets.get(st.preset_id)
+        if p is None or p.encoding not in ("chars", "words"):
+            return None, ""
+        key = (p.id, st.network.input_size)
+        if self._vocab_for[0] != key:
+            vocab = encode(p.sequence, p.encoding).vocab
+            ok = vocab is not None and len(vocab) == st.network.input_size
+            self._vocab_for = (key, (vocab, p.encoding) if ok else (None, ""))
+        return self._vocab_for[1]
 
     def set_hidden_units(self, hidden: int, ask: bool = True) -> bool:
         """Rebuild the weights for ``hidden`` units after a confirmation; True if done."""
@@ -839,7 +873,7 @@ class MainWindow(QMainWindow):
             return False
         D = net.input_size
         snap = replace(st.snapshot(), network=self.rebuilt_network(D, hidden), unit_names=(),
-                       caption=self._rebuild_caption(D, hidden))
+                       preset_id="", caption=self._rebuild_caption(D, hidden))
         return self._push(snap, f"Rebuild the weights for {hidden} hidden units")
 
     def _on_hidden_spin(self, hidden: int) -> None:
@@ -1020,6 +1054,7 @@ class MainWindow(QMainWindow):
         text = st.caption
         self.caption.setText(text)
         self.caption.setVisible(bool(text))
+        self.sequence_input.set_vocabulary(*self._model_vocabulary())
         if (st.sequence_text, st.encoding) != self._synced:
             self.sync_sequence()
         if self._pending_hidden is None:

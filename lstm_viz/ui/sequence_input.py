@@ -28,7 +28,7 @@ from PySide6.QtGui import (QAction, QColor, QFocusEvent, QFont, QFontDatabase, Q
 from PySide6.QtWidgets import (QComboBox, QFrame, QHBoxLayout, QLabel, QMenu, QPlainTextEdit,
                                QSizePolicy, QTextEdit, QToolButton, QVBoxLayout, QWidget)
 
-from ..model.encoding import ENCODINGS, Encoded, SequenceError, encode
+from ..model.encoding import ENCODINGS, Encoded, SequenceError, detect_encoding, encode, visible
 from ..model.examples import EXAMPLES, Example
 from .theme import LIGHT, OKABE_ITO, Theme, scaled_font
 
@@ -58,6 +58,8 @@ FIELD_TIP = (
 )
 
 #: Status line before anything was parsed.
+#: Most vocabulary entries an error lists (the rest is "…").
+MAX_VOCAB_SHOWN = 12
 HINT = "Enter: use the sequence now · ↑ / ↓: earlier sequences"
 
 
@@ -232,6 +234,9 @@ class SequenceInput(QWidget):
         self.last_trigger = ""
         #: The example of the last ``sequence_accepted`` when it came from the menu.
         self.last_example: Example | None = None
+        #: The model's one-hot vocabulary and its grammar ("chars" or "words"), if it has one.
+        self._vocab: tuple[str, ...] | None = None
+        self._vocab_kind = ""
 
         self.field = SequenceField(self)
         self.field.setToolTip(FIELD_TIP)
@@ -357,15 +362,50 @@ class SequenceInput(QWidget):
         self.status.setMinimumHeight(self.status.fontMetrics().lineSpacing())
         self._show_status()
 
+    def set_vocabulary(self, vocab: tuple[str, ...] | None, kind: str = "") -> None:
+        """Read typed words (``kind`` "words") or characters ("chars") against the model's
+        one-hot ``vocab``, column k being ``vocab[k]`` (None: each text brings its own).
+
+        A model built for a vocabulary (a preset) means its input columns by word; a
+        new sentence must keep those columns, not re-sort its own words into them.
+        Numbers and vectors, and the Examples menu, are read as usual.
+        """
+        vocab = tuple(vocab) if vocab is not None else None
+        if (vocab, kind) == (self._vocab, self._vocab_kind):
+            return
+        self._vocab, self._vocab_kind = vocab, kind if vocab is not None else ""
+        if self.text():
+            self._parse(emit=False)             # the status (and any error) for the new rule
+
+    def vocabulary(self) -> tuple[str, ...] | None:
+        """The model's vocabulary the field reads words or characters against (or None)."""
+        return self._vocab
+
+    def _encode(self, text: str, encoding: str, example: Example | None) -> Encoded:
+        vocab, kind = self._vocab, self._vocab_kind
+        if vocab is not None and example is None and (
+                encoding == kind or encoding == "auto" and detect_encoding(text) in ("chars", "words")):
+            try:
+                return encode(text, encoding=kind, vocab=vocab)
+            except SequenceError as e:
+                if "not in the vocabulary" not in e.message:
+                    raise
+                shown = ", ".join(visible(v) if kind == "chars" else v for v in vocab[:MAX_VOCAB_SHOWN])
+                more = ", …" if len(vocab) > MAX_VOCAB_SHOWN else ""
+                raise SequenceError(f"{e.message} this model was built for ({shown}{more})",
+                                    e.step, e.start, e.end) from None
+        encoded = encode(text, encoding=encoding)
+        if encoding == "auto" and encoded.encoding == "words" and _mostly_numbers(text):
+            encode(text, encoding="numbers")     # raises: show the typo, not a new encoding
+        return encoded
+
     # -- parsing ----------------------------------------------------------------
     def _parse(self, emit: bool, force: bool = False, trigger: str = "typing",
                example: Example | None = None) -> Encoded | None:
         """Parse the text; show the result; emit it when asked (and new, unless forced)."""
         key = (self.text(), self.encoding())
         try:
-            encoded = encode(key[0], encoding=key[1])
-            if key[1] == "auto" and encoded.encoding == "words" and _mostly_numbers(key[0]):
-                encode(key[0], encoding="numbers")   # raises: show the typo, not a new encoding
+            encoded = self._encode(key[0], key[1], example)
         except SequenceError as e:
             self._error, self._encoded = e, None
             self._show_status()

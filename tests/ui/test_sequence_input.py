@@ -249,3 +249,24 @@ def test_everything_has_a_tooltip(seq):
         assert seq.encoding_combo.itemData(k, Qt.ItemDataRole.ToolTipRole)
     for action in seq.example_actions.values():
         assert action.toolTip() and action.toolTip() != action.text()
+
+
+def test_a_model_vocabulary_fixes_the_columns_and_names_unknown_tokens(qtbot, seq, spy):
+    seq.set_vocabulary(("x", "a", "b"), "chars")           # column 0 is "x", not sorted order
+    retype(qtbot, seq, "ba")
+    qtbot.keyClick(seq.field, Qt.Key.Key_Return)
+    np.testing.assert_array_equal(spy[-1].x, [[0, 0, 1], [0, 1, 0]])
+    assert spy[-1].vocab == ("x", "a", "b")
+    retype(qtbot, seq, "abc")
+    qtbot.keyClick(seq.field, Qt.Key.Key_Return)
+    assert len(spy) == 1
+    assert "this model was built for (x, a, b)" in seq.error_message()
+    start, end = seq.error_span()
+    assert seq.text()[start:end] == "c"
+    retype(qtbot, seq, "1 0 0.5")                            # numbers are read as numbers
+    qtbot.keyClick(seq.field, Qt.Key.Key_Return)
+    assert spy[-1].encoding == "numbers" and spy[-1].x.shape == (3, 1)
+    seq.set_vocabulary(None)                                 # back to each text's own
+    retype(qtbot, seq, "abc")
+    qtbot.keyClick(seq.field, Qt.Key.Key_Return)
+    assert spy[-1].vocab == ("a", "b", "c") and seq.error_message() == ""

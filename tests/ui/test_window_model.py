@@ -144,6 +144,62 @@ def test_hidden_units_spin_rebuilds_after_asking(qtbot, window, state, answers):
     assert state.network is old
 
 
+def test_a_rebuild_leaves_the_preset_behind(qtbot, window, state, answers):
+    queue, _ = answers
+    assert window.preset_combo.currentData() == "latch"
+    queue.append(True)
+    window.hidden_spin.setValue(4)
+    qtbot.waitUntil(lambda: state.network.hidden_size == 4)
+    # the latch's name and explanation no longer describe these weights
+    assert state.preset_id == "" and window.preset_combo.currentText() == "Custom"
+    assert "latch" not in window.model_info.text().lower()
+    assert not any(state.unit_names)
+    window.act_undo.trigger()
+    assert state.preset_id == "latch" and window.preset_combo.currentData() == "latch"
+
+
+def test_a_typed_sequence_replaces_the_caption_about_the_presets_own(qtbot, window, state):
+    demo_caption = state.caption
+    assert "step 11" in demo_caption                   # the demo's caption names its steps
+    type_sequence(qtbot, window, "1,0; 0,0; 0,1; 0,0")
+    assert state.steps == 4
+    assert state.caption == ("Your own sequence on the “Hand-built latch” weights: "
+                             "watch what the cell makes of it.")
+    assert window.caption.text() == state.caption
+    type_sequence(qtbot, window, window.presets["latch"].sequence)   # the preset's own again
+    assert state.caption == demo_caption
+    window.act_undo.trigger()                           # undo brings the text and caption back
+    assert state.steps == 4 and state.caption.startswith("Your own sequence")
+
+
+def test_a_word_preset_reads_new_sentences_with_its_own_vocabulary(qtbot, window, state,
+                                                                   answers):
+    from lstm_viz.model import encode
+
+    _queue, asked = answers
+    window.load_preset("first_opinion")
+    p = window.presets["first_opinion"]
+    vocab = encode(p.sequence, "words").vocab             # column k is vocab[k]
+    net = state.network
+    # Four of its seven words: on its own this sentence is 4 one-hot columns wide (a rebuild);
+    # read with the model's vocabulary it is 7 wide, "bad" in the column the weights read.
+    type_sequence(qtbot, window, "the plot was bad")
+    assert asked == []
+    x = encode("the plot was bad", "words", vocab=vocab).x
+    assert state.steps == 4 and state.inputs.shape == (4, 7)
+    np.testing.assert_array_equal(state.inputs, x)
+    assert state.inputs[3, vocab.index("bad")] == 1.0
+    assert_trace_is(state, net, x)
+    before = state.trace
+    type_sequence(qtbot, window, "the film was good")
+    si = window.sequence_input
+    assert "“film”" in si.error_message() or '"film"' in si.error_message()
+    assert "this model was built for (acting, bad, but, good, plot, the, was)" in si.error_message()
+    start, end = si.error_span()
+    assert si.text()[start:end] == "film"
+    assert state.trace is before
+
+
 def test_editing_a_weight_in_the_window_and_undo(qtbot, window, state):
     x = state.inputs
     old = state.network
