@@ -1,9 +1,10 @@
 """Check the engine's exact gradients against central finite differences.
 
-For a random sample of parameter entries (and a few input entries) the loss is
-evaluated with the entry nudged up and down by ``eps``; the slope
-``(L(+eps) - L(-eps)) / (2 eps)`` is compared with the gradient the backward
-pass reported. In float64 with ``eps = 1e-6`` the difference quotient is
+For a random sample of parameter entries, a few input entries and a few entries
+of the state gradients the Gradients tab plots (dL/dh_t, and dL/dC_t for the
+LSTM), the loss is evaluated with the entry nudged up and down by ``eps``; the
+slope ``(L(+eps) - L(-eps)) / (2 eps)`` is compared with the gradient the
+backward pass reported. In float64 with ``eps = 1e-6`` the difference quotient is
 accurate to about 1e-9 relative for gradients that are not tiny; a wrong
 backward term shows up as an error of order one.
 
@@ -17,6 +18,28 @@ Truncated backpropagation and gradient clipping change the reported gradient
 on purpose, so it is no longer the derivative of the loss; the check switches
 them off (and says so in `GradCheck.note`). Clamps and the ReLU forget gate are
 part of the function and stay.
+
+State gradients. ``trace.dL_dh[t]`` and ``trace.dL_dc[t]`` are total derivatives
+of L with respect to the state after step t, through every later step. A state
+is not an input of `Network.trace`, so its nudge is made by hand: the state
+after step t is taken from the trace, nudged, and the rest of the sequence,
+steps t+1 .. s (s the loss step), runs from it as initial state (``h0``, ``c0``)
+on ``x[t+1 : s+1]`` with the same parameters, target and loss; a clamp "from
+step k" becomes "from step k - (t+1)" there. At t = s the loss is taken from the
+nudged state directly. Which state is held fixed follows the engine's backward
+pass (``cells.lstm_trace``: ``dL/dc_t = o_t tanh'(c_t) dL/dh_t + f_{t+1}
+dL/dc_{t+1}``):
+
+- dL/dh_t: h_t is nudged, c_t is kept. c_t reaches h_t only at the same step,
+  so this is the derivative the backward pass reports.
+- dL/dC_t counts the path through h_t = o_t tanh(c_t) at the same step, so
+  nudging C_t recomputes h_t from it (o_t kept: it does not depend on c_t)
+  before the rest runs on.
+
+The steps are spread from the loss step back to the first step, geometrically
+in their distance from the loss step (`state_steps`): gradients usually fade
+about geometrically going back, so this samples where they are large and the
+far end alike. The unit at each step is drawn at random.
 """
 
 from __future__ import annotations
@@ -25,7 +48,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .cells import ModelInputError, Network
+from .cells import ModelInputError, Network, Options, loss_at
+from .trace import Trace
 
 #: Step of the central differences.
 EPS = 1e-6
@@ -37,11 +61,21 @@ TOLERANCE = 1e-4
 TENSORS = ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")
 #: Sampled too when the loss is the readout's cross-entropy.
 READOUT_TENSORS = ("readout.weight", "readout.bias")
+#: Steps at which the state gradients are sampled (one unit each, for h and for C).
+STATE_STEPS = 5
+#: Entry names of the input and of the state gradients (the rest are parameter tensors).
+INPUT = "x"
+STATES = ("h", "c")
 
 
 @dataclass(frozen=True)
 class GradEntry:
-    """One compared entry: ``name`` is a parameter tensor or ``"x"`` (the input)."""
+    """One compared entry.
+
+    ``name`` is a parameter tensor (PyTorch name, ``index`` into it), ``"x"`` (the
+    input, ``index = (t, d)``), ``"h"`` or ``"c"`` (the state gradients dL/dh_t and
+    dL/dC_t, ``index = (t, unit)``). Indices are 0-based.
+    """
 
     name: str
     index: tuple[int, ...]
@@ -79,9 +113,72 @@ def rel_error(a: float, b: float, floor: float = FLOOR) -> float:
     return float(abs(a - b) / max(abs(a), abs(b), floor))
 
 
+def state_steps(s: int, n: int = STATE_STEPS) -> list[int]:
+    """Up to ``n`` steps from 0 to the loss step ``s``, ascending, where the state
+    gradients are sampled.
+
+    The loss step is one, and the others lie at distances from it spaced
+    geometrically from 1 to ``s``, so step 0 is always among them (when n > 1).
+    Every step when ``n > s``; otherwise rounding may give fewer than ``n``
+    (no step twice).
+    """
+    if n <= 0:
+        return []
+    if n > s:
+        return list(range(s + 1))
+    far = np.geomspace(s, 1, n - 1) if s > 0 else np.zeros(0)
+    dist = np.unique(np.concatenate(([0], np.rint(far).astype(int))))
+    return sorted(int(s - d) for d in dist)
+
+
+def _after(opt: Options, k: int) -> Options:
+    """``opt`` for a run that starts at step ``k`` of the sequence and ends on the loss step:
+    every clamp's start shifted by ``-k`` (a step before 0 is 0), the loss on the last step."""
+    clamps = tuple(replace(cl, start=max(0, cl.start - k)) for cl in opt.clamps)
+    return replace(opt, clamps=clamps, loss_step=None)
+
+
+def _state_entries(network: Network, trace: Trace, target: np.ndarray | None,
+                   rng: np.random.Generator, n_steps: int, eps: float) -> list[GradEntry]:
+    """dL/dh_t (and dL/dC_t) at `state_steps`, one random unit each, against central
+    differences of the loss in the state after step t (see the module docstring)."""
+    s, H = trace.loss_step, network.hidden_size
+    p, y = network.params, trace.target
+    lstm = trace.c is not None
+
+    def rest(t: int, h: np.ndarray, c: np.ndarray | None) -> float:
+        """L when the state after step t is (h, c): steps t+1 .. s run on from it."""
+        if t == s:
+            return loss_at(p, h, y, network.options).value
+        net = network.with_(h0=h, c0=c, options=_after(network.options, t + 1))
+        return net.trace(trace.x[t + 1: s + 1], target, lazy=True).loss
+
+    entries: dict[str, list[GradEntry]] = {"h": [], "c": []}
+    for t in state_steps(s, n_steps):
+        u = int(rng.integers(H))
+        h, c = trace.h[t].copy(), (trace.c[t].copy() if lstm else None)
+        up, down = h.copy(), h.copy()
+        up[u] += eps
+        down[u] -= eps                            # h_t nudged, c_t kept
+        num = (rest(t, up, c) - rest(t, down, c)) / (2.0 * eps)
+        exact = float(trace.dL_dh[t, u])
+        entries["h"].append(GradEntry("h", (t, u), exact, num, rel_error(exact, num)))
+        if not lstm:
+            continue
+        u = int(rng.integers(H))
+        o = trace.gates["o"][t]
+        up, down = c.copy(), c.copy()
+        up[u] += eps
+        down[u] -= eps                            # c_t nudged, h_t = o_t tanh(c_t) follows
+        num = (rest(t, o * np.tanh(up), up) - rest(t, o * np.tanh(down), down)) / (2.0 * eps)
+        exact = float(trace.dL_dc[t, u])
+        entries["c"].append(GradEntry("c", (t, u), exact, num, rel_error(exact, num)))
+    return entries["h"] + entries["c"]
+
+
 def check_gradients(network: Network, x: np.ndarray, target: np.ndarray | None,
                     n: int = 20, seed: int = 0, n_inputs: int = 4,
-                    eps: float = EPS) -> GradCheck:
+                    n_states: int = STATE_STEPS, eps: float = EPS) -> GradCheck:
     """Compare exact gradients with central differences on a random sample.
 
     Parameters
@@ -96,13 +193,17 @@ def check_gradients(network: Network, x: np.ndarray, target: np.ndarray | None,
         Seed of the sample, so a check can be repeated.
     n_inputs : int
         Input entries x[t, d] sampled.
+    n_states : int
+        Steps at which the state gradients are sampled (`state_steps`): at each,
+        one random unit of dL/dh_t and, for the LSTM, one of dL/dC_t.
     eps : float
         Step of the central differences.
 
     Returns
     -------
     GradCheck
-        One entry per sampled value, parameters first, and the largest relative error.
+        One entry per sampled value (parameters, then inputs ``"x"``, then the state
+        gradients ``"h"`` and ``"c"``, each by step) and the largest relative error.
 
     Raises
     ------
@@ -122,7 +223,9 @@ def check_gradients(network: Network, x: np.ndarray, target: np.ndarray | None,
     if x.ndim == 1:
         x = x[:, None]
     trace = network.trace(x, target)
-    if not (np.isfinite(trace.loss) and np.all(np.isfinite(trace.dL_dx))
+    states = (trace.dL_dh,) if trace.dL_dc is None else (trace.dL_dh, trace.dL_dc)
+    if not (np.isfinite(trace.loss) and all(np.all(np.isfinite(g)) for g in states)
+            and np.all(np.isfinite(trace.dL_dx))
             and all(np.all(np.isfinite(g)) for g in trace.grads.values())):
         raise ModelInputError("the loss or its gradients are not finite numbers (the states "
                               "overflowed), so there is nothing to compare")
@@ -158,7 +261,9 @@ def check_gradients(network: Network, x: np.ndarray, target: np.ndarray | None,
         xm[idx] -= eps
         num = (loss(network, xp) - loss(network, xm)) / (2.0 * eps)
         exact = float(trace.dL_dx[idx])
-        entries.append(GradEntry("x", idx, exact, num, rel_error(exact, num)))
+        entries.append(GradEntry(INPUT, idx, exact, num, rel_error(exact, num)))
+
+    entries += _state_entries(network, trace, target, rng, int(n_states), eps)
 
     worst = max((e.rel_error for e in entries), default=0.0)
     note = ""
@@ -169,5 +274,5 @@ def check_gradients(network: Network, x: np.ndarray, target: np.ndarray | None,
     return GradCheck(tuple(entries), float(worst), float(eps), note)
 
 
-__all__ = ["EPS", "FLOOR", "READOUT_TENSORS", "TOLERANCE", "GradCheck", "GradEntry",
-           "check_gradients", "rel_error"]
+__all__ = ["EPS", "FLOOR", "INPUT", "READOUT_TENSORS", "STATES", "STATE_STEPS", "TOLERANCE",
+           "GradCheck", "GradEntry", "check_gradients", "rel_error", "state_steps"]
