@@ -87,6 +87,22 @@ def test_relative_error_is_robust_near_zero():
     assert TOLERANCE < 1e-3
 
 
+@pytest.mark.parametrize("kind,y,seed", [("lstm", 1.0, 0), ("gru", 0.0, 0), ("lstm", 3.0, 1)])
+def test_rounding_of_tiny_gradients_is_no_false_alarm(kind, y, seed):
+    """Cases where an absolute floor of 1e-6 flagged round-off (differences of 1e-10 to
+    1e-9 on gradients below 1e-6) as disagreement: the floor grows with the loss."""
+    net = Network(init_params(kind, 4, 8, seed=seed))
+    x = np.random.default_rng(seed).normal(size=(60, 4))
+    res = check_gradients(net, x, np.full(8, y), seed=seed)
+    loss = net.trace(x, np.full(8, y)).loss
+    assert res.floor == FLOOR * max(1.0, loss)
+    assert res.ok, max(res.entries, key=lambda e: e.rel_error)
+    tiny = [e for e in res.entries if abs(e.exact) < res.floor]
+    assert tiny and all(abs(e.exact - e.numeric) < TOLERANCE * res.floor for e in tiny)
+    big = [e for e in res.entries if abs(e.exact) > 1e-3]
+    assert big and all(e.rel_error < 1e-5 for e in big)
+
+
 def test_an_overflowed_network_is_refused_with_a_reason():
     from lstm_viz.model import ModelInputError, Params
 
@@ -229,8 +245,8 @@ def test_state_gradients_match_torch_autograd():
     net, x, y = _lively("lstm", Options(loss_step=7), T=10)
     p = net.params
     cell = torch.nn.LSTMCell(3, 4).double()
-    cell.load_state_dict({"weight_ih": torch.tensor(p.weight_ih), "weight_hh": torch.tensor(p.weight_hh),
-                          "bias_ih": torch.tensor(p.bias_ih), "bias_hh": torch.tensor(p.bias_hh)})
+    cell.load_state_dict({name: torch.tensor(getattr(p, name))
+                          for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")})
     h = torch.tensor(net.h0[None])
     c = torch.tensor(net.c0[None])
     hs, cs = [], []
