@@ -24,7 +24,8 @@ class probabilities at the loss step (`ReadoutBars`, the chosen class highlighte
 classes are labelled by their names when the model has them, "0 negative", else
 "class 0"),
 the lines/heatmaps toggle and "Check gradients", which compares the engine's
-gradients with finite differences (`lstm_viz.model.gradcheck`).
+gradients (a sample of parameters, inputs and the plotted dL/dh_t, dL/dC_t) with
+finite differences (`lstm_viz.model.gradcheck`).
 
 Speed: every plot item is created once and updated in place; the per-trace work is
 a few vectorised NumPy calls. While the panel is hidden, trace changes only mark it
@@ -47,7 +48,7 @@ from PySide6.QtWidgets import (QButtonGroup, QComboBox, QGridLayout, QHBoxLayout
 from ..explain import class_label, class_name, fmt, readout_prob_text
 from ..model import ModelInputError
 from ..model.analysis import step_norms, unit_magnitude
-from ..model.gradcheck import TOLERANCE, GradCheck, check_gradients
+from ..model.gradcheck import INPUT, STATES, TOLERANCE, GradCheck, GradEntry, check_gradients
 from ..model.paths import GradientPaths, gradient_paths
 from ..state import AppState
 from .kit import (STYLE_GLYPHS, CurveDrafts, ImageItem, LogCurve, Marker, nice_limit,
@@ -75,7 +76,8 @@ TIPS = {
     "lines": "Plot the size of each step's gradient on a log scale.",
     "heat": "Show the gradient of every unit at every step as a colour (units × time).",
     "check": "Compare the exact gradients with finite differences on a random sample of "
-             "weights and inputs: nudge each up and down a little and measure the loss.",
+             "weights, inputs and the plotted dL/dh and dL/dC: nudge each up and down a little "
+             "and measure the loss.",
     "loss_kind": "Which loss the gradients start from: the squared error ½‖h_s − y‖² to the "
                  "target y, or the readout's cross-entropy −log p_k on the class k below.",
     "squared": "L = ½‖h_s − y‖²: half the squared distance between h_s and the target y.",
@@ -815,7 +817,7 @@ class GradientPanel(QWidget):
         verdict = "agree ✓" if res.ok else "DISAGREE ✗"
         note = f" {res.note}" if res.note else ""
         self.check_label.setText(f"Max relative error {fmt(res.max_rel_error)} "
-                                 f"over {len(res.entries)} entries: {verdict}{note}")
+                                 f"over {_compared(res)}: {verdict}{note}")
         self.check_label.setToolTip(self._check_table(res))
         return res
 
@@ -1124,21 +1126,53 @@ class GradientPanel(QWidget):
                     "this step.")
         return "\nExactly zero (a gap on the log axis)."
 
+    def _entry_name(self, e: GradEntry) -> str:
+        """A check entry as the rest of the panel says it: 1-based steps and units."""
+        if e.name not in (INPUT, *STATES):
+            return f"{e.name}[{', '.join(str(i) for i in e.index)}]"   # PyTorch's indexing
+        t, k = e.index
+        step = f"step {t + 1}" + (" (loss)" if t == self.state.trace.loss_step else "")
+        if e.name == INPUT:
+            return f"dL/dx at {step}, input {k + 1}"
+        sym = "h" if e.name == "h" else "C"
+        return f"dL/d{sym} at {step}, {self.state.unit_label(k)}"
+
     def _check_table(self, res: GradCheck) -> str:
         rows = []
         for e in res.entries:
-            idx = ", ".join(str(i) for i in e.index)
             bad = e.rel_error > TOLERANCE
             style = f" style='color:{ERROR_COLOR}'" if bad else ""
-            rows.append(f"<tr{style}><td>{html.escape(e.name)}[{idx}]</td>"
+            rows.append(f"<tr{style}><td>{html.escape(self._entry_name(e))}</td>"
                         f"<td align=right>{e.exact:.6g}</td><td align=right>{e.numeric:.6g}</td>"
                         f"<td align=right>{e.rel_error:.1e}</td></tr>")
         note = f"<p>{html.escape(res.note)}</p>" if res.note else ""
+        states = ("For dL/dh and dL/dC the state h_t or C_t is nudged (h_t = o_t·tanh(C_t) "
+                  "follows C_t)" if self.state.trace.c is not None
+                  else "For dL/dh the state h_t is nudged")
         return (f"<p>Exact gradients (backpropagation) against central differences "
-                f"(nudge ±{res.eps:g}). Relative error = |a − b| / max(|a|, |b|, 1e−6); "
-                f"below {TOLERANCE:g} the two agree.</p>{note}"
+                f"(nudge ±{res.eps:g}). {states} and the sequence runs on from it to the loss "
+                f"step. Relative error = "
+                f"|a − b| / max(|a|, |b|, {fmt(res.floor)}); below {TOLERANCE:g} the two "
+                f"agree.</p>{note}"
                 "<table cellspacing=4><tr><th align=left>entry</th><th>exact</th>"
                 "<th>finite diff.</th><th>rel. error</th></tr>" + "".join(rows) + "</table>")
+
+
+def _compared(res: GradCheck) -> str:
+    """What the check compared, e.g. "20 parameters, 4 inputs and 10 plotted state gradients
+    (dL/dh, dL/dC)"."""
+    names = [e.name for e in res.entries]
+    n_in = names.count(INPUT)
+    n_state = sum(names.count(k) for k in STATES)
+    n_par = len(names) - n_in - n_state
+    parts = [f"{n} {word}{'s' if n != 1 else ''}"
+             for n, word in ((n_par, "parameter"), (n_in, "input")) if n]
+    if n_state:
+        which = "dL/dh, dL/dC" if "c" in names else "dL/dh"
+        parts.append(f"{n_state} plotted state gradient{'s' if n_state != 1 else ''} ({which})")
+    if not parts:
+        return "no entries"
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 __all__ = ["ClassSpin", "GradientPanel", "LOSS_KINDS", "ReadoutBars", "format_target",

@@ -155,12 +155,59 @@ def test_check_gradients_reports_a_small_error(qtbot, panel, state):
         qtbot.mouseClick(panel.check_button, Qt.MouseButton.LeftButton)
     assert not blocker.signal_triggered                # checking changes nothing
     res = panel.last_check
-    assert res is not None and res.max_rel_error < 1e-5 and len(res.entries) == 24
-    assert "agree" in panel.check_label.text() and fmt(res.max_rel_error) in panel.check_label.text()
+    assert res is not None and res.max_rel_error < 1e-5 and len(res.entries) == 34
+    text = panel.check_label.text()
+    assert "agree" in text and fmt(res.max_rel_error) in text
+    assert "20 parameters, 4 inputs and 10 plotted state gradients (dL/dh, dL/dC)" in text
     tip = panel.check_label.toolTip()
-    assert tip.count("<tr") == 25 and "weight_hh_l0" in tip
+    assert tip.count("<tr") == 35 and "weight_hh_l0" in tip
+    # the state gradients and inputs with 1-based steps and units, as the plots count them
+    steps = sorted({e.index[0] + 1 for e in res.entries if e.name == "h"})
+    assert steps == [1, 6, 8, 9, 10]                       # from step 1 to the loss step
+    for e in res.entries:
+        if e.name in ("h", "c", "x"):
+            t, k = e.index[0] + 1, e.index[1] + 1
+            step = f"step {t} (loss)" if t == 10 else f"step {t}"
+            what = {"h": f"dL/dh at {step}, unit {k}", "c": f"dL/dC at {step}, unit {k}",
+                    "x": f"dL/dx at {step}, input {k}"}[e.name]
+            assert f"<td>{what}</td>" in tip, what
+    assert fmt(res.floor) in tip and "runs on from it to the loss step" in tip
     state.set_target([0.0, 0.0, 0.0, 1.0])
     assert panel.last_check is None and "Not checked" in panel.check_label.text()
+
+
+def test_check_names_what_it_compared_for_a_gru(qtbot, panel, state):
+    net = Network(init_params("gru", 2, 3, seed=1))
+    state.set_model(net, np.random.default_rng(0).normal(size=(6, 2)), [f"t{k}" for k in range(6)])
+    qtbot.mouseClick(panel.check_button, Qt.MouseButton.LeftButton)
+    res = panel.last_check
+    assert res is not None and res.ok
+    assert "20 parameters, 4 inputs and 5 plotted state gradients (dL/dh):" in panel.check_label.text()
+    tip = panel.check_label.toolTip()
+    assert "dL/dC" not in tip and tip.count("dL/dh at step") == 5
+
+
+def test_a_wrong_state_gradient_shows_in_red(qtbot, panel, state, monkeypatch):
+    from dataclasses import replace
+
+    _lstm_model(state)
+    real = Network.trace
+
+    def tampered(self, xx, target=None, lazy=False):
+        tr = real(self, xx, target)
+        if xx.shape[0] != 10:                              # the check's own shorter runs
+            return tr
+        out = {k: getattr(tr, k) for k in ("dL_dh", "dL_dc", "dL_dx", "dL_dh0", "dL_dc0",
+                                           "dL_dpre", "grads")}
+        out["dL_dh"] = tr.dL_dh * 2.0                      # every dL/dh_t twice too big
+        return replace(tr, backward=lambda: out)
+
+    monkeypatch.setattr(Network, "trace", tampered)
+    qtbot.mouseClick(panel.check_button, Qt.MouseButton.LeftButton)
+    res = panel.last_check
+    assert not res.ok and "DISAGREE" in panel.check_label.text()
+    red = [row for row in panel.check_label.toolTip().split("<tr") if ERROR_COLOR in row]
+    assert red and all("dL/dh at step" in row for row in red)
 
 
 def test_cursor_follows_the_time_step_and_clicks_move_it(qtbot, panel, state):
