@@ -1,0 +1,40 @@
+"""Themes: every coloured symbol reads against its background where legibility is the point."""
+
+import pytest
+
+from lstm_viz.ui.theme import CONTRAST, DARK, LIGHT
+
+
+def _luminance(hex_color: str) -> float:
+    """WCAG relative luminance of "#RRGGBB"."""
+    def lin(c: int) -> float:
+        c = c / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (int(hex_color[k:k + 2], 16) for k in (1, 3, 5))
+    return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b)
+
+
+def contrast_ratio(a: str, b: str) -> float:
+    hi, lo = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_the_wcag_formula_here_gives_the_known_ratios():
+    assert contrast_ratio("#000000", "#FFFFFF") == pytest.approx(21.0)
+    assert contrast_ratio("#777777", "#FFFFFF") == pytest.approx(4.48, abs=0.01)
+
+
+@pytest.mark.parametrize("theme, against", [(CONTRAST, "background"), (DARK, "panel")],
+                         ids=["contrast", "dark"])
+def test_gate_colours_read_at_4_5_to_1(theme, against):
+    # Symbols such as C_t and f_t are written in their gate colour (equations, diagram,
+    # plot titles): at AA contrast (4.5:1) in the high-contrast theme on white and in the
+    # dark theme on its panels.
+    bg = getattr(theme, against)
+    low = {k: round(contrast_ratio(c, bg), 2) for k, c in theme.gate_colors.items()
+           if contrast_ratio(c, bg) < 4.5}
+    assert low == {}
+
+
+def test_the_light_theme_keeps_the_okabe_ito_hues():
+    assert LIGHT.gate_colors["c"] == "#E69F00" and LIGHT.gate_colors["f"] == "#D55E00"
