@@ -353,7 +353,10 @@ def _load_network(path: str, load_weights: Callable[[str], object]):
         msg = str(e).removeprefix(f"{path}: ")  # io's errors already name the file
         raise CliError(f"--weights {path}: {msg}") from None
     except Exception as e:  # whatever else a damaged file provokes, it is still a bad file
-        raise CliError(f"--weights {path}: cannot read it ({type(e).__name__}: {e})") from None
+        from .model.io import plain_text  # no terminal escape codes from a library's message
+
+        raise CliError(f"--weights {path}: cannot read it "
+                       f"({type(e).__name__}: {plain_text(str(e))})") from None
 
 
 def _parse_target(text: str, hidden: int):

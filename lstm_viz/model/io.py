@@ -18,7 +18,8 @@
     ``torch.load(..., weights_only=True)`` (PyTorch's restricted loader, which
     builds tensors and plain containers and refuses any other object). Tensors
     only: class names come from ``.npz`` files (a name is not a tensor, and a
-    ``.pt`` file is a pickle; the app never writes one).
+    ``.pt`` file is a pickle; the app never writes one). A whole pickled model
+    (``torch.save(model, path)``) is refused with how to save its state_dict.
 
 Every problem raises `WeightsFileError` (a `WeightsError`, hence a
 ``ValueError``) whose message is one line naming the file and the reason.
@@ -26,8 +27,10 @@ Every problem raises `WeightsFileError` (a `WeightsError`, hence a
 
 from __future__ import annotations
 
+import io
 import math
 import os
+import pickletools
 import re
 import struct
 import tempfile
@@ -50,9 +53,20 @@ STATE_NAMES: tuple[str, ...] = ("h0", "c0")
 NPZ_ONE_LINER = ('np.savez("weights.npz", **{k: v.detach().cpu().numpy() '
                  'for k, v in model.state_dict().items()})')
 
+#: How a PyTorch model's weights are saved so that the app can read them.
+SAVE_STATE_DICT = "torch.save(model.state_dict(), path)"
+
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a local file header, or an empty archive
 _NPY_MAGIC = b"\x93NUMPY"
 _PREFIX = re.compile(r"(?:[A-Za-z_][A-Za-z0-9_]*\.)*")
+#: Terminal escape sequences: CSI (colours, bold: "\x1b[1m"), OSC (titles, links), and two-byte ones.
+_ANSI_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
+#: Control characters other than the line break (C0, DEL, C1).
+_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+#: The class ``torch.load(weights_only=True)`` refused, in its message.
+_UNSUPPORTED_GLOBAL = re.compile(r"Unsupported global: GLOBAL ([\w.]+)")
+#: The most of a PyTorch file's pickle read to tell a whole model from other objects.
+_MAX_PICKLE_SCAN = 64 * 2**20
 #: Errors reading a damaged file can raise, from zipfile, zlib and numpy.lib.format.
 _READ_ERRORS = (OSError, EOFError, ValueError, KeyError, SyntaxError, RuntimeError,
                 NotImplementedError, MemoryError, OverflowError, struct.error, zlib.error,
@@ -235,9 +249,7 @@ def _read_pt(path: str | os.PathLike) -> dict[str, np.ndarray]:
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # noqa: BLE001 - any failure inside torch.load is the file's fault
-        raise WeightsFileError(
-            path, f"PyTorch could not read it as plain tensors ({_first_line(e)}); "
-                  "save model.state_dict(), not the model") from None
+        raise WeightsFileError(path, _torch_load_failure(path, e)) from None
     if isinstance(obj, Mapping) and isinstance(obj.get("state_dict"), Mapping):
         obj = obj["state_dict"]
     if not isinstance(obj, Mapping):
@@ -257,9 +269,86 @@ def _read_pt(path: str | os.PathLike) -> dict[str, np.ndarray]:
     return out
 
 
-def _first_line(e: BaseException) -> str:
-    text = str(e).strip().splitlines()
-    line = text[0] if text else type(e).__name__
+def _torch_load_failure(path: str | os.PathLike, e: BaseException) -> str:
+    """Why ``torch.load(path, weights_only=True)`` failed, in one line, for people.
+
+    PyTorch's own message is long, coloured with terminal escape codes, and
+    suggests ``weights_only=False``, which the app never uses. A file whose
+    pickle names PyTorch's layer classes or parameters (a state_dict holds
+    plain tensors) is a whole pickled model; one that needs another Python
+    class holds some other object; anything else gets the gist of PyTorch's
+    reason. The pickle is only parsed (`_pickled_globals`), never run.
+    """
+    text = plain_text(str(e))
+    match = _UNSUPPORTED_GLOBAL.search(text)
+    culprit = match.group(1) if match else None
+    names = _pickled_globals(path)
+    if any(_is_module_global(g) for g in (culprit or "", *names)):
+        model = culprit or names[0]
+        return (f"holds a whole pickled model ({model}), not a state_dict; the app never "
+                "unpickles Python objects, so it reads only tensors. Save the weights "
+                f"instead: {SAVE_STATE_DICT}")
+    if culprit is not None:
+        return (f"holds a pickled Python object ({culprit}) besides tensors, which the app "
+                f"never unpickles; save only the weights: {SAVE_STATE_DICT}")
+    reason = text.split("WeightsUnpickler error:", 1)[-1]
+    return (f"PyTorch could not read it as plain tensors ({_first_line(reason)}); "
+            f"save the weights with {SAVE_STATE_DICT}")
+
+
+def _is_module_global(name: str) -> bool:
+    return (name.startswith(("torch.nn.modules.", "torch.nn.parameter."))
+            or name == "torch._utils._rebuild_parameter")
+
+
+def _pickled_globals(path: str | os.PathLike) -> list[str]:
+    """The classes and functions a PyTorch file's pickle refers to, as ``module.name``.
+
+    Reads the pickle of a zip-format file (``*/data.pkl``) or the first pickles
+    of a legacy one with `pickletools.genops`, which parses opcodes and
+    executes nothing. Gives up quietly (returning what it found) on anything odd.
+    """
+    try:
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as zf:
+                members = [i for i in zf.infolist() if i.filename.endswith("data.pkl")]
+                if not members or members[0].file_size > _MAX_PICKLE_SCAN:
+                    return []
+                data = zf.read(members[0])
+        else:
+            with open(path, "rb") as f:
+                data = f.read(_MAX_PICKLE_SCAN)
+    except _READ_ERRORS:
+        return []
+    found: list[str] = []
+    strings: list[str] = []
+    stream = io.BytesIO(data)
+    try:
+        for _ in range(5):  # a legacy file is a few pickles in a row, then raw tensor data
+            for op, arg, _pos in pickletools.genops(stream):
+                if op.name in ("GLOBAL", "INST") and isinstance(arg, str):
+                    found.append(arg.replace(" ", "."))
+                elif op.name == "STACK_GLOBAL" and len(strings) >= 2:
+                    found.append(f"{strings[-2]}.{strings[-1]}")
+                elif isinstance(arg, str):
+                    strings.append(arg)
+    except Exception:  # noqa: BLE001 - the end of the pickles, or a damaged one
+        pass
+    return found
+
+
+def plain_text(text: str) -> str:
+    """``text`` without terminal escape sequences (colours, bold) or other control
+    characters, so it can be shown in a message box or a log; tabs become spaces,
+    line breaks stay."""
+    text = _ANSI_ESCAPE.sub("", text).replace("\t", " ")
+    return _CONTROL.sub("", text)
+
+
+def _first_line(e: BaseException | str) -> str:
+    """The first non-empty line of an exception's message (or of a text), plain and short."""
+    lines = [ln.strip() for ln in plain_text(str(e)).splitlines() if ln.strip()]
+    line = lines[0] if lines else ("no reason given" if isinstance(e, str) else type(e).__name__)
     return line if len(line) <= 160 else line[:157] + "..."
 
 

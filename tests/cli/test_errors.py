@@ -154,3 +154,15 @@ def test_error_names_the_problem(cli, tmp_path):
     r = cli("trace", "--weights", str(files["good"]), "--cell", "gru", "--input", "1",
             "--out", str(tmp_path / "o.npz"))
     assert "LSTM" in r.stderr
+
+
+def test_an_unexpected_loader_error_is_shown_without_escape_codes(tmp_path):
+    from lstm_viz.cli import CliError, _load_network
+
+    def load(path):
+        raise RuntimeError("\x1b[1mboom\x1b[0m in the loader")
+
+    (tmp_path / "w.npz").write_bytes(b"x")
+    with pytest.raises(CliError) as e:
+        _load_network(str(tmp_path / "w.npz"), load)
+    assert "(RuntimeError: boom in the loader)" in str(e.value) and "\x1b" not in str(e.value)

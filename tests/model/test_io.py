@@ -402,7 +402,9 @@ def test_torch_checkpoint_with_prefix_matches_torch_forward(tmp_path):
 def test_torch_file_with_pickled_object_is_refused(tmp_path, marker, refused):
     torch = pytest.importorskip("torch")
     torch.save({"weight_ih_l0": torch.zeros(4, 1), "payload": Evil(marker)}, tmp_path / "evil.pt")
-    refused(tmp_path / "evil.pt", "PyTorch could not read it")
+    e = refused(tmp_path / "evil.pt", "pickled Python object", "never unpickles",
+                "torch.save(model.state_dict(), path)")
+    assert "whole pickled model" not in e.reason  # a dict of tensors, with an intruder
     assert not marker.exists()
 
 
