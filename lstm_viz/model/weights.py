@@ -20,6 +20,7 @@ so a `Params` can be shared between the GUI thread and a worker safely.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Mapping
 
@@ -266,8 +267,10 @@ class Params:
         readout: ``readout.weight`` (K, H) / ``readout.bias`` (K,), or, as PyTorch
         models name it, the one other module with both ``<name>.weight`` and
         ``<name>.bias`` (``fc.``, ``linear.``, ``decoder.`` ...); see `find_readout`.
-        Raises `WeightsError` naming what is wrong.
+        Raises `WeightsError` naming what is wrong; more than one layer, a
+        bidirectional model and ``proj_size`` are refused by name.
         """
+        _refuse_unsupported(sd)
         found: dict[str, np.ndarray] = {}
         prefixes = set()
         for key, val in sd.items():
@@ -280,9 +283,6 @@ class Params:
             raise WeightsError(f"missing {', '.join(missing)} (layer-0 recurrent weights)")
         if len(prefixes) > 1:
             raise WeightsError(f"weights for more than one module: prefixes {sorted(prefixes)}")
-        extra_layers = [k for k in sd if "_l1" in k]
-        if extra_layers:
-            raise WeightsError("only single-layer networks are supported (found layer-1 weights)")
         w_ih, w_hh = found["weight_ih"], found["weight_hh"]
         if w_hh.ndim != 2 or w_ih.ndim != 2:
             raise WeightsError("weight_ih_l0 and weight_hh_l0 must be 2-D matrices")
@@ -327,6 +327,30 @@ class Params:
             if a is not None and (a.shape != b.shape or not np.array_equal(a, b)):
                 return False
         return True
+
+
+_REVERSE_KEY = re.compile(r".*(?:weight|bias)_(?:ih|hh|hr)_l\d+_reverse")   # bidirectional=True
+_PROJECTION_KEY = re.compile(r".*weight_hr_l\d+(?:_reverse)?")               # proj_size > 0
+_DEEPER_KEY = re.compile(r".*(?:weight|bias)_(?:ih|hh|hr)_l[1-9]\d*(?:_reverse)?")  # num_layers > 1
+
+
+def _refuse_unsupported(sd: Mapping[str, object]) -> None:
+    """Raise `WeightsError` for a PyTorch recurrent module the engine cannot run exactly:
+    a bidirectional one, an LSTM with ``proj_size``, or more than one layer."""
+    keys = sorted(sd)
+    reverse = [k for k in keys if _REVERSE_KEY.fullmatch(k)]
+    if reverse:
+        raise WeightsError(
+            f"{reverse[0]} is from a bidirectional model, and the app runs only one direction; "
+            "save a model built with bidirectional=False (or drop the *_reverse weights to "
+            "look at the forward direction alone)")
+    projection = [k for k in keys if _PROJECTION_KEY.fullmatch(k)]
+    if projection:
+        raise WeightsError(
+            f"{projection[0]} is the projection of an LSTM built with proj_size > 0, which is "
+            "not supported; save a model built without proj_size")
+    if any(_DEEPER_KEY.fullmatch(k) for k in keys):
+        raise WeightsError("only single-layer networks are supported (found layer-1 weights)")
 
 
 def find_readout(sd: Mapping[str, np.ndarray], hidden: int
