@@ -9,7 +9,9 @@ A single-layer recurrent cell has four tensors, named as in a PyTorch
     bias_hh_l0    (G*H,)
 
 where ``G`` is the number of gate blocks: 4 for an LSTM (rows ``i, f, g, o``),
-3 for a GRU (rows ``r, z, n``) and 1 for a simple tanh RNN. An optional linear
+3 for a GRU (rows ``r, z, n``) and 1 for a simple tanh RNN. An ``nn.LSTMCell``
+(``GRUCell``, ``RNNCell``) names the same tensors without ``_l0``; a module built
+with ``bias=False`` has no biases (read as zeros). An optional linear
 readout (``readout.weight`` (K, H), ``readout.bias`` (K,)) may ride along, and
 with it optional names of its K classes (``readout.classes`` in a weights file;
 `Params.readout_classes`). The names are for people only: the engine never reads them.
@@ -263,37 +265,60 @@ class Params:
     def from_state_dict(cls, sd: Mapping[str, np.ndarray], kind: str | None = None) -> "Params":
         """Build from PyTorch state_dict names, inferring the cell kind from the shapes.
 
-        Accepts an optional module prefix (``lstm.weight_ih_l0``) and an optional
-        readout: ``readout.weight`` (K, H) / ``readout.bias`` (K,), or, as PyTorch
+        Reads layer 0 of an ``nn.LSTM`` / ``nn.GRU`` / ``nn.RNN``
+        (``weight_ih_l0``, ``weight_hh_l0``, ``bias_ih_l0``, ``bias_hh_l0``) or
+        an ``nn.LSTMCell`` / ``nn.GRUCell`` / ``nn.RNNCell`` (the same tensors
+        without ``_l0``), with an optional module prefix (``lstm.weight_ih_l0``).
+        A model built with ``bias=False`` has no bias tensors: its biases are
+        zeros, which is what PyTorch computes. An optional readout:
+        ``readout.weight`` (K, H) / ``readout.bias`` (K,), or, as PyTorch
         models name it, the one other module with both ``<name>.weight`` and
         ``<name>.bias`` (``fc.``, ``linear.``, ``decoder.`` ...); see `find_readout`.
-        Raises `WeightsError` naming what is wrong; more than one layer, a
-        bidirectional model and ``proj_size`` are refused by name.
+
+        An ``nn.RNN`` built with ``nonlinearity="relu"`` has the same tensors
+        as a tanh one; it is read as a tanh RNN, the only one the engine runs.
+
+        Raises
+        ------
+        WeightsError
+            Naming what is wrong: more than one layer, a bidirectional model,
+            ``proj_size``, a missing tensor, only one of the two biases, weights
+            of two modules, or shapes that fit no cell.
         """
         _refuse_unsupported(sd)
-        found: dict[str, np.ndarray] = {}
-        prefixes = set()
+        modules: dict[tuple[str, str], dict[str, np.ndarray]] = {}
         for key, val in sd.items():
-            for t in TENSORS:
-                if key.endswith(f"{t}_l0"):
-                    prefixes.add(key[: -len(f"{t}_l0")])
-                    found[t] = np.asarray(val)
-        missing = [f"{t}_l0" for t in TENSORS if t not in found]
+            m = _RECURRENT_KEY.fullmatch(key)
+            if m is not None:
+                module = modules.setdefault((m["prefix"], m["layer"] or ""), {})
+                module[m["tensor"]] = np.asarray(val)
+        if not modules:
+            raise WeightsError("missing weight_ih_l0, weight_hh_l0 (layer-0 recurrent weights; "
+                               "weight_ih, weight_hh for an LSTMCell, GRUCell or RNNCell)")
+        if len(modules) > 1:
+            where = ", ".join(sorted(f"{prefix}weight_ih{layer}" for prefix, layer in modules))
+            raise WeightsError(f"weights for more than one module ({where}); keep one")
+        (_, layer), found = next(iter(modules.items()))
+        missing = [f"{t}{layer}" for t in ("weight_ih", "weight_hh") if t not in found]
         if missing:
-            raise WeightsError(f"missing {', '.join(missing)} (layer-0 recurrent weights)")
-        if len(prefixes) > 1:
-            raise WeightsError(f"weights for more than one module: prefixes {sorted(prefixes)}")
+            raise WeightsError(f"missing {', '.join(missing)} (the recurrent weights)")
+        biases = [t for t in ("bias_ih", "bias_hh") if t in found]
+        if len(biases) == 1:
+            other = "bias_hh" if biases[0] == "bias_ih" else "bias_ih"
+            raise WeightsError(f"missing {other}{layer}: it has {biases[0]}{layer}, but a layer "
+                               "has both biases, or neither (bias=False)")
         w_ih, w_hh = found["weight_ih"], found["weight_hh"]
         if w_hh.ndim != 2 or w_ih.ndim != 2:
-            raise WeightsError("weight_ih_l0 and weight_hh_l0 must be 2-D matrices")
+            raise WeightsError(f"weight_ih{layer} and weight_hh{layer} must be 2-D matrices")
         h = w_hh.shape[1]
         if h == 0 or w_hh.shape[0] % h:
-            raise WeightsError(f"weight_hh_l0 has shape {w_hh.shape}, expected (G*H, H)")
+            raise WeightsError(f"weight_hh{layer} has shape {w_hh.shape}, expected (G*H, H)")
         g = w_hh.shape[0] // h
         inferred = {4: "lstm", 3: "gru", 1: "rnn"}.get(g)
         if inferred is None:
             raise WeightsError(
-                f"weight_hh_l0 has shape {w_hh.shape}: {g} gate blocks is not an LSTM (4), GRU (3) or RNN (1)"
+                f"weight_hh{layer} has shape {w_hh.shape}: {g} gate blocks is not an LSTM (4), "
+                "GRU (3) or RNN (1)"
             )
         if kind is not None and kind != inferred:
             raise WeightsError(f"the shapes describe a {inferred.upper()}, not a {kind.upper()}")
@@ -303,12 +328,13 @@ class Params:
             if not isinstance(names, (list, tuple)):
                 names = class_names_from_array(names)
             names = check_class_names(names, 0 if rw is None else np.shape(rw)[0])
+        zeros = np.zeros(w_hh.shape[0])  # bias=False: PyTorch adds nothing
         return cls(
             inferred,
             w_ih,
             w_hh,
-            found["bias_ih"],
-            found["bias_hh"],
+            found.get("bias_ih", zeros),
+            found.get("bias_hh", zeros),
             None if rw is None else np.asarray(rw),
             None if rb is None else np.asarray(rb),
             names,
@@ -329,6 +355,9 @@ class Params:
         return True
 
 
+#: A recurrent tensor: layer 0 of nn.LSTM/GRU/RNN (``_l0``) or an nn.*Cell (no suffix).
+_RECURRENT_KEY = re.compile(r"(?P<prefix>.*?)(?P<tensor>weight_ih|weight_hh|bias_ih|bias_hh)"
+                            r"(?P<layer>_l0)?")
 _REVERSE_KEY = re.compile(r".*(?:weight|bias)_(?:ih|hh|hr)_l\d+_reverse")   # bidirectional=True
 _PROJECTION_KEY = re.compile(r".*weight_hr_l\d+(?:_reverse)?")               # proj_size > 0
 _DEEPER_KEY = re.compile(r".*(?:weight|bias)_(?:ih|hh|hr)_l[1-9]\d*(?:_reverse)?")  # num_layers > 1
