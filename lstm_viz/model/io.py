@@ -59,7 +59,7 @@ SAVE_STATE_DICT = "torch.save(model.state_dict(), path)"
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a local file header, or an empty archive
 _NPY_MAGIC = b"\x93NUMPY"
 _PREFIX = re.compile(r"(?:[A-Za-z_][A-Za-z0-9_]*\.)*")
-#: Terminal escape sequences: CSI (colours, bold: "\x1b[1m"), OSC (titles, links), and two-byte ones.
+#: Terminal escapes: CSI (colours, bold: "\x1b[1m"), OSC (titles, links), two-byte ones.
 _ANSI_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
 #: Control characters other than the line break (C0, DEL, C1).
 _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
