@@ -982,9 +982,12 @@ class MainWindow(QMainWindow):
         self._seq_serial += 1
         if not self._push(snap, f"Open weights {name}"):
             return False
+        # A ReLU nn.RNN has the same tensors as a tanh one: say which one runs.
+        note = (" Run with tanh: an nn.RNN(nonlinearity='relu') file looks the same."
+                if net.kind == "rnn" else "")
         self.notify(
             f"Opened {name}: {net.kind.upper()}, {_values(net.input_size)} per step, "
-            f"{net.hidden_size} hidden units.", 8000)
+            f"{net.hidden_size} hidden units.{note}", 8000)
         return True
 
     def save_weights(self, path: str | Path) -> bool:

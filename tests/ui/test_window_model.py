@@ -336,3 +336,54 @@ def test_undo_redo_shortcuts_are_listed(window):
     assert "Ctrl+Shift+Z" in redo and "Ctrl+Y" in redo
     assert "Ctrl+O" in keys["Open weights…"] and "Ctrl+S" in keys["Save weights…"]
     assert "Ctrl+R" in keys["Reset to preset"]
+
+
+def _layer(kind="lstm", d=2, h=3):
+    return init_params(kind, d, h, seed=8).to_state_dict()
+
+
+@pytest.mark.parametrize("arrays, words", [
+    ({**_layer(), **{f"{k}_reverse": v for k, v in _layer().items()}},
+     ("bidirectional", "bidirectional=False")),
+    ({**_layer(), "weight_hr_l0": np.ones((2, 3))}, ("proj_size", "weight_hr_l0")),
+    ({k: v for k, v in _layer().items() if k != "bias_hh_l0"}, ("missing bias_hh_l0",)),
+], ids=["bidirectional", "proj_size", "one bias"])
+def test_a_refused_layout_shows_the_reason_and_changes_nothing(tmp_path, window, state,
+                                                              arrays, words):
+    path = tmp_path / "other.npz"
+    np.savez(path, **arrays)
+    before = state.snapshot()
+    assert not window.open_weights(path)
+    box = window.message_box
+    assert box is not None and box.isVisible()
+    assert "other.npz was not opened" in box.text() and "unchanged" in box.text()
+    for w in words:
+        assert w in box.text(), box.text()
+    assert state.network is before.network and window.undo_stack.count() == 0
+    box.close()
+
+
+@pytest.mark.torch
+def test_a_whole_pickled_model_is_refused_in_plain_words(tmp_path, window, state):
+    torch = pytest.importorskip("torch")
+    torch.save(torch.nn.LSTM(2, 3), tmp_path / "model.pt")
+    before = state.snapshot()
+    assert not window.open_weights(tmp_path / "model.pt")
+    text = window.message_box.text()
+    assert "whole pickled model" in text and "torch.save(model.state_dict(), path)" in text
+    assert "\x1b" not in text
+    assert state.network is before.network and window.undo_stack.count() == 0
+    window.message_box.close()
+
+
+def test_a_bias_free_cell_file_opens_and_an_rnn_says_it_runs_tanh(tmp_path, window, state):
+    p = init_params("lstm", 2, 3, seed=9)
+    np.savez(tmp_path / "cell.npz", weight_ih=p.weight_ih, weight_hh=p.weight_hh)
+    assert window.open_weights(tmp_path / "cell.npz")
+    assert np.array_equal(state.network.params.weight_hh, p.weight_hh)
+    assert not state.network.params.bias_ih.any() and not state.network.params.bias_hh.any()
+    assert "tanh" not in window.model_info.text()
+    np.savez(tmp_path / "rnn.npz", **init_params("rnn", 2, 3, seed=9).to_state_dict())
+    assert window.open_weights(tmp_path / "rnn.npz")
+    assert "RNN" in window.model_info.text() and "tanh" in window.model_info.text()
+    assert "relu" in window.model_info.text()
