@@ -27,6 +27,8 @@ small change of the data leaves it (and its cached tick labels) alone.
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QElapsedTimer, QPointF, QRectF, Qt, QTimer, Signal
@@ -316,6 +318,9 @@ class TracePanel(pg.GraphicsLayoutWidget):
         self.state = state
         self.panel = panel
         self.heatmap = False
+        #: The panels shown side by side with this one (itself included): their time
+        #: axes make one choice between token labels and step numbers.
+        self.row: Callable[[], list[TracePanel]] = lambda: [self]
         if QPixmapCache.cacheLimit() < PIXMAP_CACHE_KB:
             QPixmapCache.setCacheLimit(PIXMAP_CACHE_KB)
         self.setMinimumSize(160, 120)
@@ -524,7 +529,8 @@ class TracePanel(pg.GraphicsLayoutWidget):
         st = self.state
         labels = st.labels
         (x0, x1), _ = self.vb.viewRange()
-        width = max(1, self.vb.width())
+        # One choice for the whole row: a token "1" next to a step number 1 misleads.
+        width = min(max(1, p.vb.width()) for p in self.row() if p is self or not p.isHidden())
         font = scaled_font(st.theme, st.font_scale, 0.85)
         inputs = (labels, x0, x1, width, font.key())
         if inputs == self._ticks_for:           # nothing they depend on changed (a drag)
@@ -547,7 +553,9 @@ class TracePanel(pg.GraphicsLayoutWidget):
     def resizeEvent(self, ev) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(ev)
         if hasattr(self, "_ticks_for"):         # not during construction
-            self._update_time_ticks()
+            for p in self.row():                # the row's narrowest decides for all
+                if hasattr(p, "_ticks_for"):
+                    p._update_time_ticks()
             if (self._steps or 0) > CLIP_FROM_STEPS and not self.heatmap:
                 self._stale_lines = True        # decimated for the new width
                 if self.isVisible():
@@ -813,6 +821,7 @@ class TracePlots(QWidget):
         self.panels: dict[str, TracePanel] = {}
         for key in PANELS:
             p = TracePanel(state, key, self.splitter)
+            p.row = self._row
             self.panels[key] = p
             self.splitter.addWidget(p)
         self.legend = QLabel(self)
@@ -829,6 +838,9 @@ class TracePlots(QWidget):
         state.unit_changed.connect(self._update_legend)
         state.appearance_changed.connect(self._update_legend)
         self._update_legend()
+
+    def _row(self) -> list[TracePanel]:
+        return list(self.panels.values())
 
     def _update_legend(self, *_args) -> None:
         """One line naming the line style of each unit (shown when all units are drawn)."""

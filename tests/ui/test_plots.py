@@ -347,3 +347,30 @@ def test_a_wide_line_drawn_as_thin_copies_inks_about_what_the_wide_pen_does(qapp
     assert thin.widthF() == 1.0 and len(shifts) > 1
     ratio = ink(thin, shifts) / ink(pen, [(0, 0)])
     assert 0.7 < ratio < 1.25
+
+
+def test_the_row_of_plots_makes_one_choice_of_time_axis(qtbot, state):
+    # Token labels where they fit, step numbers where they do not: but a token "1" beside
+    # a step 1 in the next plot misleads, so the narrowest plot decides for the row.
+    net = Network(init_params("lstm", 2, 3, seed=1))
+    T = 12
+    state.set_model(net, np.zeros((T, 2)), [f"w{k}" * 2 for k in range(T)])
+    w = TracePlots(state)
+    qtbot.addWidget(w)
+    w.resize(1500, 300)
+    w.show()
+    qtbot.waitExposed(w)
+    w.splitter.setSizes([1000, 250, 250])
+    qtbot.wait(20)
+
+    def axis_labels():
+        return {k: p.plot.getAxis("bottom").labelText for k, p in w.panels.items()}
+
+    wide = w.panels["c"]
+    assert wide.vb.width() > 3 * w.panels["h"].vb.width()
+    assert set(axis_labels().values()) == {"step"}
+    w.resize(4000, 300)                                   # room for the tokens everywhere
+    w.splitter.setSizes([1400, 1300, 1300])
+    qtbot.wait(20)
+    assert set(axis_labels().values()) == {"input"}
+    assert wide.plot.getAxis("bottom")._tickLevels[0][0] == (1.0, "w0w0")
