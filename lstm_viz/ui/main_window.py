@@ -707,7 +707,7 @@ class MainWindow(QMainWindow):
             network = Network(init_params(kind, st.network.input_size, st.network.hidden_size,
                                           seed=REBUILD_SEED),
                               h0=st.network.h0, options=fit_options(st.options, kind))
-        title = CELL_TITLES[kind]
+        title = "simple RNN" if kind == "rnn" else CELL_TITLES[kind]     # mid-sentence
         caption = (f"A {title} cell with seeded random weights, on the same sequence: compare its "
                    "traces and gradients with the other cells' (Ctrl+1, 2, 3). Ctrl+Z brings the "
                    "previous cell back.")

@@ -36,6 +36,7 @@ from PySide6.QtGui import QFontMetrics, QPen, QPixmapCache
 from PySide6.QtWidgets import QGraphicsItem, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from ..state import AppState
+from .equations import unicode_subscripts
 from .kit import (DRAFT_WITHIN_MS, SETTLE_MS, ImageItem, opaque_viewport, shifted, step_at,
                   style_axes, thin_passes)
 from .theme import Theme, colormap, scaled_font
@@ -582,7 +583,8 @@ class TracePanel(pg.GraphicsLayoutWidget):
         self._layout = (keys, H, unit)
         ticks = []
         if keys and self.panel == "gates":
-            ticks = [[(H * k + H / 2, _PLAIN.get(key, key)) for k, key in enumerate(keys)]]
+            ticks = [[(H * k + H / 2, unicode_subscripts(_PLAIN.get(key, key)))
+                      for k, key in enumerate(keys)]]
         self._heat_ticks = ticks
         self._style_lines()
 

@@ -503,7 +503,7 @@ class WeightEditor(QWidget):
         self._state_caps = []
         states = ("h0", "c0") if net.kind == "lstm" else ("h0",)
         for k, name in enumerate(states):
-            cap = QLabel("h_0" if name == "h0" else "C_0")
+            cap = QLabel("h₀" if name == "h0" else "C₀")
             cap.setToolTip("The hidden state before step 1 (h_{t−1} at the first step)."
                            if name == "h0" else
                            "The cell state before step 1 (C_{t−1} at the first step).")
@@ -627,7 +627,7 @@ class WeightEditor(QWidget):
         b, r, c = self._selected
         net = self.state.network
         v = entry(net, b.target(net, r, c))
-        self.sel_label.setText(self._describe(b, r, c, v, brief=True))
+        self.sel_label.setText(unicode_subscripts(self._describe(b, r, c, v, brief=True)))
         with QSignalBlocker(self.spin):
             self.spin.setSingleStep(self._vmax / 100)
             self.spin.setValue(v)

@@ -235,6 +235,17 @@ def test_heatmaps_show_the_weight_blocks(setup):
     assert (sec.title.text(), sec.cap_hh.text(), sec.cap_ih.text()) == \
         ("Forget gate fₜ", "from hₜ₋₁", "from xₜ")
     assert editor.section("g").title.text() == "Candidate C̃ₜ"
+    assert [c.text() for c in editor._state_caps] == ["h₀", "C₀"]
+
+
+def test_the_selected_weight_is_named_in_the_same_notation(qtbot, setup):
+    state, stack, editor = setup
+    click_cell(qtbot, editor, "f", "hh", 0, 1)
+    text = editor.sel_label.text()
+    assert text.endswith(": weight from hₜ₋₁ unit 2 to forget gate unit 1")
+    assert "h_{" not in text and "_t" not in text
+    click_cell(qtbot, editor, "i", "ih", 1, 0)
+    assert "of xₜ" in editor.sel_label.text()
 
 
 def test_colour_scale_stays_during_edits_and_refits_for_a_new_model(qtbot, setup):

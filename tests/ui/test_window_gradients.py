@@ -40,6 +40,8 @@ def test_ctrl_digit_switches_the_cell_and_undo_brings_the_lstm_back(qtbot, windo
     assert window.cell_actions[kind].isChecked()
     assert window.diagram.scene().kind == kind
     assert "LSTM" not in window.model_shape.text() and kind.upper() in window.model_shape.text()
+    name = {"gru": "GRU", "rnn": "simple RNN"}[kind]     # lower case in mid-sentence
+    assert state.caption.startswith(f"A {name} cell with seeded random weights")
     assert before.unit_names[0]                         # the demo's units have names ...
     assert state.unit_label(0) == "unit 1"              # ... which a new cell's units lack
     window.act_undo.trigger()
