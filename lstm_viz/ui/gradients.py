@@ -51,8 +51,9 @@ from ..model.analysis import step_norms, unit_magnitude
 from ..model.gradcheck import INPUT, STATES, TOLERANCE, GradCheck, GradEntry, check_gradients
 from ..model.paths import GradientPaths, gradient_paths
 from ..state import AppState
-from .kit import (STYLE_GLYPHS, CurveDrafts, ImageItem, LogCurve, Marker, nice_limit,
-                  opaque_viewport, scrolling, set_log_y, set_y_top, step_at, style_axes)
+from .kit import (STYLE_GLYPHS, CurveDrafts, ImageItem, LogCurve, Marker, decade_labels_only,
+                  nice_limit, opaque_viewport, scrolling, set_log_y, set_y_top, step_at,
+                  style_axes)
 from .theme import OKABE_ITO, colormap, scaled_font
 from .timecursor import TimeCursor
 
@@ -160,6 +161,30 @@ def _curve(plot: pg.PlotItem, **kwargs) -> LogCurve:
     return c
 
 
+def zero_gradient_note(trace, first_step: int = 0) -> str:
+    """A line for when no gradient reaches any step before the loss step although the
+    backward pass runs there ("" otherwise): the plots are then empty, and say why."""
+    s = trace.loss_step
+    if s <= first_step:
+        return ""                               # nothing before it, or truncation cut it all
+    before = [trace.dL_dh[first_step:s]]
+    if trace.dL_dc is not None:
+        before.append(trace.dL_dc[first_step:s])
+    if any(np.any(a != 0.0) for a in before):   # (NaN counts as something: it is shown)
+        return ""
+    why = ""
+    live = trace.dL_dh[s] != 0.0                # the units the loss pulls on
+    if not live.any():
+        why = ": the loss has no slope on its step (hₜ is where the loss is least)"
+    elif trace.c is not None:
+        with np.errstate(over="ignore", invalid="ignore"):
+            flat = np.all(np.abs(np.tanh(trace.c[s][live])) == 1.0)
+        if flat:
+            why = (": on the loss step tanh(Cₜ) is flat at ±1 (the cell state is huge), "
+                   "so none gets into the cell")
+    return f"Every gradient before the loss step is exactly 0{why}."
+
+
 class _TimeView(pg.GraphicsLayoutWidget):
     """A few plots over time with a cursor and a loss-step line each; click moves the cursor."""
 
@@ -174,6 +199,9 @@ class _TimeView(pg.GraphicsLayoutWidget):
         self.cursor = TimeCursor(self)            # one line across every plot
         self.cursor.moved.connect(self._dragged)
         self.loss_lines: list[pg.InfiniteLine] = []
+        self.cut_regions: list[pg.LinearRegionItem] = []
+        self.cut_labels: list[pg.InfLineLabel] = []
+        self._cut: tuple[int, int | None] = (0, None)
         self.token_axis = False
         self._ticks: object = ("unset",)
         self._steps = -1
@@ -188,13 +216,24 @@ class _TimeView(pg.GraphicsLayoutWidget):
         p.showGrid(x=False, y=True, alpha=0.25)
         if log:
             p.setLogMode(x=False, y=True)
+            decade_labels_only(p)
         self.cursor.add_viewbox(p.getViewBox())
         loss = pg.InfiniteLine(pos=1, angle=90, movable=False,
                                label="loss", labelOpts={"position": 0.92, "anchors": [(1, 0), (1, 0)]})
         loss.setZValue(15)
         p.addItem(loss, ignoreBounds=True)
+        # Steps truncated BPTT cut off: shaded and labelled (their gradient is 0, a gap)
+        cut = pg.LinearRegionItem(values=(0.0, 0.5), movable=False)
+        cut.setZValue(-20)
+        cut.hide()
+        p.addItem(cut, ignoreBounds=True)
+        # on the region's right edge, inside it, a third of the way down
+        label = pg.InfLineLabel(cut.lines[1], text="", position=0.66,
+                                anchors=[(1, 0.5), (1, 0.5)])
         self.plots.append(p)
         self.loss_lines.append(loss)
+        self.cut_regions.append(cut)
+        self.cut_labels.append(label)
         return p
 
     # -- state -> view
@@ -218,8 +257,25 @@ class _TimeView(pg.GraphicsLayoutWidget):
             if line.value() != s + 1:
                 line.setValue(s + 1)
 
+    def set_cut(self, first_step: int, window: int | None) -> None:
+        """Shade the steps before ``first_step`` (0-based), which truncated BPTT with
+        ``window`` steps cut off; nothing when nothing is cut."""
+        if (first_step, window) == self._cut:
+            return
+        self._cut = (first_step, window)
+        on = first_step > 0 and window is not None
+        for region, label in zip(self.cut_regions, self.cut_labels):
+            region.setVisible(on)
+            if on:
+                region.setRegion((0.5 - 0.02 * max(self._steps, 1), first_step + 0.5))
+                label.setFormat(f"cut (k = {window}) ")
+                region.setToolTip(f"Truncated BPTT with k = {window}: the gradient goes back "
+                                  f"only {window} steps from the loss step; steps 1 to "
+                                  f"{first_step} get none (0, not shown on a log axis).")
+
     def update_ticks(self) -> None:
-        """Token labels under the steps when they all fit, else step numbers."""
+        """Token labels under the steps when they all fit, else step numbers (one choice
+        for every time view of the panel: a token "1" beside a step 1 misleads)."""
         shown = [p for p in self.plots if p.isVisible()]
         if not shown:
             return
@@ -229,7 +285,9 @@ class _TimeView(pg.GraphicsLayoutWidget):
         bottom = shown[-1]
         fits = False
         if labels and len(labels) == T:
-            fits = self.panel.token_width() * T <= max(1, bottom.getViewBox().width())
+            width = min(v.plots[-1].getViewBox().width() for v in self.panel.views
+                        if v is self or v.isVisible())
+            fits = self.panel.token_width() * T <= max(1, width)
         ticks = [[(t + 1.0, labels[t]) for t in range(T)]] if fits else None
         label = "input" if fits else "step"
         if (ticks, label, bottom) != self._ticks:
@@ -244,8 +302,9 @@ class _TimeView(pg.GraphicsLayoutWidget):
 
     def resizeEvent(self, ev) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(ev)
-        if getattr(self, "plots", None):        # not during construction
-            self.update_ticks()
+        if getattr(self, "plots", None) and getattr(self.panel, "views", None):
+            for v in self.panel.views:          # the narrowest decides for all
+                v.update_ticks()
 
     def style(self) -> None:
         th, scale = self.state.theme, self.state.font_scale
@@ -260,6 +319,14 @@ class _TimeView(pg.GraphicsLayoutWidget):
             line.label.setColor(th.foreground)
             line.label.setFont(scaled_font(th, scale, 0.85, bold=True))
             line.setToolTip("The loss step: the loss is measured on this step's hidden state")
+        shade = QColor(th.muted)
+        shade.setAlpha(45)
+        for region, label in zip(self.cut_regions, self.cut_labels):
+            region.setBrush(pg.mkBrush(shade))
+            for edge in region.lines:
+                edge.setPen(pg.mkPen(th.muted, width=1, style=Qt.PenStyle.DotLine))
+            label.setColor(th.foreground)
+            label.setFont(scaled_font(th, scale, 0.85))
         self._ticks = ("redo",)
         self.update_ticks()
 
@@ -523,6 +590,7 @@ class GradientPanel(QWidget):
         self._shown_target: np.ndarray | None = None
         self._c_heat_shown = True
         self._token_key: tuple | None = None
+        self._nothing_back = ""                   # why no gradient reaches back, if none does
         self._token_w = 0
 
         # ---------------------------------------------------------------- controls
@@ -856,9 +924,13 @@ class GradientPanel(QWidget):
                                                           if name else ""))
         self._push_target()
         self._push_loss_class()
+        note = zero_gradient_note(tr, self.paths.first_step)
         if tr.kind != self._kind:
-            self._kind = tr.kind
+            self._kind, self._nothing_back = tr.kind, note
             self._relabel()
+        elif note != self._nothing_back:
+            self._nothing_back = note
+            self._set_titles()
         self._update_main()
         # paths
         x = np.arange(1, T + 1, dtype=float)
@@ -871,9 +943,11 @@ class GradientPanel(QWidget):
                                    width=0.7)
         top = _finite_max(self.saliency)
         set_y_top(self.saliency_plot, top)
+        truncate = st.options.truncate
         for v in self.views:
             v.set_steps(T)
             v.set_loss_step(tr.loss_step)
+            v.set_cut(self.paths.first_step, truncate)
             v.set_cursor(st.timestep)
 
     def _update_main(self) -> None:
@@ -957,7 +1031,10 @@ class GradientPanel(QWidget):
         parts = [f"<span style='color:{col('h')}'>{solid} {b0}dL/dh<sub>t</sub>{b1}</span>"]
         if lstm:
             parts.insert(0, f"<span style='color:{col('c')}'>{solid} {b0}dL/dC<sub>t</sub>{b1}</span>")
-        self.headers["norm"].setText(head(f"Gradient size (log) · {where}", " &nbsp; ".join(parts)))
+        legend = " &nbsp; ".join(parts)
+        if self._nothing_back:
+            legend += f"<br><span style='color:{col('f')}'>{html.escape(self._nothing_back)}</span>"
+        self.headers["norm"].setText(head(f"Gradient size (log) · {where}", legend))
         zero = "dark grey" if th.name == "dark" else "white"
         self.headers["heat"].setText(head("Gradient of every unit",
                                           f"blue negative, red positive, {zero} zero"))

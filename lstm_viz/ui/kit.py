@@ -277,7 +277,28 @@ def log_plot_widget(parent: QWidget) -> tuple[pg.PlotWidget, pg.PlotItem]:
     plot.setMenuEnabled(False)
     plot.setLogMode(x=False, y=True)
     plot.getAxis("left").enableAutoSIPrefix(False)
+    decade_labels_only(plot)
     return widget, plot
+
+
+def decade_labels_only(plot: pg.PlotItem) -> None:
+    """Write numbers only at whole decades of a log y axis.
+
+    Over a span of a decade or two pyqtgraph labels every 2×, 3×, … 9× tick as well
+    (they are its only tick level then), and the labels crowd into one smudge. Here
+    the whole decades become the first level, the only one with text.
+    """
+    axis = plot.getAxis("left")
+
+    def ticks(min_val, max_val, size, std_ticks):
+        levels = pg.AxisItem.logTickValues(axis, min_val, max_val, size, std_ticks)
+        if levels and levels[0][0] is not None:
+            return levels                       # pyqtgraph's own decade levels
+        decades = [float(v) for v in range(math.ceil(min_val), math.floor(max_val) + 1)]
+        return [(1.0, decades), *levels]
+
+    axis.logTickValues = ticks
+    axis.setStyle(maxTextLevel=0)
 
 
 def set_log_y(plot: pg.PlotItem, lo: float, hi: float) -> None:

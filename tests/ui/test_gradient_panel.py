@@ -58,6 +58,50 @@ def test_norms_paths_and_saliency_are_the_traces(panel, state):
     assert [lab for _, lab in ticks[0]] == list(state.labels)
 
 
+def test_steps_cut_by_truncation_are_shaded_and_labelled(panel, state):
+    _lstm_model(state, loss_step=6, truncate=3)           # reaches steps 5..7 (1-based)
+    assert not state.trace.dL_dh[:4].any()                # cut: zero there
+    for v in panel.views:
+        for region, label in zip(v.cut_regions, v.cut_labels):
+            assert region.isVisible()
+            lo, hi = region.getRegion()
+            assert lo < 1.0 and hi == 4.5                 # steps 1-4 cut, step 5 not
+            assert label.format == "cut (k = 3) "
+            assert "only 3 steps" in region.toolTip()
+    _lstm_model(state, loss_step=6)
+    assert not any(r.isVisible() for v in panel.views for r in v.cut_regions)
+
+
+def test_when_no_gradient_reaches_back_the_plot_says_why(panel, state):
+    from lstm_viz.ui.gradients import zero_gradient_note
+
+    assert zero_gradient_note(state.trace) == ""                   # the demo: it does
+    assert "exactly 0" not in panel.headers["norm"].text()
+    state.set_options(Options(forget_activation="relu"))          # C grows to ~1e8
+    tr = state.trace
+    s = tr.loss_step
+    assert not tr.dL_dh[:s].any() and not tr.dL_dc[:s].any()
+    note = zero_gradient_note(tr)
+    assert note.startswith("Every gradient before the loss step is exactly 0")
+    assert "tanh(Cₜ) is flat at ±1" in note
+    assert "exactly 0" in panel.headers["norm"].text()
+    state.set_options(Options(forget_activation="relu", truncate=1))   # all cut: shaded instead
+    assert zero_gradient_note(state.trace, s) == ""
+    state.set_options(Options())
+    assert "exactly 0" not in panel.headers["norm"].text()
+    state.set_target(state.trace.h[s].copy())                     # the loss at its minimum
+    assert "no slope" in zero_gradient_note(state.trace)
+
+
+def test_the_time_views_make_one_choice_of_axis(qtbot, panel, state):
+    _lstm_model(state)
+    panel.resize(1100, 400)                               # the saliency plot is the narrowest
+    qtbot.wait(20)
+    shown = [v for v in panel.views if v.isVisible()]
+    labels = {v.plots[-1].getAxis("bottom").labelText for v in shown}
+    assert len(shown) >= 3 and len(labels) == 1
+
+
 def test_a_focused_unit_shows_its_own_magnitude(panel, state):
     _lstm_model(state)
     state.set_unit(2)

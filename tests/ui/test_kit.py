@@ -1,5 +1,7 @@
 """Shared drawing pieces (lstm_viz.ui.kit): fast stand-ins must show what pyqtgraph shows."""
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
 import pytest
@@ -209,3 +211,19 @@ def test_an_elided_label_ends_in_an_ellipsis_when_narrow_and_shows_all_on_hover(
     assert QToolTip.isVisible() and QToolTip.text().startswith(text)
     assert "What the preset shows" in QToolTip.text()
     QToolTip.hideText()
+
+
+def test_a_log_axis_writes_numbers_at_whole_decades_only(qtbot):
+    from lstm_viz.ui.kit import log_plot_widget
+
+    parent = pg.QtWidgets.QWidget()
+    qtbot.addWidget(parent)
+    _w, plot = log_plot_widget(parent)
+    axis = plot.getAxis("left")
+    narrow = axis.tickValues(-0.5, 0.5, 200)            # 0.32 .. 3.2: pyqtgraph's 2×…9× only
+    assert narrow[0] == (1.0, [0.0])                     # the decade first: "1"
+    assert len(narrow) == 2 and any(abs(v - math.log10(2)) < 1e-9 for v in narrow[1][1])
+    # (the 2× … 9× ticks stay, on the second level, which carries no text)
+    assert axis.style["maxTextLevel"] == 0
+    wide = axis.tickValues(-8.0, 0.0, 200)               # many decades: pyqtgraph's own levels
+    assert wide[0][0] is not None and wide[0][0] >= 1.0
