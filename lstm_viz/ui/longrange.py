@@ -125,7 +125,6 @@ class LongRangeView(QWidget):
                                     "f rests to 1 and the longer the cell keeps what it holds")
         self.bias_slider.valueChanged.connect(self._bias_moved)
         self.bias_label = QLabel(self)
-        self.bias_label.setToolTip("σ(bias): the forget gate's value with no other input")
 
         self.length_slider = QSlider(Qt.Orientation.Horizontal, self)
         self.length_slider.setRange(0, len(LENGTHS) - 1)
@@ -163,16 +162,19 @@ class LongRangeView(QWidget):
         grid.addWidget(self.length_label, 1, 2)
         grid.setColumnStretch(1, 1)
         self.bias_label.setWordWrap(True)
-        open_row = QVBoxLayout()
-        open_row.addWidget(self.cell_combo, 0, Qt.AlignmentFlag.AlignLeft)
-        open_row.addWidget(self.open_button, 0, Qt.AlignmentFlag.AlignLeft)
+        open_row = QHBoxLayout()
+        open_row.addWidget(self.cell_combo)
+        open_row.addWidget(self.open_button)
+        open_row.addStretch(1)
+        # The controls and what they read first: in a short bottom tab the reading
+        # (explanation, set-up) is what scrolls, never a slider or the button.
         side = QVBoxLayout()
         side.addWidget(self.title)
-        side.addWidget(self.explain)
-        side.addWidget(self.setup_note)
         side.addLayout(grid)
         side.addWidget(self.readout)
         side.addLayout(open_row)
+        side.addWidget(self.explain)
+        side.addWidget(self.setup_note)
         side.addWidget(self.progress)
         side.addStretch(1)
         self.title.setWordWrap(True)
@@ -261,7 +263,9 @@ class LongRangeView(QWidget):
 
     def _update_bias_label(self) -> None:
         b = self.forget_bias
-        self.bias_label.setText(f"+{b:.1f}  (f ≈ σ({b:.1f}) = {_sigmoid(b):.3f})")
+        self.bias_label.setText(f"+{b:.1f} (f ≈ {_sigmoid(b):.3f})")
+        self.bias_label.setToolTip(f"f ≈ σ({b:.1f}) = {_sigmoid(b):.3f}: the forget gate's value "
+                                   "when nothing else pushes it")
 
     def _update_readout(self) -> None:
         i = self.length_slider.value()

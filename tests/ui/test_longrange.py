@@ -51,7 +51,8 @@ def test_forget_bias_slider_recomputes_only_that_lstm(qtbot, view):
     fb_before = view.results["lstm_fb"].copy()
     view.bias_slider.setValue(50)                       # +5.0
     assert view.forget_bias == 5.0
-    assert "σ(5.0)" in view.bias_label.text()
+    assert view.bias_label.text() == "+5.0 (f ≈ 0.993)"          # σ(5) = 0.99331
+    assert "σ(5.0) = 0.993" in view.bias_label.toolTip()
     assert np.isnan(view.results["lstm_fb"]).all()
     np.testing.assert_array_equal(view.results["rnn"], rnn_before)
     qtbot.waitUntil(lambda: view.done, timeout=20000)
@@ -109,3 +110,13 @@ def test_key_above_the_plot_names_every_curve_in_its_colour(qtbot, view, state):
     # outside the plot: nothing of the plot is under it
     assert view.key.geometry().bottom() < view.plot_widget.geometry().top()
     assert not view.plot.legend                      # no legend inside the plot
+
+
+def test_the_controls_are_in_sight_in_a_short_tab(qtbot, view):
+    view.resize(1380, 270)                              # the bottom tab at 1920x1080
+    view.show()
+    qtbot.waitExposed(view)
+    port = view.side_scroll.viewport()
+    for w in (view.bias_slider, view.length_slider, view.readout, view.open_button):
+        box = w.rect().translated(w.mapTo(port, w.rect().topLeft()))
+        assert port.rect().contains(box), w.accessibleName() or w.text()
