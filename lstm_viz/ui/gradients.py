@@ -62,7 +62,7 @@ pg.setConfigOptions(imageAxisOrder="row-major")
 #: Colour of an error message (vermillion: readable with every colour vision).
 ERROR_COLOR = OKABE_ITO["vermillion"]
 #: Most of the window's height the controls column claims before it scrolls instead.
-CONTROLS_SHARE = 0.32
+CONTROLS_SHARE = 0.25
 #: Width of the controls column at font scale 1 (pixels).
 CONTROLS_WIDTH = 250
 
@@ -859,9 +859,10 @@ class GradientPanel(QWidget):
         if lay.hasHeightForWidth() and 0 < w < 100000:
             need = lay.totalHeightForWidth(w)
             self.controls.setMinimumHeight(need)
-            # The column asks the window for its full height while that is at most about
-            # a third of the window (at 1920x1080 all of it shows); in a smaller window
-            # (1280x800, large type) it takes less and scrolls.
+            # The column asks the window for its full height while that is at most a
+            # quarter of the window (at 1920x1080 all of it shows); in a smaller window
+            # (1280x800, large type) it takes less and scrolls, and the diagram keeps
+            # its room (larger type must not make the diagram's labels smaller).
             top = self.window()
             cap = round(CONTROLS_SHARE * top.height()) if top is not self else need
             self.controls_area.setMinimumHeight(min(need, max(cap, 120)))

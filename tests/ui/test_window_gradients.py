@@ -201,3 +201,21 @@ def test_a_blown_up_relu_forget_gate_is_shown_not_crashed(make_window, qapp):
     assert "infinite or NaN" in w.diagram.scene().legend.note()
     w.show_side_tab(TAB_EXPERIMENTS)
     assert w.experiments.flagged
+
+
+def test_larger_type_on_the_gradients_tab_still_makes_the_diagram_larger(qtbot, make_window,
+                                                                         state):
+    # The tab's controls column asks for room; it must not take so much that Ctrl+Plus
+    # shrinks the diagram below its size at normal type (its labels would get smaller).
+    w = make_window(state, size=(1920, 1080))
+    w.resize_for_layout(1920, 1080)
+    w.bottom.setCurrentIndex(BOTTOM_GRADIENTS)
+    qtbot.wait(50)
+    zoom = w.diagram.transform().m11()
+    state.set_font_scale(1.6)
+    qtbot.wait(50)
+    assert 1.6 * w.diagram.transform().m11() > zoom      # its labels grow too
+    state.set_font_scale(1.0)
+    w.resize_for_layout(1280, 800)                      # a laptop: the column scrolls sooner
+    qtbot.wait(50)
+    assert w.diagram.viewport().height() >= 240
