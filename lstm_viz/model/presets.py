@@ -224,7 +224,8 @@ def build_random() -> Preset:
         title="Random (PyTorch default)",
         explanation=(
             "Untrained weights drawn as PyTorch does, uniform in ±1/√H: every gate sits between "
-            "0.25 and 0.75, so the cell neither holds nor writes firmly and a spike soon fades."
+            "0.25 and 0.75, so the cell neither holds nor writes firmly: C drifts to a level its "
+            "biases set, and a spike's own mark on it fades within a few steps."
         ),
         caption="No training yet: compare the gates with the hand-built presets.",
         sequence=_SPIKES,

@@ -227,6 +227,12 @@ def test_random_is_pytorch_init_and_gates_hover_near_half():
     moved = np.max(np.abs(tr.c[8:] - before), axis=0)
     assert np.all(moved > 0.04)
     assert np.all(np.abs(tr.c[-1] - before) < 0.2 * moved)
+    # "C drifts to a level its biases set": with no input at all C still moves away from 0,
+    # and the spike's own mark (against that no-input run) halves about every step.
+    still = p.network.trace(np.zeros_like(x))
+    assert np.all(np.abs(still.c[7]) > 0.05)
+    mark = np.abs(tr.c - still.c).max(axis=1)
+    assert mark[4] < 0.25 * mark[0] and mark[12] < 0.25 * mark[8]
 
 
 def test_forget_bias_adds_one_to_every_forget_preactivation():
