@@ -50,6 +50,16 @@ KIND_NAMES = {"lstm": "LSTM", "gru": "GRU", "rnn": "RNN"}
 RADIUS_MIN, RADIUS_MAX = 0.05, 2.0
 
 
+def seeded_params(kind: str, inputs: int, hidden: int, seed: int = 0):
+    """The seeded weights of a ``kind`` cell, as the comparison (and the Cell menu) use
+    them: `init_params`, except that a simple RNN's biases are 0, so with no input its
+    h rests at 0, where its recurrent scale alone decides whether gradients vanish."""
+    p = init_params(kind, inputs, hidden, seed=seed)
+    if kind == "rnn":
+        p = p.replace(bias_ih=np.zeros(hidden), bias_hh=np.zeros(hidden))
+    return p
+
+
 class ComparisonState(QObject):
     """Three cells on the state's inputs; see the module docstring.
 
@@ -204,9 +214,7 @@ class ComparisonState(QObject):
     def _reseed(self) -> None:
         D, H = self.state.network.input_size, self.state.network.hidden_size
         self._shape = (D, H)
-        self._seeded = {k: Network(init_params(k, D, H, seed=self.seed)) for k in KINDS}
-        rnn = self._seeded["rnn"].params
-        self._seeded["rnn"] = Network(rnn.replace(bias_ih=np.zeros(H), bias_hh=np.zeros(H)))
+        self._seeded = {k: Network(seeded_params(k, D, H, seed=self.seed)) for k in KINDS}
         self._rnn_base = self._seeded["rnn"]
         self._apply_radius()
 
@@ -271,4 +279,4 @@ class ComparisonState(QObject):
         self._dirty.clear()
 
 
-__all__ = ["KINDS", "KIND_NAMES", "RADIUS_MAX", "RADIUS_MIN", "ComparisonState"]
+__all__ = ["KINDS", "KIND_NAMES", "RADIUS_MAX", "RADIUS_MIN", "ComparisonState", "seeded_params"]

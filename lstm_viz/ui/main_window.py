@@ -704,8 +704,11 @@ class MainWindow(QMainWindow):
             if kind == st.network.kind:
                 self._sync_cell_actions()
                 return False
-            network = Network(init_params(kind, st.network.input_size, st.network.hidden_size,
-                                          seed=REBUILD_SEED),
+            from ..compare import seeded_params
+
+            # the same seeded cell the comparison tab shows (its RNN has zero biases)
+            network = Network(seeded_params(kind, st.network.input_size, st.network.hidden_size,
+                                            seed=REBUILD_SEED),
                               h0=st.network.h0, options=fit_options(st.options, kind))
         title = "simple RNN" if kind == "rnn" else CELL_TITLES[kind]     # mid-sentence
         caption = (f"A {title} cell with seeded random weights, on the same sequence: compare its "

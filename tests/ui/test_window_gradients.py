@@ -35,6 +35,9 @@ def test_ctrl_digit_switches_the_cell_and_undo_brings_the_lstm_back(qtbot, windo
     qtbot.keyClick(window, key, Qt.KeyboardModifier.ControlModifier)
     D, H = before.network.input_size, before.network.hidden_size
     expected = Network(init_params(kind, D, H, seed=REBUILD_SEED), h0=before.network.h0)
+    if kind == "rnn":               # as the comparison's seeded RNN: biases 0 (h rests at 0)
+        p = expected.params
+        expected = expected.with_(params=p.replace(bias_ih=np.zeros(H), bias_hh=np.zeros(H)))
     assert state.network.kind == kind
     assert_same_trace(state.trace, expected.trace(state.inputs))
     assert window.cell_actions[kind].isChecked()
@@ -219,3 +222,15 @@ def test_larger_type_on_the_gradients_tab_still_makes_the_diagram_larger(qtbot, 
     w.resize_for_layout(1280, 800)                      # a laptop: the column scrolls sooner
     qtbot.wait(50)
     assert w.diagram.viewport().height() >= 240
+
+
+def test_ctrl_3_makes_the_comparisons_seeded_rnn_the_main_cell(qtbot, window, state):
+    # "The RNN" is one network: the one the comparison plots is the one Ctrl+3 brings in,
+    # so its curve does not jump when it becomes the main cell.
+    window.bottom.setCurrentIndex(BOTTOM_COMPARE)
+    qtbot.waitUntil(lambda: window.compare.isVisible())
+    seeded = window.compare.comparison.network("rnn")
+    before = window.compare.comparison.norms("rnn").copy()
+    qtbot.keyClick(window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+    assert state.network.params.equals(seeded.params)
+    np.testing.assert_allclose(window.compare.comparison.norms("rnn"), before, rtol=1e-12)
