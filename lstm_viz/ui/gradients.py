@@ -41,8 +41,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSignalBlocker, QSize, Qt
 from PySide6.QtGui import QColor, QFontMetrics, QGuiApplication, QPainter, QPen, QValidator
-from PySide6.QtWidgets import (QButtonGroup, QComboBox, QGridLayout, QHBoxLayout, QLabel,
-                               QLineEdit, QPushButton, QSizePolicy, QSpinBox, QSplitter,
+from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QGridLayout, QHBoxLayout,
+                               QLabel, QLineEdit, QPushButton, QSizePolicy, QSpinBox, QSplitter,
                                QStackedWidget, QToolTip, QVBoxLayout, QWidget)
 
 from ..explain import class_label, class_name, fmt, readout_prob_text
@@ -51,6 +51,7 @@ from ..model.analysis import step_norms, unit_magnitude
 from ..model.gradcheck import INPUT, STATES, TOLERANCE, GradCheck, GradEntry, check_gradients
 from ..model.paths import GradientPaths, gradient_paths
 from ..state import AppState
+from .diagram.scene import grad_strength
 from .kit import (STYLE_GLYPHS, CurveDrafts, ImageItem, LogCurve, Marker, decade_labels_only,
                   nice_limit, opaque_viewport, scrolling, set_log_y, set_y_top, step_at,
                   style_axes)
@@ -61,6 +62,8 @@ pg.setConfigOptions(imageAxisOrder="row-major")
 
 #: Colour of an error message (vermillion: readable with every colour vision).
 ERROR_COLOR = OKABE_ITO["vermillion"]
+#: Decades below the largest gradient that the heatmaps' log colours span.
+HEAT_DECADES = 6
 #: Most of the window's height the controls column claims before it scrolls instead.
 CONTROLS_SHARE = 0.25
 #: Width of the controls column at font scale 1 (pixels).
@@ -76,6 +79,9 @@ TIPS = {
     "loss": "The loss of this sequence: half the squared distance between h_s and the target y.",
     "lines": "Plot the size of each step's gradient on a log scale.",
     "heat": "Show the gradient of every unit at every step as a colour (units × time).",
+    "heat_log": "Colour by the size of the gradient on a log scale over "
+                "{d} decades, as the diagram does: a gradient 1000 times smaller than the "
+                "largest is still seen. Off: colour proportional to the value.",
     "check": "Compare the exact gradients with finite differences on a random sample of "
              "weights, inputs and the plotted dL/dh and dL/dC: nudge each up and down a little "
              "and measure the loss.",
@@ -583,6 +589,7 @@ class GradientPanel(QWidget):
         self._set_loss_class = set_loss_class or state.set_loss_class
         self.setAccessibleName("Gradients through time")
         self.heatmap = False
+        self.heat_log = True                      # heatmap colours on a signed log scale
         self.paths: GradientPaths | None = None
         self.last_check: GradCheck | None = None
         self._dirty = True
@@ -662,9 +669,14 @@ class GradientPanel(QWidget):
         modes.addWidget(self.lines_button)
         modes.addWidget(self.heat_button)
         grid.addLayout(modes, 10, 0, 1, 2)
-        grid.addWidget(self.check_button, 11, 0, 1, 2)
-        grid.addWidget(self.check_label, 12, 0, 1, 2)
-        grid.setRowStretch(13, 1)
+        self.heat_log_box = QCheckBox("Log colours", self.controls)
+        self.heat_log_box.setChecked(True)
+        self.heat_log_box.setToolTip(TIPS["heat_log"].format(d=HEAT_DECADES))
+        self.heat_log_box.setVisible(False)          # with the heatmaps only
+        grid.addWidget(self.heat_log_box, 11, 0, 1, 2)
+        grid.addWidget(self.check_button, 12, 0, 1, 2)
+        grid.addWidget(self.check_label, 13, 0, 1, 2)
+        grid.setRowStretch(14, 1)
 
         # ---------------------------------------------------------------- plots
         self.norm_view = _TimeView(self, "Gradient size over time")
@@ -755,6 +767,7 @@ class GradientPanel(QWidget):
         self.loss_kind.activated.connect(self._on_loss_kind)
         self.class_spin.valueChanged.connect(self._on_class_spin)
         self.heat_button.toggled.connect(self.set_heatmap)
+        self.heat_log_box.toggled.connect(self.set_heat_log)
         self.check_button.clicked.connect(self.run_check)
         state.trace_changed.connect(self._on_trace)
         state.timestep_changed.connect(self._on_timestep)
@@ -775,7 +788,19 @@ class GradientPanel(QWidget):
             return
         self.heatmap = on
         self.stack.setCurrentWidget(self.pages["heat" if on else "norm"])
+        self.heat_log_box.setVisible(on)
+        self._fit_controls_height()
         self._update_main()
+
+    def set_heat_log(self, on: bool) -> None:
+        """Heatmap colours on a signed log scale (True, the default) or linear."""
+        on = bool(on)
+        with QSignalBlocker(self.heat_log_box):
+            self.heat_log_box.setChecked(on)
+        if on != self.heat_log:
+            self.heat_log = on
+            self._set_titles()
+            self._update_main()
 
     def apply_target(self) -> None:
         """Read the target line edit; on bad text show why (in red) and change nothing."""
@@ -970,17 +995,33 @@ class GradientPanel(QWidget):
             H = tr.hidden_size
             m = nice_limit(_finite_max(tr.dL_dh, tr.dL_dc))
             self.levels = m
+            lv = (-1.0, 1.0) if self.heat_log else (-m, m)
             for key, arr in (("h", tr.dL_dh), ("c", tr.dL_dc)):
                 if arr is None:
                     continue
                 img = self.heat_images[key]
-                data = arr.T
-                if not np.all(np.isfinite(data)):          # an overflowed experiment
-                    data = np.nan_to_num(data, nan=0.0, posinf=m, neginf=-m)
-                img.setImage(np.ascontiguousarray(data), levels=(-m, m), autoLevels=False)
+                if self.heat_log:                          # NaN as 0, ±inf at the ends
+                    data = grad_strength(arr.T, m, HEAT_DECADES)
+                else:
+                    data = arr.T
+                    if not np.all(np.isfinite(data)):      # an overflowed experiment
+                        data = np.nan_to_num(data, nan=0.0, posinf=m, neginf=-m)
+                img.setImage(np.ascontiguousarray(data), levels=lv, autoLevels=False)
                 img.setRect(0.5, 0.0, float(T), float(H))
                 self.heat_plots[key].setYRange(0.0, float(H), padding=0.0)
-            self.colorbar.setLevels((-m, m))
+            self.colorbar.setLevels(lv)
+            if self.heat_log:                             # the scale's numbers, not -1..1
+                d = HEAT_DECADES
+                marks = [(1.0, f"±{fmt(m)}"), (0.5, f"±{fmt(m / 10 ** (d / 2))}"),
+                         (0.0, f"< {fmt(m / 10 ** d)}")]
+                self.colorbar.axis.setTicks([marks + [(-v, "") for v, _ in marks if v]])
+                # a label wider than the axis is not drawn at all: make room for them
+                fm = QFontMetrics(scaled_font(self.state.theme, self.state.font_scale, 0.85))
+                room = max(fm.horizontalAdvance(t) for _, t in marks) + 14
+                if self.colorbar.axis.width() < room:
+                    self.colorbar.axis.setWidth(room)
+            else:
+                self.colorbar.axis.setTicks(None)
             step = max(1, H // 8)
             ticks = [[(k + 0.5, str(k + 1)) for k in range(0, H, step)]]
             for p in self.heat_plots.values():
@@ -1034,11 +1075,16 @@ class GradientPanel(QWidget):
             parts.insert(0, f"<span style='color:{col('c')}'>{solid} {b0}dL/dC<sub>t</sub>{b1}</span>")
         legend = " &nbsp; ".join(parts)
         if self._nothing_back:
-            legend += f"<br><span style='color:{col('f')}'>{html.escape(self._nothing_back)}</span>"
+            note = html.escape(self._nothing_back)
+            legend += f"<br><span style='color:{col('f')}'>{note}</span>"
         self.headers["norm"].setText(head(f"Gradient size (log) · {where}", legend))
         zero = "dark grey" if th.name == "dark" else "white"
-        self.headers["heat"].setText(head("Gradient of every unit",
-                                          f"blue negative, red positive, {zero} zero"))
+        if self.heat_log:
+            legend = (f"blue negative, red positive; log colour over {HEAT_DECADES} decades, "
+                      f"{zero} below")
+        else:
+            legend = f"blue negative, red positive, {zero} zero"
+        self.headers["heat"].setText(head("Gradient of every unit", legend))
         along, through = self.paths.names if self.paths else ("", "")
         along_key = {"lstm": "f", "gru": "z"}.get(kind, "h")
         what = "dL/dC<sub>t</sub>" if lstm else "dL/dh<sub>t</sub>"
@@ -1136,7 +1182,7 @@ class GradientPanel(QWidget):
         bar.setAlpha(150)                       # the cursor line stays visible through a bar
         self.saliency_bars.setOpts(brush=pg.mkBrush(bar), pen=pg.mkPen(th.foreground, width=1))
         self.colorbar.setColorMap(colormap(th))
-        self.colorbar.setLevels((-self.levels, self.levels))
+        self.colorbar.setLevels((-1.0, 1.0) if self.heat_log else (-self.levels, self.levels))
         style_axes((self.colorbar.getAxis(n) for n in ("left", "right")), th,
                    scaled_font(th, scale, 0.85))
         for v in self.views:

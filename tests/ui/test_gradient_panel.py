@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 
 from lstm_viz.explain import fmt
 from lstm_viz.model import Network, Options, init_params
@@ -131,11 +131,24 @@ def test_heatmaps_hold_dl_dh_and_dl_dc_with_symmetric_levels(qtbot, panel, state
     qtbot.mouseClick(panel.heat_button, Qt.MouseButton.LeftButton)
     assert panel.heatmap and panel.heat_view.isVisible() and not panel.norm_view.isVisible()
     tr = state.trace
-    np.testing.assert_array_equal(panel.heat_images["h"].image, tr.dL_dh.T)
-    np.testing.assert_array_equal(panel.heat_images["c"].image, tr.dL_dc.T)
     m = panel.levels
     peak = max(np.abs(tr.dL_dh).max(), np.abs(tr.dL_dc).max())
     assert peak <= m < 5 * peak
+    # By default the colours are log sized, as in the diagram: ±1 at ±m, 0 at 1e-6 m and below.
+    assert panel.heat_log and panel.heat_log_box.isVisible() and panel.heat_log_box.isChecked()
+    for key, g in (("h", tr.dL_dh.T), ("c", tr.dL_dc.T)):
+        with np.errstate(divide="ignore"):
+            want = np.sign(g) * np.clip(1 + np.log10(np.abs(g) / m) / 6, 0, 1)
+        np.testing.assert_allclose(panel.heat_images[key].image, want, rtol=1e-12, atol=1e-15)
+    assert tuple(panel.colorbar.levels()) == (-1.0, 1.0)
+    marks = dict(panel.colorbar.axis._tickLevels[0])
+    assert marks[1.0] == f"±{fmt(m)}" and marks[0.0] == f"< {fmt(m / 1e6)}"
+    assert "log colour over 6 decades" in panel.headers["heat"].text()
+    box = panel.heat_log_box                                           # off: the values
+    qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=QPoint(8, box.height() // 2))
+    assert not panel.heat_log
+    np.testing.assert_array_equal(panel.heat_images["h"].image, tr.dL_dh.T)
+    np.testing.assert_array_equal(panel.heat_images["c"].image, tr.dL_dc.T)
     assert tuple(panel.colorbar.levels()) == (-m, m)
     assert tuple(panel.heat_images["h"].getLevels()) == (-m, m)
     tip = panel.hover_text(panel.heat_view, 1, 4, 2.5)
@@ -289,6 +302,7 @@ def test_cells_without_a_cell_state(qtbot, panel, state, kind):
     if kind == "gru":
         along[:-1] = np.linalg.norm(tr.dL_dh[1:] * tr.gates["z"][1:], axis=1)
     np.testing.assert_allclose(panel.path_curves["along"].values[1], _gapped(along), rtol=1e-12)
+    panel.set_heat_log(False)
     panel.set_heatmap(True)
     assert panel.heat_plots["c"].scene() is None or not panel.heat_plots["c"].isVisible()
     np.testing.assert_array_equal(panel.heat_images["h"].image, tr.dL_dh.T)

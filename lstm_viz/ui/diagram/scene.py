@@ -147,17 +147,17 @@ def rnn_gradients(trace: Trace) -> dict[str, np.ndarray]:
 GRADIENTS = {"lstm": lstm_gradients, "gru": gru_gradients, "rnn": rnn_gradients}
 
 
-def grad_strength(g: np.ndarray, gmax: float) -> np.ndarray:
+def grad_strength(g: np.ndarray, gmax: float, decades: float = GRAD_DECADES) -> np.ndarray:
     """Signed strength in [-1, 1] of gradients ``g`` on the log scale fitted to ``gmax``.
 
-    ±1 at |g| = gmax, 0 at |g| <= gmax / 10**GRAD_DECADES, linear in log10|g| between.
+    ±1 at |g| = gmax, 0 at |g| <= gmax / 10**decades, linear in log10|g| between.
     """
     g = np.asarray(g, dtype=float)
     if not gmax > 0 or not np.isfinite(gmax):
         return np.zeros_like(g)
     a = np.abs(g) / gmax
     with np.errstate(divide="ignore"):
-        m = 1.0 + np.log10(a) / GRAD_DECADES
+        m = 1.0 + np.log10(a) / decades
     # NaN (an overflowed experiment) shows as no gradient; +-inf as the strongest
     return np.nan_to_num(np.sign(g), nan=0.0) * np.clip(np.nan_to_num(m, nan=0.0, neginf=0.0),
                                                         0.0, 1.0)
