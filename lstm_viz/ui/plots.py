@@ -581,11 +581,6 @@ class TracePanel(pg.GraphicsLayoutWidget):
                 self.plot.addItem(c)
             self.lines[key] = c
         self._layout = (keys, H, unit)
-        ticks = []
-        if keys and self.panel == "gates":
-            ticks = [[(H * k + H / 2, unicode_subscripts(_PLAIN.get(key, key)))
-                      for k, key in enumerate(keys)]]
-        self._heat_ticks = ticks
         self._style_lines()
 
     def _apply_mode(self) -> None:
@@ -597,8 +592,9 @@ class TracePanel(pg.GraphicsLayoutWidget):
         if heat:
             self._set_y_range(0.0, float(max(rows, 1)), 0.0)
             H = self.state.trace.hidden_size
-            if self.panel == "gates":
-                ticks = self._heat_ticks if self._layout else []
+            if self.panel == "gates":         # a band of H rows per gate, named
+                ticks = [[(H * k + H / 2, unicode_subscripts(_PLAIN.get(key, key)))
+                          for k, (key, _) in enumerate(self.series)]]
             else:
                 step = max(1, H // 8)
                 ticks = [[(u + 0.5, str(u + 1)) for u in range(0, H, step)]]
@@ -726,15 +722,17 @@ class TracePanel(pg.GraphicsLayoutWidget):
             title = f"{title} {parts[0]}"
         u = self.state.unit
         where = self.state.unit_label(u) if u >= 0 else "all units"
-        if self.heatmap:
-            where = "units × time"
-        html = f"{title} <span style='color:{th.muted}'>· {where}</span>"
+        # (a heatmap's axes say units and time; the title keeps to what is shown)
+        html = title if self.heatmap else f"{title} <span style='color:{th.muted}'>· {where}</span>"
         c = self.state.trace.c
         if self.panel == "c" and self.series and c is not None and self.series[0][1] is not c:
             html += f" <span style='color:{th.gate_color('f').name()}'><b>⚠ clipped ±10⁶</b></span>"
         if (html, size, th.foreground) != self._title:       # setTitle re-lays out the plot
             self._title = (html, size, th.foreground)
             self.plot.setTitle(html, size=size, color=th.foreground)
+            # The title may be cut at the plot's edges in a narrow panel; as a minimum
+            # width it would push the plot (and a heatmap's colour bar) out of the panel.
+            self.plot.titleLabel.setMinimumWidth(0)
 
     # ------------------------------------------------------------------ view -> state
 

@@ -194,6 +194,19 @@ def test_heatmap_shows_the_trace(plots, state):
     assert not c.image.isVisible() and not c.colorbar.isVisible()
 
 
+def test_a_heatmap_shown_first_names_each_gates_band(qtbot, state):
+    # (as when the app starts with the heatmap setting saved: no line was ever drawn)
+    w = TracePlots(state)
+    qtbot.addWidget(w)
+    w.set_heatmap(True)
+    w.resize(1200, 320)
+    w.show()
+    qtbot.waitExposed(w)
+    H = state.trace.hidden_size
+    ticks = w.panels["gates"].plot.getAxis("left")._tickLevels[0]
+    assert ticks == [(H * k + H / 2, name) for k, name in enumerate(["fₜ", "iₜ", "oₜ", "C̃ₜ"])]
+
+
 def test_switching_between_lines_and_heatmap_shows_the_current_trace(plots, state):
     plots.set_heatmap(True)
     _wider(state, H=4, seed=7)                     # changed while the heatmap is shown
@@ -374,3 +387,18 @@ def test_the_row_of_plots_makes_one_choice_of_time_axis(qtbot, state):
     qtbot.wait(20)
     assert set(axis_labels().values()) == {"input"}
     assert wide.plot.getAxis("bottom")._tickLevels[0][0] == (1.0, "w0w0")
+
+
+def test_in_a_narrow_panel_the_heatmaps_colour_bar_stays_inside(qtbot, state):
+    # A long title used to set the plot's minimum width and push the colour bar (and its
+    # numbers) past the panel's edge at laptop sizes.
+    w = TracePlots(state)
+    qtbot.addWidget(w)
+    w.set_heatmap(True)
+    w.resize(880, 240)
+    w.show()
+    qtbot.waitExposed(w)
+    qtbot.wait(20)
+    for key, p in w.panels.items():
+        edge = p.mapFromScene(p.colorbar.axis.sceneBoundingRect()).boundingRect().right()
+        assert edge <= p.viewport().width(), key
