@@ -194,14 +194,20 @@ def test_heatmap_shows_the_trace(plots, state):
     assert not c.image.isVisible() and not c.colorbar.isVisible()
 
 
-def test_a_heatmap_shown_first_names_each_gates_band(qtbot, state):
-    # (as when the app starts with the heatmap setting saved: no line was ever drawn)
+def _heatmaps_first(qtbot, state, width, height):
+    """TracePlots switched to heatmaps before it is ever shown (no line drawn yet)."""
     w = TracePlots(state)
     qtbot.addWidget(w)
     w.set_heatmap(True)
-    w.resize(1200, 320)
+    w.resize(width, height)
     w.show()
     qtbot.waitExposed(w)
+    return w
+
+
+def test_a_heatmap_shown_first_names_each_gates_band(qtbot, state):
+    # (as when the app starts with the heatmap setting saved)
+    w = _heatmaps_first(qtbot, state, 1200, 320)
     H = state.trace.hidden_size
     ticks = w.panels["gates"].plot.getAxis("left")._tickLevels[0]
     assert ticks == [(H * k + H / 2, name) for k, name in enumerate(["fₜ", "iₜ", "oₜ", "C̃ₜ"])]
@@ -392,12 +398,7 @@ def test_the_row_of_plots_makes_one_choice_of_time_axis(qtbot, state):
 def test_in_a_narrow_panel_the_heatmaps_colour_bar_stays_inside(qtbot, state):
     # A long title used to set the plot's minimum width and push the colour bar (and its
     # numbers) past the panel's edge at laptop sizes.
-    w = TracePlots(state)
-    qtbot.addWidget(w)
-    w.set_heatmap(True)
-    w.resize(880, 240)
-    w.show()
-    qtbot.waitExposed(w)
+    w = _heatmaps_first(qtbot, state, 880, 240)
     qtbot.wait(20)
     for key, p in w.panels.items():
         edge = p.mapFromScene(p.colorbar.axis.sceneBoundingRect()).boundingRect().right()
