@@ -220,7 +220,9 @@ class MainWindow(QMainWindow):
         self.message_box: QMessageBox | None = None       # the last error shown (non-blocking)
         self._seq_serial = 0                              # typing merges into one undo step
         self._synced = (state.sequence_text, state.encoding)
-        self._vocab_for: tuple = (None, (None, ""))      # (preset, width) -> its vocabulary
+        self._vocab_for: tuple = (None, (None, ""))      # (preset, width, text) -> vocabulary
+        #: The preset loaded last (Ctrl+R resets to it even after a rebuild left it behind).
+        self._last_preset = state.preset_id
         self._pending_hidden: int | None = None
         try:
             self.presets: dict[str, Preset] = {p.id: p for p in list_presets()}
@@ -706,10 +708,14 @@ class MainWindow(QMainWindow):
                 return False
             from ..compare import seeded_params
 
-            # the same seeded cell the comparison tab shows (its RNN has zero biases)
-            network = Network(seeded_params(kind, st.network.input_size, st.network.hidden_size,
-                                            seed=REBUILD_SEED),
-                              h0=st.network.h0, options=fit_options(st.options, kind))
+            # the same seeded cell the comparison tab shows (its RNN has zero biases, and
+            # the radius its slider set)
+            if self.compare_tab.built and self.compare.comparison.seed == REBUILD_SEED:
+                params = self.compare.comparison.network(kind).params
+            else:
+                params = seeded_params(kind, st.network.input_size, st.network.hidden_size,
+                                       seed=REBUILD_SEED)
+            network = Network(params, h0=st.network.h0, options=fit_options(st.options, kind))
         title = "simple RNN" if kind == "rnn" else CELL_TITLES[kind]     # mid-sentence
         caption = (f"A {title} cell with seeded random weights, on the same sequence: compare its "
                    "traces and gradients with the other cells' (Ctrl+1, 2, 3). Ctrl+Z brings the "
@@ -802,7 +808,12 @@ class MainWindow(QMainWindow):
             snap = replace(snap, caption=example.explanation)
         else:
             snap = replace(snap, caption=self._caption_for_typed(text))
-        if D == net.input_size:
+        vocab, _kind = self._model_vocabulary()
+        # words or characters one-hot over another vocabulary: same width or not, each
+        # column would mean another token to these weights
+        foreign = (vocab is not None and enc.vocab is not None
+                   and tuple(enc.vocab) != tuple(vocab))
+        if D == net.input_size and not foreign:
             key = ("sequence", self._seq_serial)
             if si.explicit or si.last_trigger == "focus":
                 self._seq_serial += 1
@@ -811,13 +822,21 @@ class MainWindow(QMainWindow):
             self._push(snap, f"Sequence “{_short_text(text)}”", key)
             return
         if not si.explicit:
-            si.show_note(f"The weights expect {_values(net.input_size)} per step; this sequence "
-                         f"has {D}. Press Enter to rebuild the weights for {_inputs(D)}.")
+            why = ("The weights were built for other " + ("characters" if _kind == "chars" else
+                                                          "words") if foreign else
+                   f"The weights expect {_values(net.input_size)} per step; this sequence has {D}")
+            si.show_note(f"{why}. Press Enter to rebuild the weights for {_inputs(D)}.")
             return
-        question = (f"The weights expect {_values(net.input_size)} per step; this sequence has {D}. "
-                    f"Rebuild the weights for {_inputs(D)}?\n\n"
-                    "The current weights (W_ih, W_hh, biases) will be replaced by seeded random "
-                    "ones; Undo brings them back.")
+        if foreign:
+            tokens = "characters" if _kind == "chars" else "words"
+            question = (f"The weights were built for the {tokens} of the preset "
+                        f"({', '.join(vocab[:8])}{', …' if len(vocab) > 8 else ''}); this "
+                        f"sequence uses others. Rebuild the weights for {_inputs(D)}?\n\n")
+        else:
+            question = (f"The weights expect {_values(net.input_size)} per step; this sequence "
+                        f"has {D}. Rebuild the weights for {_inputs(D)}?\n\n")
+        question += ("The current weights (W_ih, W_hh, biases) will be replaced by seeded "
+                     "random ones; Undo brings them back.")
         if not self.confirm("Rebuild the weights?", question):
             self.sync_sequence()
             return
@@ -847,17 +866,26 @@ class MainWindow(QMainWindow):
         return f"Your own sequence{whose}: watch what the cell makes of it."
 
     def _model_vocabulary(self) -> tuple[tuple[str, ...] | None, str]:
-        """The one-hot vocabulary the current weights were built for (a words or chars
-        preset's), with its grammar; (None, "") when the model has none."""
+        """The one-hot vocabulary the current inputs are written in, with its grammar:
+        that of the preset loaded last (a words or chars one) while the inputs are as
+        wide as it and the sequence reads in it (also after Ctrl+2 on the same inputs);
+        (None, "") otherwise."""
         st = self.state
-        p = self.presets.get(st.preset_id)
+        p = self.presets.get(st.preset_id or self._last_preset)
         if p is None or p.encoding not in ("chars", "words"):
             return None, ""
-        key = (p.id, st.network.input_size)
+        key = (p.id, st.network.input_size, st.inputs.shape[1], st.sequence_text)
         if self._vocab_for[0] != key:
+            found: tuple = (None, "")
             vocab = encode(p.sequence, p.encoding).vocab
-            ok = vocab is not None and len(vocab) == st.network.input_size
-            self._vocab_for = (key, (vocab, p.encoding) if ok else (None, ""))
+            if vocab is not None and len(vocab) == st.network.input_size == st.inputs.shape[1]:
+                try:
+                    x = encode(st.sequence_text, p.encoding, vocab=vocab).x
+                    if np.array_equal(x, st.inputs):
+                        found = (vocab, p.encoding)
+                except SequenceError:
+                    pass
+            self._vocab_for = (key, found)
         return self._vocab_for[1]
 
     def set_hidden_units(self, hidden: int, ask: bool = True) -> bool:
@@ -915,14 +943,14 @@ class MainWindow(QMainWindow):
     def reset_to_preset(self) -> bool:
         """Put back the weights of the last loaded preset (and its sequence if the width differs)."""
         st = self.state
-        p = self.presets.get(st.preset_id)
+        p = self.presets.get(st.preset_id or self._last_preset)
         if p is None:
             self.notify("No preset was loaded: nothing to reset to "
                                          "(choose one in the Presets menu).", 6000)
             return False
         if p.network.input_size == st.inputs.shape[1]:
             snap = replace(st.snapshot(), network=p.network, unit_names=p.unit_names,
-                           caption=p.caption)
+                           caption=p.caption, preset_id=p.id)
         else:
             snap = self._preset_snapshot(p)
         self._seq_serial += 1
@@ -1060,6 +1088,8 @@ class MainWindow(QMainWindow):
         text = st.caption
         self.caption.setText(text)
         self.caption.setVisible(bool(text))
+        if st.preset_id:
+            self._last_preset = st.preset_id
         self.sequence_input.set_vocabulary(*self._model_vocabulary())
         if (st.sequence_text, st.encoding) != self._synced:
             self.sync_sequence()

@@ -234,3 +234,13 @@ def test_ctrl_3_makes_the_comparisons_seeded_rnn_the_main_cell(qtbot, window, st
     qtbot.keyClick(window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
     assert state.network.params.equals(seeded.params)
     np.testing.assert_allclose(window.compare.comparison.norms("rnn"), before, rtol=1e-12)
+
+
+def test_ctrl_3_takes_the_rnn_with_the_radius_its_slider_set(qtbot, window, state):
+    window.bottom.setCurrentIndex(BOTTOM_COMPARE)
+    qtbot.waitUntil(lambda: window.compare.isVisible())
+    window.compare.radius_slider.setValue(150)            # ρ = 1.5
+    seeded = window.compare.comparison.network("rnn")
+    qtbot.keyClick(window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+    assert state.network.params.equals(seeded.params)
+    assert window.compare.comparison.rnn_radius == pytest.approx(1.5)

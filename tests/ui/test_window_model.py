@@ -200,6 +200,54 @@ def test_a_word_preset_reads_new_sentences_with_its_own_vocabulary(qtbot, window
     assert state.trace is before
 
 
+@pytest.mark.parametrize("example", ["words", "chars"])
+def test_an_example_in_other_words_asks_before_a_word_preset_reads_it(qtbot, window, state,
+                                                                       answers, example):
+    # Both examples happen to have 7 distinct tokens, as many as the preset's vocabulary:
+    # read with their own columns they would fit the width and mean other words.
+    from lstm_viz.model import encode
+
+    queue, asked = answers
+    window.load_preset("first_opinion")
+    before = state.network
+    queue.append(False)                                   # first: cancel
+    window.sequence_input.example_actions[example].trigger()
+    assert len(asked) == 1 and "built for the " in asked[0] and "acting, bad" in asked[0]
+    assert state.network is before and state.preset_id == "first_opinion"
+    queue.append(True)                                    # then: rebuild
+    window.sequence_input.example_actions[example].trigger()
+    assert state.preset_id == "" and state.network is not before
+    own = encode(state.sequence_text, state.encoding).x
+    np.testing.assert_array_equal(state.inputs, own)       # its own columns, new weights
+    assert window.sequence_input.vocabulary() is None
+
+
+def test_ctrl_r_resets_to_the_preset_last_loaded_after_a_rebuild(qtbot, window, state,
+                                                                 answers):
+    queue, _ = answers
+    window.load_preset("counter")
+    counter = window.presets["counter"]
+    queue.append(True)
+    window.hidden_spin.setValue(5)
+    qtbot.waitUntil(lambda: state.network.hidden_size == 5)
+    assert state.preset_id == ""
+    qtbot.keyClick(window.diagram, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    assert state.network.params.equals(counter.network.params) and state.preset_id == "counter"
+
+
+def test_a_typed_sentence_keeps_its_vocabulary_after_a_cell_switch(qtbot, window, state,
+                                                                   answers):
+    _queue, asked = answers
+    window.load_preset("first_opinion")
+    type_sequence(qtbot, window, "the plot was bad")
+    qtbot.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)   # a GRU
+    assert state.network.kind == "gru" and state.inputs.shape == (4, 7)
+    si = window.sequence_input
+    assert si.vocabulary() is not None and "over 7 words" in si.status.text()
+    type_sequence(qtbot, window, "the plot was good")       # still read in its columns
+    assert asked == [] and state.inputs.shape == (4, 7)
+
+
 def test_editing_a_weight_in_the_window_and_undo(qtbot, window, state):
     x = state.inputs
     old = state.network
