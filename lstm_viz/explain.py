@@ -518,7 +518,7 @@ def _rnn_numbers(tr: Trace, t: int, u: int, key: str, network: Network | None) -
 def _rnn_sentence(key: str, v: dict[str, float], brief: bool = False) -> str:
     h = v.get("h", 0.0)
     if key == "x":
-        return "The input at this step; it is added to W_hh h_{t−1} inside the one tanh."
+        return "The input at this step: W_ih x_t is added to W_hh h_{t−1} inside the one tanh."
     if key == "h_prev":
         return ("The state from the previous step"
                 + (" (at the first step, the initial state h_0)" if v.get("first") else "")

@@ -243,7 +243,7 @@ class _GateSection(QFrame):
         super().__init__(parent)
         self.gate = gate
         self.title = QLabel(unicode_subscripts(GATE_TITLES.get(gate, gate)))   # iₜ, as the equations
-        self.role = QLabel(GATE_ROLES.get(gate, ""))
+        self.role = QLabel(unicode_subscripts(GATE_ROLES.get(gate, "")))
         self.role.setWordWrap(True)
         self.hh = Heatmap(1, 1)
         self.ih = Heatmap(1, 1)
@@ -627,7 +627,7 @@ class WeightEditor(QWidget):
         b, r, c = self._selected
         net = self.state.network
         v = entry(net, b.target(net, r, c))
-        self.sel_label.setText(unicode_subscripts(self._describe(b, r, c, v, brief=True)))
+        self.sel_label.setText(self._describe(b, r, c, v, brief=True))
         with QSignalBlocker(self.spin):
             self.spin.setSingleStep(self._vmax / 100)
             self.spin.setValue(v)
@@ -639,6 +639,9 @@ class WeightEditor(QWidget):
         self.slider.setEnabled(on)
         if not on:
             self.sel_label.setText("Click a cell to select a weight, then type, drag or scroll.")
+            with QSignalBlocker(self.spin), QSignalBlocker(self.slider):
+                self.spin.setValue(0.0)          # no weight: no stale number from the last one
+                self.slider.setValue(0)
 
     # ------------------------------------------------------------------ words
 
@@ -652,10 +655,10 @@ class WeightEditor(QWidget):
         g = GATE_NAMES.get(b.gate, b.gate)
         tgt = b.target(net, r, c)
         if b.part == "hh":
-            what = f"weight from h_{{t−1}} {self._unit(c)} to {g} {self._unit(r)}"
+            what = f"weight from hₜ₋₁ {self._unit(c)} to {g} {self._unit(r)}"
             where = f"weight_hh_l0[{tgt[1]}, {tgt[2]}]"
         elif b.part == "ih":
-            what = f"weight from input {c + 1} of x_t to {g} {self._unit(r)}"
+            what = f"weight from input {c + 1} of xₜ to {g} {self._unit(r)}"
             where = f"weight_ih_l0[{tgt[1]}, {tgt[2]}]"
         elif b.part == "b" and tgt[0] == "bias":
             p = net.params
@@ -663,13 +666,13 @@ class WeightEditor(QWidget):
                     f"{fmt(p.bias_hh[tgt[1]])}; editing changes bias_ih)")
             where = f"bias_ih_l0[{tgt[1]}]"
         elif b.part == "b":
-            inside = "added before r_t multiplies" if c == 1 else "added to the input part"
+            inside = "added before rₜ multiplies" if c == 1 else "added to the input part"
             what = f"{'b_hn' if c else 'b_in'} of {g} {self._unit(r)} ({inside})"
             where = f"{tgt[0]}_l0[{tgt[1]}]"
         else:
             sym = "h" if b.part == "h0" else "C"
             what = f"initial {'hidden' if sym == 'h' else 'cell'} state of {self._unit(c)}, " \
-                   f"used as {sym}_{{t−1}} at step 1"
+                   f"used as {sym}ₜ₋₁ at step 1"
             where = ""
         if brief:
             return f"{name}: {what}"

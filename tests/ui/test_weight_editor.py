@@ -216,7 +216,7 @@ def test_hover_tooltip_names_the_weight_and_its_value(qtbot, setup):
     v = state.network.params.weight_hh[3, 2]
     assert "W_hf[1, 3]" in text
     assert fmt(v) in text
-    assert "h_{t−1} unit 3" in text and "forget gate unit 1" in text
+    assert "hₜ₋₁ unit 3" in text and "forget gate unit 1" in text
     assert "weight_hh_l0[3, 2]" in text
 
 
@@ -388,3 +388,19 @@ def test_a_drag_in_the_window_repaints_the_changed_widgets_not_the_panels_behind
         for obj, region in regions:
             if obj is w:
                 assert not any(region.intersects(under(w, c)) for c in changed)
+
+
+def test_no_stale_number_and_no_raw_notation_after_a_new_cell(qtbot, setup):
+    state, stack, editor = setup
+    editor.select("f", "hh", 0, 0)
+    editor.spin.setValue(0.3)
+    assert editor.spin.isEnabled()
+    state.set_network(Network(init_params("gru", 2, 3, seed=1)))      # nothing selected now
+    assert not editor.spin.isEnabled()
+    assert editor.spin.value() == 0.0 and editor.slider.value() == 0
+    for gate in "rzn":
+        role = editor.section(gate).role.text()
+        assert role and "_{" not in role and "_t" not in role, role
+    # the diagram's click hint names the blocks as the editor does
+    from lstm_viz.ui.diagram.scene import CLICK_HINTS
+    assert "W_xr, W_hr" in CLICK_HINTS["gru"]["r"] and "b_in, b_hn" in CLICK_HINTS["gru"]["n"]

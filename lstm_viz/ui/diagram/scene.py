@@ -183,13 +183,13 @@ CLICK_HINTS = {
                   "(the C_{t−1} of step 1).",
     },
     "gru": {
-        "r": "Click to edit its weights (W_ir, W_hr, b_ir, b_hr).",
-        "z": "Click to edit its weights (W_iz, W_hz, b_iz, b_hz).",
-        "n": "Click to edit its weights (W_in, W_hn, b_in, b_hn).",
+        "r": "Click to edit its weights (W_xr, W_hr and its bias b_r = b_ir + b_hr).",
+        "z": "Click to edit its weights (W_xz, W_hz and its bias b_z = b_iz + b_hz).",
+        "n": "Click to edit its weights (W_xn, W_hn and its two biases b_in, b_hn).",
         "h_prev": "Click to edit the starting state h_0 (the h_{t−1} of step 1).",
     },
     "rnn": {
-        "a": "Click to edit its weights (W_ih, W_hh, b_ih, b_hh).",
+        "a": "Click to edit its weights (W_x, W_h and its bias b = b_ih + b_hh).",
         "h_prev": "Click to edit the starting state h_0 (the h_{t−1} of step 1).",
     },
 }
@@ -198,7 +198,7 @@ CLICK_HINT = CLICK_HINTS["lstm"]
 #: What the fixed value scales cover, per kind, for the legend.
 _SCALE_WORDS = {
     "lstm": (("unit", "gates, C̃, tanh(C), h"), ("cell", "C"), ("input", "x")),
-    "gru": (("unit", "gates, n, h"), ("pre", "W_hn h + b_hn and r ⊙ it"), ("input", "x")),
+    "gru": (("unit", "gates, n, h"), ("pre", "Wₕₙh + bₕₙ and r ⊙ it"), ("input", "x")),
     "rnn": (("unit", "h"), ("input", "x")),
 }
 
