@@ -42,12 +42,12 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QByteArray, QSettings, QSignalBlocker, Qt, QTimer
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, QSignalBlocker, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QTextCursor, QUndoStack
-from PySide6.QtWidgets import (QApplication, QComboBox, QDialog, QDialogButtonBox, QFileDialog,
-                               QHBoxLayout, QLabel, QMainWindow, QMessageBox, QSpinBox,
-                               QSplitter, QTableWidget, QTableWidgetItem, QTabWidget,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractButton, QApplication, QComboBox, QDialog,
+                               QDialogButtonBox, QFileDialog, QHBoxLayout, QLabel, QMainWindow,
+                               QMessageBox, QSpinBox, QSplitter, QTableWidget, QTableWidgetItem,
+                               QTabWidget, QVBoxLayout, QWidget)
 
 from ..explain import class_name
 from ..model import (ENCODINGS, GATES, ModelInputError, Network, Options, SequenceError,
@@ -106,6 +106,37 @@ def _weak(method):
         m = ref()
         return m(*args, **kwargs) if m is not None else None
     return call
+
+
+class SpaceForButtons(QObject):
+    """Space plays and pauses everywhere (a presenter's clicker sends it), except on a
+    button or check box reached with Tab: there it presses it, so that the keyboard
+    alone can switch an experiment on. A click leaves Space to playback."""
+
+    def __init__(self, play: QAction) -> None:
+        super().__init__(play)
+        self.play = play
+        self.keys = play.shortcuts()
+        self.on_button = False
+
+    def watch(self, root: QWidget) -> None:
+        """Watch every button and check box under ``root`` (built so far)."""
+        for b in root.findChildren(QAbstractButton):
+            b.installEventFilter(self)
+
+    def eventFilter(self, obj, ev) -> bool:  # noqa: N802 (Qt override)
+        t = ev.type()
+        if t == QEvent.Type.FocusIn:
+            tabbed = ev.reason() in (Qt.FocusReason.TabFocusReason,
+                                     Qt.FocusReason.BacktabFocusReason)
+            if tabbed != self.on_button:
+                self.on_button = tabbed
+                self.play.setShortcuts([] if tabbed else self.keys)
+        elif (t in (QEvent.Type.FocusOut, QEvent.Type.MouseButtonPress)
+              and self.on_button):                 # (a click hands Space back to playback)
+            self.on_button = False
+            self.play.setShortcuts(self.keys)
+        return False
 
 
 class LazyTab(QWidget):
@@ -356,6 +387,8 @@ class MainWindow(QMainWindow):
         state.activated.connect(self._on_activated)
         state.gradients_shown.connect(self._on_gradients_shown)
         self._on_trace()
+        self._space_keys = SpaceForButtons(self.playback.act_play)
+        self._space_keys.watch(self)
         # once, at the end: creating the widgets under the app's style sheet costs more
         self._apply_app_style()
         self._on_appearance()
@@ -572,16 +605,21 @@ class MainWindow(QMainWindow):
                               set_target=_weak(self.apply_target),
                               set_loss_class=_weak(self.apply_loss_class), parent=parent)
         panel.set_heatmap(self.act_heatmap.isChecked())
+        self._space_keys.watch(panel)
         return panel
 
     def _make_compare(self, parent: QWidget) -> ComparisonView:
         from .compare import ComparisonView
-        return ComparisonView(self.state, use_as_main=_weak(self.use_as_main), parent=parent)
+        view = ComparisonView(self.state, use_as_main=_weak(self.use_as_main), parent=parent)
+        self._space_keys.watch(view)
+        return view
 
     def _make_long_range(self, parent: QWidget) -> LongRangeView:
         from .longrange import LongRangeView
-        return LongRangeView(self.state, load_into_main=_weak(self.load_long_range),
+        view = LongRangeView(self.state, load_into_main=_weak(self.load_long_range),
                              parent=parent)
+        self._space_keys.watch(view)
+        return view
 
     def play_backward(self) -> None:
         """Show the gradients and animate the backward pass on the strip."""

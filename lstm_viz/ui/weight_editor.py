@@ -695,6 +695,10 @@ class WeightEditor(QWidget):
 
     def _press(self, b: _Block, r: int, c: int) -> None:
         self._select(b, r, c)
+        # "Click a cell and type a value": the keys go to the value box (else a digit
+        # would be the app's shortcut for a hidden unit), its text selected to replace.
+        self.spin.setFocus(Qt.FocusReason.MouseFocusReason)
+        self.spin.selectAll()
         self._drag_start(("cell", b.target(self.state.network, r, c)))
 
     def _drag_start(self, what: tuple) -> None:

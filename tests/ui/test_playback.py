@@ -210,3 +210,21 @@ def test_a_step_does_not_ask_the_window_to_lay_itself_out_again(qtbot, window, s
     text = bar.step_label.text()
     assert bar.step_label.fontMetrics().horizontalAdvance(text) <= bar.step_label.width()
     assert bar.step_label.fontMetrics().height() <= bar.step_label.height()
+
+
+def test_space_presses_a_check_box_reached_with_tab_and_plays_otherwise(qtbot, window, state):
+    from lstm_viz.ui.main_window import TAB_EXPERIMENTS
+
+    window.show_side_tab(TAB_EXPERIMENTS)
+    relu = window.experiments.relu
+    relu.setFocus(Qt.FocusReason.TabFocusReason)          # as Tab from the previous control
+    key(qtbot, window, Qt.Key.Key_Space)
+    assert relu.isChecked() and state.options.forget_activation == "relu"
+    assert not window.playback.playing
+    # clicked with the mouse, the box keeps focus, but Space is the presenter's play key
+    qtbot.mouseClick(relu, Qt.MouseButton.LeftButton, pos=QPoint(8, relu.height() // 2))
+    assert not relu.isChecked()
+    key(qtbot, window, Qt.Key.Key_Space)
+    assert window.playback.playing and not relu.isChecked()
+    key(qtbot, window, Qt.Key.Key_Space)
+    assert not window.playback.playing

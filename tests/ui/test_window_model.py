@@ -8,7 +8,7 @@ here in the test, never read back from the window.
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from lstm_viz.model import Network, init_params
 from lstm_viz.model.demo import demo_network
@@ -246,6 +246,21 @@ def test_a_typed_sentence_keeps_its_vocabulary_after_a_cell_switch(qtbot, window
     assert si.vocabulary() is not None and "over 7 words" in si.status.text()
     type_sequence(qtbot, window, "the plot was good")       # still read in its columns
     assert asked == [] and state.inputs.shape == (4, 7)
+
+
+def test_click_a_cell_and_type_a_value_as_the_readme_says(qtbot, window, state):
+    # Digits are also the app's unit shortcuts: after the click they must go to the value.
+    window.show_side_tab(TAB_WEIGHTS)
+    ed = window.weights
+    ed.show_gate("i")
+    hm = ed.heatmap("i", "ih")
+    qtbot.mouseClick(hm.viewport(), Qt.MouseButton.LeftButton, pos=hm.cell_pos(1, 0))
+    typed_into = QApplication.focusWidget()
+    qtbot.keyClicks(typed_into, "2.5")
+    qtbot.keyClick(typed_into, Qt.Key.Key_Return)
+    assert state.unit == -1                                # no unit was picked
+    row = state.network.params.gate_rows("i").start + 1
+    assert state.network.params.weight_ih[row, 0] == 2.5
 
 
 def test_editing_a_weight_in_the_window_and_undo(qtbot, window, state):
