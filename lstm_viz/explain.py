@@ -885,6 +885,12 @@ def _gradient_note(trace: Trace, t: int, key: str, network: Network | None) -> s
     if stop > 0 and owner < stop:
         return (f" Truncated backprop goes back only {network.options.truncate} step(s) from the "
                 f"loss step, so no gradient reaches this far (it is 0).")
+    spec = _KINDS.get(trace.kind)
+    cl = _clamp_at(network, key, t) if spec is not None and key in spec.gates else None
+    if cl is not None:
+        return (f" The experiment holds this gate at {fmt(cl.value)} from step "
+                f"{max(0, cl.start) + 1} on, so nothing flows back into its input sum: "
+                "its gradient is 0 here, and its weights learn nothing from this step.")
     if t == s and key in _DH_KEYS[trace.kind]:
         if trace.loss_class is not None:
             return (" The backward pass starts here: at the loss step dL/dh_t = W_rᵀ(p − e_k), "

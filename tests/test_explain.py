@@ -321,3 +321,13 @@ def test_gradient_notes_after_the_loss_step_and_truncation(x):
     assert start.value == pytest.approx(tr.h[3, 0] - 1.0)
     every = ex.explain_gradient(tr, 2, -1, "f", net)
     assert every.value is None and len(every.numeric.split("\n")) == 3
+
+
+def test_a_clamped_gates_gradient_hover_says_why_it_is_zero():
+    net = Network(init_params("gru", 1, 2, seed=0), options=Options(clamps=(Clamp("z", 1.0, 2),)))
+    tr = net.trace(np.ones((5, 1)))
+    held = ex.explain_gradient(tr, 3, 0, "z", net)
+    assert held.value == 0.0                                  # the engine's exact 0
+    assert "holds this gate at 1.00 from step 3 on" in held.meaning
+    free = ex.explain_gradient(tr, 0, 0, "z", net)            # before the clamp: a gradient
+    assert free.value != 0.0 and "holds this gate" not in free.meaning

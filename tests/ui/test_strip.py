@@ -193,6 +193,22 @@ def test_no_gradient_after_the_loss_step_or_before_the_truncation_window(strip, 
     assert "truncated" in strip.tooltip_at(strip.cell_rect(2).center().x())
 
 
+def test_a_gradient_that_underflowed_to_zero_says_so(strip, state):
+    # A linear RNN (zero input and biases keep h at 0) with W = 0.01 I: the gradient shrinks
+    # 100 times a step going back, and below ~1e-323 a float64 holds only 0.
+    from lstm_viz.model import Params
+
+    p = Params("rnn", np.zeros((2, 2)), 0.01 * np.eye(2), np.zeros(2), np.zeros(2))
+    state.set_model(Network(p), np.zeros((200, 2)), target=np.ones(2))
+    state.set_show_gradients(True)
+    state.set_timestep(0)
+    assert not state.trace.dL_dh[:30].any() and state.trace.dL_dh[-1].any()
+    tip = strip.tooltip_at(strip.cell_rect(3).center().x())
+    assert "Exactly 0" in tip and "float64" in tip
+    state.set_timestep(199)
+    assert "Exactly 0" not in strip.tooltip_at(strip.cell_rect(199).center().x())
+
+
 def test_gru_band_shows_dl_dh(strip, state):
     net = Network(init_params("gru", 2, 3, seed=1))
     state.set_model(net, np.random.default_rng(0).normal(size=(9, 2)), target=np.ones(3))
