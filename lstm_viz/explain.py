@@ -953,8 +953,12 @@ def _gradient_story(trace: Trace, t: int, u: int, key: str) -> str:
                 f"through h_{{t−1}}){how}.")
     if kind == "gru" and key in ("h", "add"):
         z = float(trace.gates["z"][t, u])
-        return (f" Back to h_{{t−1}} part of it passes straight through z_t = {fmt(z)}, "
-                "with no weights and no squashing on the way.")
+        if z == 1.0:            # (held there, or saturated): then the other paths carry 0
+            return (" Back to h_{t−1} all of it passes straight through (z_t = 1), with no "
+                    "weights and no squashing on the way.")
+        return (f" Back to h_{{t−1}} a share z_t = {fmt(z)} of it passes straight through, "
+                "with no weights and no squashing on the way; more arrives through the "
+                "gates' weights.")
     if kind == "rnn" and key in ("h", "a"):
         h = float(trace.h[t, u])
         return (f" Back to h_{{t−1}} it must pass the tanh's slope 1 − h_t² = {fmt(1.0 - h * h)} and "

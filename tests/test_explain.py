@@ -331,3 +331,16 @@ def test_a_clamped_gates_gradient_hover_says_why_it_is_zero():
     assert "holds this gate at 1.00 from step 3 on" in held.meaning
     free = ex.explain_gradient(tr, 0, 0, "z", net)            # before the clamp: a gradient
     assert free.value != 0.0 and "holds this gate" not in free.meaning
+
+
+def test_the_gru_story_says_how_much_passes_straight_through():
+    # dL/dh_{t-1} = z_t dL/dh_t + (terms through W_hr, W_hz, W_hn); with z held at 1 the
+    # other terms vanish ((1 - z) and the clamp), so all of it passes.
+    net = Network(init_params("gru", 1, 2, seed=0), options=Options(clamps=(Clamp("z", 1.0, 2),)))
+    tr = net.trace(np.ones((5, 1)), np.ones(2))
+    held = ex.explain_gradient(tr, 3, 0, "h", net).meaning
+    assert "all of it passes straight through (z_t = 1)" in held
+    np.testing.assert_allclose(tr.dL_dh[2], tr.dL_dh[3], rtol=1e-12)   # h_3 = h_2, unchanged
+    free = ex.explain_gradient(tr, 1, 0, "h", net).meaning
+    z = tr.gates["z"][1, 0]
+    assert 0 < z < 1 and f"a share z_t = {ex.fmt(z)} of it" in free
