@@ -5,6 +5,8 @@ Everything here reads a `Trace` or a weight matrix and returns plain numbers.
 * `grad_norms` — ``||dL/dh_t||`` for every step t.
 * `state_grad_norms` — the gradient of the whole recurrent state at every step: h_t for
   a GRU or a simple RNN, (h_t, C_t) for an LSTM (the quantity the comparison plots).
+* `carried_back` — the part of a state's gradient that crosses a step along the cell's
+  additive path (f * dL/dC for the LSTM, z * dL/dh for the GRU; `paths` builds on it).
 * `decay_per_step` — the geometric factor r that best fits ``||dL/dh_t|| ~ A r^(s - t)``
   going back from the loss step s. It is a *factor*, not a rate: r = 0.71 means the
   gradient is 0.71 times as large one step further back, i.e. it shrinks by 29 % per
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .cells import Options, _stop_step
 from .trace import Trace
 from .weights import Params
 
@@ -44,18 +47,32 @@ def grad_norms(trace: Trace) -> np.ndarray:
     return step_norms(trace.dL_dh)
 
 
+def carried_back(total: np.ndarray, keep: np.ndarray, loss_step: int,
+                 first: int = 0) -> np.ndarray:
+    """``keep_{t+1} * total_{t+1}`` at the steps ``first <= t < loss_step`` (0 elsewhere),
+    shape of ``total``: the part of a state's gradient that crosses from step t+1 back to
+    step t along the cell's additive path, with no weights on the way (the LSTM's
+    ``f * dL/dC``, the GRU's ``z * dL/dh``). ``first`` is where a truncated backward pass
+    stops. Infinite or NaN gradients stay inf or NaN, without warnings."""
+    out = np.zeros_like(total)
+    s = loss_step
+    with np.errstate(over="ignore", invalid="ignore"):
+        out[first:s] = keep[first + 1:s + 1] * total[first + 1:s + 1]
+    return out
+
+
 def state_grad_norms(trace: Trace, truncate: int | None = None) -> np.ndarray:
     """``||dL/d(state_t)||`` for every step, shape (T,): the gradient reaching everything
     the cell carries to the next step.
 
     For a GRU or a simple RNN the state is h_t, so this is `grad_norms`. An LSTM
     carries (h_t, C_t): its norm is ``sqrt(||dL/dh_t||^2 + ||g_t||^2)`` where
-    ``g_t = f_{t+1} * dL/dC_{t+1}`` is the gradient of C_t *as carried*, with h_t held
-    (the trace's ``dL_dc`` also holds the path through ``h_t = o_t tanh(C_t)``, which
-    ``dL/dh_t`` already counts). The two parts can tell very different stories: with
-    its forget gate held open an LSTM carries the gradient back along C_t unchanged
-    while dL/dh_t is all but 0 (nothing in W_hh uses h_t), so ``||dL/dh_t||`` alone
-    would say the gradient vanished.
+    ``g_t = f_{t+1} * dL/dC_{t+1}`` (`carried_back`) is the gradient of C_t *as
+    carried*, with h_t held (the trace's ``dL_dc`` also holds the path through
+    ``h_t = o_t tanh(C_t)``, which ``dL/dh_t`` already counts). The two parts can tell
+    very different stories: with its forget gate held open an LSTM carries the gradient
+    back along C_t unchanged while dL/dh_t is all but 0 (nothing in W_hh uses h_t), so
+    ``||dL/dh_t||`` alone would say the gradient vanished.
 
     ``truncate`` is the network's truncated-BPTT window (None: none): steps the
     backward pass did not reach get 0. Infinite or NaN gradients give inf or NaN.
@@ -64,10 +81,8 @@ def state_grad_norms(trace: Trace, truncate: int | None = None) -> np.ndarray:
     if trace.dL_dc is None:
         return h
     s = trace.loss_step
-    first = 0 if truncate is None else max(0, s - truncate + 1)
-    carried = np.zeros_like(trace.dL_dc)
-    with np.errstate(over="ignore", invalid="ignore"):
-        carried[first:s] = trace.gates["f"][first + 1:s + 1] * trace.dL_dc[first + 1:s + 1]
+    first = _stop_step(Options(truncate=truncate), s)
+    carried = carried_back(trace.dL_dc, trace.gates["f"], s, first)
     return np.hypot(h, step_norms(carried))     # no overflow from squaring large norms
 
 
@@ -136,5 +151,5 @@ def scale_recurrent(params: Params, rho: float) -> Params:
     return params.replace(weight_hh=params.weight_hh * (rho / r))
 
 
-__all__ = ["decay_per_step", "grad_norms", "scale_recurrent", "spectral_radius",
+__all__ = ["carried_back", "decay_per_step", "grad_norms", "scale_recurrent", "spectral_radius",
            "state_grad_norms"]

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .analysis import step_norms
+from .analysis import carried_back, step_norms
 from .cells import Network, Options, _stop_step, loss_at
 from .trace import Trace
 from .weights import GATES
@@ -137,12 +137,12 @@ def _paths(trace: Trace, network: Network | Options | None) -> GradientPaths:
         tc = np.tanh(c)
         k = o * (1.0 - tc * tc)                             # dh_t -> dc_t, as the engine has it
         through[stop:s + 1] = trace.dL_dh[stop:s + 1] * k[stop:s + 1]
-        along[rec] = total[1:][rec[:-1]] * f[1:][rec[:-1]]  # dL/dc_{t+1} * f_{t+1}
+        along = carried_back(total, f, s, stop)              # dL/dc_{t+1} * f_{t+1}
         state = "c"
     elif trace.kind == "gru":
         total = trace.dL_dh
         z = trace.gates["z"]
-        along[rec] = total[1:][rec[:-1]] * z[1:][rec[:-1]]  # dL/dh_{t+1} * z_{t+1}
+        along = carried_back(total, z, s, stop)              # dL/dh_{t+1} * z_{t+1}
         if params is None:
             # Without W_hh the rest is what remains (the engine adds exactly these two).
             through[stop:s + 1] = total[stop:s + 1] - along[stop:s + 1]
