@@ -67,6 +67,15 @@ _BURD = ["#2166AC", "#4393C3", "#92C5DE", "#D1E5F0", "#F7F7F7",
 _BURD_DARK_MID = "#2B2B2B"
 
 
+def value_index(values: np.ndarray, vmax) -> np.ndarray:
+    """Index into the 256-colour value scale of each value on ±``vmax`` (a number, or an
+    array broadcasting against ``values``): NaN in the middle, ±inf and beyond ±vmax at
+    the ends."""
+    v = np.asarray(values, dtype=float) / vmax
+    v = np.where(np.isnan(v), 0.0, v)
+    return np.clip(np.round((v + 1.0) * 0.5 * 255), 0, 255).astype(int)
+
+
 def _hex_to_rgb(h: str) -> tuple[int, int, int]:
     h = h.lstrip("#")
     return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
@@ -110,10 +119,7 @@ class Theme:
         lut = self._lut_cache()
         if vmax <= 0 or not np.isfinite(vmax):
             vmax = 1.0
-        v = np.asarray(values, dtype=float) / vmax
-        v = np.where(np.isnan(v), 0.0, v)         # NaN in the middle; ±inf clip to the ends
-        idx = np.clip(np.round((v + 1.0) * 0.5 * 255), 0, 255).astype(int)
-        return lut[idx, :3]
+        return lut[value_index(values, vmax), :3]
 
     def value_color(self, value: float, vmax: float) -> QColor:
         """QColor of one value on the diverging scale with symmetric limits ±vmax."""

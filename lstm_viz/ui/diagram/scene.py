@@ -39,6 +39,7 @@ from PySide6.QtWidgets import QGraphicsScene
 from ... import explain
 from ...model import GATES, Trace
 from ..equations import equation_html
+from ..theme import value_index
 from .items import (ElementItem, LabelItem, LegendItem, Look, NodeItem, Style, TextItem,
                     ValueItem, WireItem, mix)
 from .layout import LAYOUTS, LSTM_LAYOUT, CellLayout
@@ -222,12 +223,8 @@ def _overflow_ok(fn):
     return quiet
 
 
-@_overflow_ok
-def _lut_index(values: np.ndarray, vmax) -> np.ndarray:
-    """Index into the 256-colour value scale of each value on ±vmax (as `Theme.value_rgb`)."""
-    v = np.asarray(values, dtype=float) / vmax
-    v = np.where(np.isnan(v), 0.0, v)         # NaN in the middle; ±inf clip to the ends
-    return np.clip(np.round((v + 1.0) * 0.5 * 255), 0, 255).astype(int)
+#: `theme.value_index` (as `Theme.value_rgb` colours), quiet on overflowed values.
+_lut_index = _overflow_ok(value_index)
 
 
 def _black_ink(color: QColor) -> bool:
