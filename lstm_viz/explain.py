@@ -899,6 +899,30 @@ def _gradient_note(trace: Trace, t: int, key: str, network: Network | None) -> s
     return ""
 
 
+def zero_gradient_note(trace: Trace, first_step: int = 0) -> str:
+    """A line for when no gradient reaches any step before the loss step although the
+    backward pass runs there ("" otherwise): the plots are then empty, and say why."""
+    s = trace.loss_step
+    if s <= first_step:
+        return ""                               # nothing before it, or truncation cut it all
+    before = [trace.dL_dh[first_step:s]]
+    if trace.dL_dc is not None:
+        before.append(trace.dL_dc[first_step:s])
+    if any(np.any(a != 0.0) for a in before):   # (NaN counts as something: it is shown)
+        return ""
+    why = ""
+    live = trace.dL_dh[s] != 0.0                # the units the loss pulls on
+    if not live.any():
+        why = ": the loss has no slope on its step (hₜ is where the loss is least)"
+    elif trace.c is not None:
+        with np.errstate(over="ignore", invalid="ignore"):
+            flat = np.all(np.abs(np.tanh(trace.c[s][live])) == 1.0)
+        if flat:
+            why = (": on the loss step tanh(Cₜ) is flat at ±1 (the cell state is huge), "
+                   "so none gets into the cell")
+    return f"Every gradient before the loss step is exactly 0{why}."
+
+
 def loss_formula(trace: Trace, names=()) -> str:
     """The loss as a formula: ``L = ½‖h_s − y‖²`` or the readout's cross-entropy on class k
     (named from ``names``, the readout's class names, when it has one)."""

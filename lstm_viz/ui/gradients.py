@@ -45,7 +45,7 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QGridLayout, 
                                QLabel, QLineEdit, QPushButton, QSizePolicy, QSpinBox, QSplitter,
                                QStackedWidget, QToolTip, QVBoxLayout, QWidget)
 
-from ..explain import class_label, class_name, fmt, readout_prob_text
+from ..explain import class_label, class_name, fmt, readout_prob_text, zero_gradient_note
 from ..model import ModelInputError
 from ..model.analysis import step_norms, unit_magnitude
 from ..model.gradcheck import INPUT, STATES, TOLERANCE, GradCheck, GradEntry, check_gradients
@@ -165,30 +165,6 @@ def _curve(plot: pg.PlotItem, **kwargs) -> LogCurve:
     c = LogCurve(**kwargs)
     plot.addItem(c)
     return c
-
-
-def zero_gradient_note(trace, first_step: int = 0) -> str:
-    """A line for when no gradient reaches any step before the loss step although the
-    backward pass runs there ("" otherwise): the plots are then empty, and say why."""
-    s = trace.loss_step
-    if s <= first_step:
-        return ""                               # nothing before it, or truncation cut it all
-    before = [trace.dL_dh[first_step:s]]
-    if trace.dL_dc is not None:
-        before.append(trace.dL_dc[first_step:s])
-    if any(np.any(a != 0.0) for a in before):   # (NaN counts as something: it is shown)
-        return ""
-    why = ""
-    live = trace.dL_dh[s] != 0.0                # the units the loss pulls on
-    if not live.any():
-        why = ": the loss has no slope on its step (hₜ is where the loss is least)"
-    elif trace.c is not None:
-        with np.errstate(over="ignore", invalid="ignore"):
-            flat = np.all(np.abs(np.tanh(trace.c[s][live])) == 1.0)
-        if flat:
-            why = (": on the loss step tanh(Cₜ) is flat at ±1 (the cell state is huge), "
-                   "so none gets into the cell")
-    return f"Every gradient before the loss step is exactly 0{why}."
 
 
 class _TimeView(pg.GraphicsLayoutWidget):
