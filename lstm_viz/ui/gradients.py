@@ -566,6 +566,7 @@ class GradientPanel(QWidget):
         self.setAccessibleName("Gradients through time")
         self.heatmap = False
         self.heat_log = True                      # heatmap colours on a signed log scale
+        self._colorbar_key: tuple | None = None    # what the colour bar's numbers show
         self.paths: GradientPaths | None = None
         self.last_check: GradCheck | None = None
         self._dirty = True
@@ -986,22 +987,32 @@ class GradientPanel(QWidget):
                 img.setRect(0.5, 0.0, float(T), float(H))
                 self.heat_plots[key].setYRange(0.0, float(H), padding=0.0)
             self.colorbar.setLevels(lv)
-            if self.heat_log:                             # the scale's numbers, not -1..1
-                d = HEAT_DECADES
-                marks = [(1.0, f"±{fmt(m)}"), (0.5, f"±{fmt(m / 10 ** (d / 2))}"),
-                         (0.0, f"< {fmt(m / 10 ** d)}")]
-                self.colorbar.axis.setTicks([marks + [(-v, "") for v, _ in marks if v]])
-                # a label wider than the axis is not drawn at all: make room for them
-                fm = QFontMetrics(scaled_font(self.state.theme, self.state.font_scale, 0.85))
-                room = max(fm.horizontalAdvance(t) for _, t in marks) + 14
-                if self.colorbar.axis.width() < room:
-                    self.colorbar.axis.setWidth(room)
-            else:
-                self.colorbar.axis.setTicks(None)
+            self._label_colorbar(m if self.heat_log else None)
             step = max(1, H // 8)
             ticks = [[(k + 0.5, str(k + 1)) for k in range(0, H, step)]]
             for p in self.heat_plots.values():
                 p.getAxis("left").setTicks(ticks)
+
+    def _label_colorbar(self, m: float | None) -> None:
+        """The heatmaps' colour bar numbers: the log scale's (``m`` its top), or pyqtgraph's
+        own for the linear scale (None). Set only when they change: each setting redraws
+        the axis, and an edit redraws the heatmaps many times a second."""
+        font = scaled_font(self.state.theme, self.state.font_scale, 0.85)
+        key = (m, font.key())
+        if key == self._colorbar_key:
+            return
+        self._colorbar_key = key
+        if m is None:
+            self.colorbar.axis.setTicks(None)
+            return
+        d = HEAT_DECADES
+        marks = [(1.0, f"±{fmt(m)}"), (0.5, f"±{fmt(m / 10 ** (d / 2))}"),
+                 (0.0, f"< {fmt(m / 10 ** d)}")]
+        self.colorbar.axis.setTicks([marks + [(-v, "") for v, _ in marks if v]])
+        # a label wider than the axis is not drawn at all: make room for them
+        room = max(QFontMetrics(font).horizontalAdvance(t) for _, t in marks) + 14
+        if self.colorbar.axis.width() < room:
+            self.colorbar.axis.setWidth(room)
 
     @staticmethod
     def _fit_log_range(plot: pg.PlotItem, *arrays: np.ndarray) -> None:
