@@ -32,8 +32,8 @@ from ..compare import KIND_NAMES, KINDS, RADIUS_MAX, RADIUS_MIN, ComparisonState
 from ..explain import fmt
 from ..model import Network
 from ..state import AppState
-from .kit import (STYLE_GLYPHS, CurveDrafts, ElidedLabel, LogCurve, key_html, key_label, keyed, log_plot_widget,
-                  opaque_viewport, scrolling, set_log_y, step_at, style_axes)
+from .kit import (STYLE_GLYPHS, CurveDrafts, ElidedLabel, LogCurve, key_html, key_label, keyed,
+                  log_plot_widget, opaque_viewport, scrolling, set_log_y, step_at, style_axes)
 from .theme import OKABE_ITO, scaled_font
 from .timecursor import TimeCursor
 

@@ -859,14 +859,13 @@ class MainWindow(QMainWindow):
             self._synced = (text, encoding)
             self._push(snap, f"Sequence “{_short_text(text)}”", key)
             return
+        tokens = "characters" if _kind == "chars" else "words"
         if not si.explicit:
-            why = ("The weights were built for other " + ("characters" if _kind == "chars" else
-                                                          "words") if foreign else
+            why = (f"The weights were built for other {tokens}" if foreign else
                    f"The weights expect {_values(net.input_size)} per step; this sequence has {D}")
             si.show_note(f"{why}. Press Enter to rebuild the weights for {_inputs(D)}.")
             return
         if foreign:
-            tokens = "characters" if _kind == "chars" else "words"
             question = (f"The weights were built for the {tokens} of the preset "
                         f"({', '.join(vocab[:8])}{', …' if len(vocab) > 8 else ''}); this "
                         f"sequence uses others. Rebuild the weights for {_inputs(D)}?\n\n")

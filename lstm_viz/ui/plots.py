@@ -723,7 +723,8 @@ class TracePanel(pg.GraphicsLayoutWidget):
         u = self.state.unit
         where = self.state.unit_label(u) if u >= 0 else "all units"
         # (a heatmap's axes say units and time; the title keeps to what is shown)
-        html = title if self.heatmap else f"{title} <span style='color:{th.muted}'>· {where}</span>"
+        html = (title if self.heatmap
+                else f"{title} <span style='color:{th.muted}'>· {where}</span>")
         c = self.state.trace.c
         if self.panel == "c" and self.series and c is not None and self.series[0][1] is not c:
             html += f" <span style='color:{th.gate_color('f').name()}'><b>⚠ clipped ±10⁶</b></span>"

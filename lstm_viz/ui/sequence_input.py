@@ -383,14 +383,16 @@ class SequenceInput(QWidget):
 
     def _encode(self, text: str, encoding: str, example: Example | None) -> Encoded:
         vocab, kind = self._vocab, self._vocab_kind
-        if vocab is not None and example is None and (
-                encoding == kind or encoding == "auto" and detect_encoding(text) in ("chars", "words")):
+        as_tokens = encoding == kind or (encoding == "auto"
+                                         and detect_encoding(text) in ("chars", "words"))
+        if vocab is not None and example is None and as_tokens:
             try:
                 return encode(text, encoding=kind, vocab=vocab)
             except SequenceError as e:
                 if "not in the vocabulary" not in e.message:
                     raise
-                shown = ", ".join(visible(v) if kind == "chars" else v for v in vocab[:MAX_VOCAB_SHOWN])
+                shown = ", ".join(visible(v) if kind == "chars" else v
+                                  for v in vocab[:MAX_VOCAB_SHOWN])
                 more = ", …" if len(vocab) > MAX_VOCAB_SHOWN else ""
                 raise SequenceError(f"{e.message} this model was built for ({shown}{more})",
                                     e.step, e.start, e.end) from None
