@@ -383,9 +383,9 @@ class SequenceInput(QWidget):
 
     def _encode(self, text: str, encoding: str, example: Example | None) -> Encoded:
         vocab, kind = self._vocab, self._vocab_kind
-        as_tokens = encoding == kind or (encoding == "auto"
-                                         and detect_encoding(text) in ("chars", "words"))
-        if vocab is not None and example is None and as_tokens:
+        if vocab is not None and example is None and (
+                encoding == kind
+                or encoding == "auto" and detect_encoding(text) in ("chars", "words")):
             try:
                 return encode(text, encoding=kind, vocab=vocab)
             except SequenceError as e:
