@@ -129,6 +129,40 @@ class _ThinCurve(pg.PlotCurveItem):
             p.drawPath(path)
 
 
+class Bars(QGraphicsPathItem):
+    """Vertical bars up from 0, one per x, ``width`` wide (in x units), as one filled path.
+
+    Qt draws it alone: pyqtgraph's BarGraphItem runs Python on every new set of
+    heights and on every paint (~0.6 ms a frame for 100 bars here, where
+    `set_bars` and Qt's drawing take a fraction of that). ``values`` holds the
+    (x, heights) last given, as given; style it with ``setPen`` (cosmetic) and
+    ``setBrush``. Add it with ``plot.addItem(bars)`` and set the y range yourself.
+    """
+
+    def __init__(self, width: float = 0.7) -> None:
+        super().__init__()
+        self.width = float(width)
+        self.values = (np.zeros(0), np.zeros(0))
+
+    def set_bars(self, x, heights, cap: float = 1e12) -> None:
+        """Bars of ``heights`` at ``x``. A NaN height is drawn as 0; heights beyond ±``cap``
+        (infinite ones too) are drawn at ±``cap``: give a cap above the plot's top and such a
+        bar runs off it (a path of huge numbers is not drawable)."""
+        x = np.asarray(x, dtype=float)
+        heights = np.asarray(heights, dtype=float)
+        self.values = (x, heights)
+        cap = min(float(cap), 1e300)
+        h = np.clip(np.nan_to_num(heights, nan=0.0, posinf=cap, neginf=-cap), -cap, cap)
+        half = self.width / 2
+        # each bar: 0 → up the left side → across → down → back along 0, then a break
+        xs = np.repeat(x[:, None], 5, axis=1) + np.array([-half, -half, half, half, -half])
+        ys = np.zeros((x.size, 5))
+        ys[:, 1:3] = h[:, None]
+        connect = np.ones((x.size, 5), dtype=bool)
+        connect[:, 4] = False
+        self.setPath(pg.arrayToQPath(xs.ravel(), ys.ravel(), connect=connect.ravel()))
+
+
 class Marker(QGraphicsPathItem):
     """One symbol (pyqtgraph's shapes, ``size`` pixels across) at one point of a plot.
 

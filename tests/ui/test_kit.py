@@ -227,3 +227,66 @@ def test_a_log_axis_writes_numbers_at_whole_decades_only(qtbot):
     assert axis.style["maxTextLevel"] == 0
     wide = axis.tickValues(-8.0, 0.0, 200)               # many decades: pyqtgraph's own levels
     assert wide[0][0] is not None and wide[0][0] >= 1.0
+
+
+def _bars_image(qtbot, add):
+    w = pg.PlotWidget(background="w")
+    qtbot.addWidget(w)
+    w.resize(400, 300)
+    plot = w.getPlotItem()
+    plot.hideAxis("left")
+    plot.hideAxis("bottom")
+    plot.setXRange(0, 11, padding=0)
+    plot.setYRange(0, 4, padding=0)
+    add(plot)
+    w.show()
+    qtbot.waitExposed(w)
+    img = w.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+    a = np.frombuffer(img.constBits(), np.uint8).reshape(img.height(), img.width(), 4)
+    return a[:, :, :3].astype(int).copy()
+
+
+def test_bars_paint_what_pyqtgraphs_bar_graph_paints(qtbot):
+    from lstm_viz.ui.kit import Bars
+
+    x = np.arange(1, 11, dtype=float)
+    h = np.array([0.5, 1.0, 3.0, 0.0, 2.5, 1.5, 0.25, 3.5, 2.0, 1.0])
+    brush, pen = pg.mkBrush("#0072B2"), pg.mkPen("#000000", width=1)
+
+    def theirs(plot):
+        plot.addItem(pg.BarGraphItem(x=x, height=h, width=0.7, brush=brush, pen=pen))
+
+    def ours(plot):
+        bars = Bars(width=0.7)
+        bars.setBrush(brush)
+        bars.setPen(pen)
+        bars.set_bars(x, h)
+        plot.addItem(bars)
+
+    a, b = _bars_image(qtbot, theirs), _bars_image(qtbot, ours)
+    inked_a = (a != 255).any(axis=2)
+    inked_b = (b != 255).any(axis=2)
+    assert inked_a.sum() > 5000                         # the bars are there
+    # the same pixels inked, up to a pixel's rounding along the edges
+    assert (inked_a != inked_b).sum() < 0.03 * inked_a.sum()
+
+
+def test_bars_draw_nan_as_nothing_and_run_huge_values_off_the_top(qtbot):
+    from lstm_viz.ui.kit import Bars
+
+    x = np.array([2.0, 5.0, 8.0])
+    bars = Bars(width=1.0)
+
+    def add(plot):
+        bars.setBrush(pg.mkBrush("#000000"))
+        bars.setPen(pg.mkPen("#000000", width=1))
+        bars.set_bars(x, [float("nan"), float("inf"), 1e305], cap=8.0)
+        plot.addItem(bars)
+
+    a = _bars_image(qtbot, add)
+    col = lambda xv: a[:, round(xv / 11 * a.shape[1])]        # noqa: E731 (a pixel column)
+    black = lambda c: (c < 60).all(axis=1)                     # noqa: E731
+    assert black(col(2.0)).sum() <= 2                          # NaN: at most the zero line
+    assert black(col(5.0)).sum() > 0.95 * a.shape[0]           # inf: floor to the top
+    assert black(col(8.0)).sum() > 0.95 * a.shape[0]           # beyond the cap: the same
+    np.testing.assert_array_equal(bars.values[1][[1, 2]], [np.inf, 1e305])   # kept as given
