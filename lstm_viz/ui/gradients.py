@@ -52,7 +52,7 @@ from ..model.gradcheck import INPUT, STATES, TOLERANCE, GradCheck, GradEntry, ch
 from ..model.paths import GradientPaths, gradient_paths
 from ..state import AppState
 from .diagram.scene import grad_strength
-from .kit import (STYLE_GLYPHS, CurveDrafts, ImageItem, LogCurve, Marker, decade_labels_only,
+from .kit import (STYLE_GLYPHS, Bars, CurveDrafts, ImageItem, LogCurve, Marker, decade_labels_only,
                   nice_limit, opaque_viewport, scrolling, set_log_y, set_y_top, step_at,
                   style_axes)
 from .theme import OKABE_ITO, colormap, scaled_font
@@ -64,6 +64,8 @@ pg.setConfigOptions(imageAxisOrder="row-major")
 ERROR_COLOR = OKABE_ITO["vermillion"]
 #: Decades below the largest gradient that the heatmaps' log colours span.
 HEAT_DECADES = 6
+#: The check's line until the button is pressed for the model on screen.
+NOT_CHECKED = "Not checked yet for this model."
 #: Most of the window's height the controls column claims before it scrolls instead.
 CONTROLS_SHARE = 0.25
 #: Width of the controls column at font scale 1 (pixels).
@@ -270,10 +272,11 @@ class _TimeView(pg.GraphicsLayoutWidget):
             width = min(v.plots[-1].getViewBox().width() for v in self.panel.views
                         if v is self or v.isVisible())
             fits = self.panel.token_width() * T <= max(1, width)
-        ticks = [[(t + 1.0, labels[t]) for t in range(T)]] if fits else None
-        label = "input" if fits else "step"
-        if (ticks, label, bottom) != self._ticks:
-            self._ticks = (ticks, label, bottom)
+        key = (labels if fits else None, bottom)
+        if key != self._ticks:                  # (the same labels are often the same tuple)
+            self._ticks = key
+            ticks = [[(t + 1.0, labels[t]) for t in range(T)]] if fits else None
+            label = "input" if fits else "step"
             for p in self.plots:
                 ax = p.getAxis("bottom")
                 ax.setTicks(ticks)
@@ -567,6 +570,7 @@ class GradientPanel(QWidget):
         self.heatmap = False
         self.heat_log = True                      # heatmap colours on a signed log scale
         self._colorbar_key: tuple | None = None    # what the colour bar's numbers show
+        self._loss_class_key: tuple | None = None  # (classes, class, names) the controls show
         self.paths: GradientPaths | None = None
         self.last_check: GradCheck | None = None
         self._dirty = True
@@ -626,7 +630,7 @@ class GradientPanel(QWidget):
         self.lines_button.setChecked(True)
         self.check_button = QPushButton("Check gradients")
         self.check_button.setToolTip(TIPS["check"])
-        self.check_label = QLabel("Not checked yet for this model.")
+        self.check_label = QLabel(NOT_CHECKED)
         self.check_label.setToolTip(TIPS["check"])
         self.check_label.setWordWrap(True)
         grid.addWidget(self.loss_step_label, 0, 0)
@@ -691,7 +695,7 @@ class GradientPanel(QWidget):
 
         self.saliency_view = _TimeView(self, "Input saliency")
         self.saliency_plot = self.saliency_view.add_plot(0, 0)
-        self.saliency_bars = pg.BarGraphItem(x=[], height=[], width=0.7)
+        self.saliency_bars = Bars(width=0.7)
         self.saliency_plot.addItem(self.saliency_bars)
         self.saliency_plot.getAxis("left").enableAutoSIPrefix(False)
         self.saliency = np.zeros(0)
@@ -808,20 +812,27 @@ class GradientPanel(QWidget):
 
     def _on_loss_kind(self, index: int) -> None:
         self.choose_loss_class(self.class_spin.value() if index == 1 else None)
-        self._push_loss_class()
+        self._push_loss_class(force=True)       # (refused: the controls show the state's again)
 
     def _on_class_spin(self, k: int) -> None:
         if self.loss_kind.currentIndex() == 1:
             self.choose_loss_class(k)
-            self._push_loss_class()
+            self._push_loss_class(force=True)
 
-    def _push_loss_class(self) -> None:
-        """Show the state's loss (kind, class, readout probabilities) in the controls."""
+    def _push_loss_class(self, force: bool = False) -> None:
+        """Show the state's loss (kind, class, readout probabilities) in the controls
+        (``force``: even if the kind, class and class names are as last shown)."""
         st = self.state
         K = st.readout_classes
         k = st.loss_class
         readout = k is not None
         names = st.class_names
+        key = (K, k, names)
+        if key == self._loss_class_key and not force:   # an edit of the weights: only the numbers
+            if readout:
+                self.probs.set_trace(st.trace, names)
+            return
+        self._loss_class_key = key
         with QSignalBlocker(self.loss_kind), QSignalBlocker(self.class_spin):
             self.loss_kind.setCurrentIndex(1 if readout else 0)
             self.class_spin.setRange(0, max(0, K - 1))
@@ -942,10 +953,9 @@ class GradientPanel(QWidget):
         self._fit_log_range(self.path_plot, self.paths.along_norm, self.paths.through_norm)
         # saliency
         self.saliency = step_norms(tr.dL_dx)
-        self.saliency_bars.setOpts(x=x, height=np.nan_to_num(self.saliency, nan=0.0),
-                                   width=0.7)
         top = _finite_max(self.saliency)
         set_y_top(self.saliency_plot, top)
+        self.saliency_bars.set_bars(x, self.saliency, cap=2 * nice_limit(top))
         truncate = st.options.truncate
         for v in self.views:
             v.set_steps(T)
@@ -1111,9 +1121,10 @@ class GradientPanel(QWidget):
             self.target_edit.setToolTip(TIPS["target"])
 
     def _on_trace(self) -> None:
-        self.last_check = None
-        self.check_label.setText("Not checked yet for this model.")
-        self.check_label.setToolTip(TIPS["check"])
+        if self.last_check is not None or self.check_label.text() != NOT_CHECKED:
+            self.last_check = None
+            self.check_label.setText(NOT_CHECKED)
+            self.check_label.setToolTip(TIPS["check"])
         if not self.isVisible():
             self._dirty = True
             return
@@ -1167,7 +1178,8 @@ class GradientPanel(QWidget):
         self.loss_marker.setBrush(pg.mkBrush(th.background))      # (pens made by pg are cosmetic)
         bar = QColor(th.gate_colors["x"])
         bar.setAlpha(150)                       # the cursor line stays visible through a bar
-        self.saliency_bars.setOpts(brush=pg.mkBrush(bar), pen=pg.mkPen(th.foreground, width=1))
+        self.saliency_bars.setBrush(pg.mkBrush(bar))
+        self.saliency_bars.setPen(pg.mkPen(th.foreground, width=1))     # (cosmetic: 1 px)
         self.colorbar.setColorMap(colormap(th))
         self.colorbar.setLevels((-1.0, 1.0) if self.heat_log else (-self.levels, self.levels))
         style_axes((self.colorbar.getAxis(n) for n in ("left", "right")), th,

@@ -50,9 +50,9 @@ def test_norms_paths_and_saliency_are_the_traces(panel, state):
     through = np.linalg.norm(tr.dL_dc - np.vstack([tr.dL_dc[1:] * f[1:], np.zeros(4)]), axis=1)
     np.testing.assert_allclose(panel.path_curves["along"].values[1], _gapped(along), rtol=1e-9)
     np.testing.assert_allclose(panel.path_curves["through"].values[1], _gapped(through), rtol=1e-9)
-    heights = panel.saliency_bars.opts["height"]
+    heights = panel.saliency_bars.values[1]
     np.testing.assert_allclose(heights, np.linalg.norm(tr.dL_dx, axis=1), rtol=1e-12)
-    np.testing.assert_array_equal(panel.saliency_bars.opts["x"], x)
+    np.testing.assert_array_equal(panel.saliency_bars.values[0], x)
     # the token labels sit under the bars
     ticks = panel.saliency_view.plots[0].getAxis("bottom")._tickLevels
     assert [lab for _, lab in ticks[0]] == list(state.labels)

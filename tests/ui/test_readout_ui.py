@@ -90,7 +90,7 @@ def test_preset_readout_loss_through_the_widgets_matches_the_engine(qtbot, windo
                                _gapped(np.linalg.norm(ref.dL_dh, axis=1)), rtol=1e-12)
     np.testing.assert_allclose(panel.norm_curves["c"].values[1],
                                _gapped(np.linalg.norm(ref.dL_dc, axis=1)), rtol=1e-12)
-    np.testing.assert_allclose(panel.saliency_bars.opts["height"],
+    np.testing.assert_allclose(panel.saliency_bars.values[1],
                                np.linalg.norm(ref.dL_dx, axis=1), rtol=1e-12)
     # the target is not part of this loss, so its field is out of the way
     assert panel.target_edit.isHidden()
