@@ -114,6 +114,9 @@ class ComparisonView(QWidget):
         self.use_as_main = use_as_main
         self.comparison = comparison if comparison is not None else ComparisonState(state, parent=self)
         self._stale = True
+        # kind -> (the trace and the rest its row was drawn from, its norms' range);
+        # see `refresh`
+        self._rows: dict[str, tuple] = {}
         self.setAccessibleName("Gradient comparison of LSTM, GRU and RNN")
 
         # ---- plot
@@ -254,30 +257,15 @@ class ComparisonView(QWidget):
         main = comp.main_kind
         lo, hi = np.inf, -np.inf
         for kind in KINDS:
-            xs, ys, connect = plot_points(comp.norms(kind))
-            self.curves[kind].set_values(xs, ys, connect=connect)
-            if ys.size:
-                lo, hi = min(lo, float(ys.min())), max(hi, float(ys.max()))
-            err = comp.error(kind)
-            if err:
-                self.decay_labels[kind].setText(f"{KIND_NAMES[kind]}: {err}")
-                self.dx1_labels[kind].setText("")
-            else:
-                self.decay_labels[kind].setText(decay_text(kind, comp.decay(kind), with_name=False))
-                self.dx1_labels[kind].setText(f"‖dL/dx₁‖ = {fmt(comp.dx1(kind))}")
-            is_main = kind == main
-            self.source_labels[kind].setText("your model" if is_main else "seeded")
-            self.source_labels[kind].setToolTip(
-                "The network in the main view, with your edits and experiments" if is_main else
-                f"Random weights from init_params (PyTorch's scheme, seed {comp.seed}), "
-                f"{st.network.input_size} input(s) and {st.network.hidden_size} units like your model"
-                + ("; biases zero, so with no input h rests at 0" if kind == "rnn" else ""))
-            btn = self.use_buttons[kind]
-            btn.setText("Main cell" if is_main else "Use as main cell")
-            btn.setEnabled(not is_main and self.use_as_main is not None)
-            btn.setToolTip("This is already the main cell" if is_main else
-                           f"Make this seeded {KIND_NAMES[kind]} the main cell (undoable)"
-                           if self.use_as_main is not None else "Not available here")
+            # A weight edit of the user's model changes one kind: the others keep their rows.
+            tr = comp.trace(kind)
+            rest = (comp.error(kind), kind == main, comp.seed,
+                    st.network.input_size, st.network.hidden_size)
+            old = self._rows.get(kind)
+            if old is None or old[0] is not tr or old[1] != rest:
+                self._rows[kind] = (tr, rest, self._show_kind(kind))
+            k_lo, k_hi = self._rows[kind][2]
+            lo, hi = min(lo, k_lo), max(hi, k_hi)
         # a fixed range that changes only in half decades (not pyqtgraph's auto range,
         # which would regenerate the axes on every edit)
         set_log_y(self.plot, np.log10(lo) if hi > 0 else np.nan, np.log10(hi) if hi > 0 else np.nan)
@@ -293,6 +281,36 @@ class ComparisonView(QWidget):
             self.plot.setXRange(0.5, T + 0.5, padding=0.01)
         self._sync_radius()
         self._on_timestep(st.timestep)
+
+    def _show_kind(self, kind: str) -> tuple[float, float]:
+        """Redraw ``kind``'s curve and its row of the side panel; returns the range of
+        its plotted norms (inf, -inf if none)."""
+        comp, st = self.comparison, self.state
+        xs, ys, connect = plot_points(comp.norms(kind))
+        self.curves[kind].set_values(xs, ys, connect=connect)
+        err = comp.error(kind)
+        if err:
+            self.decay_labels[kind].setText(f"{KIND_NAMES[kind]}: {err}")
+            self.dx1_labels[kind].setText("")
+        else:
+            self.decay_labels[kind].setText(decay_text(kind, comp.decay(kind), with_name=False))
+            self.dx1_labels[kind].setText(f"‖dL/dx₁‖ = {fmt(comp.dx1(kind))}")
+        is_main = comp.is_main(kind)
+        self.source_labels[kind].setText("your model" if is_main else "seeded")
+        self.source_labels[kind].setToolTip(
+            "The network in the main view, with your edits and experiments" if is_main else
+            f"Random weights from init_params (PyTorch's scheme, seed {comp.seed}), "
+            f"{st.network.input_size} input(s) and {st.network.hidden_size} units like your model"
+            + ("; biases zero, so with no input h rests at 0" if kind == "rnn" else ""))
+        btn = self.use_buttons[kind]
+        btn.setText("Main cell" if is_main else "Use as main cell")
+        btn.setEnabled(not is_main and self.use_as_main is not None)
+        btn.setToolTip("This is already the main cell" if is_main else
+                       f"Make this seeded {KIND_NAMES[kind]} the main cell (undoable)"
+                       if self.use_as_main is not None else "Not available here")
+        if not ys.size:
+            return np.inf, -np.inf
+        return float(ys.min()), float(ys.max())
 
     def _sync_radius(self) -> None:
         comp = self.comparison
