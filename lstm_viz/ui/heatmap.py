@@ -48,6 +48,11 @@ def cell_text(v: float) -> str:
     return s.replace("-", "−")
 
 
+#: Number colours on light and dark cells, and the weights of a colour's lightness.
+_DARK, _LIGHT = QColor("#000000"), QColor("#FFFFFF")
+_LUMA = np.array([0.299, 0.587, 0.114])
+
+
 class _CellUpdates:
     """For a scene item of a heatmap: while ``dirty`` (a rectangle of cells) is set, the
     item's own ``update()`` (pyqtgraph calls it after every change) repaints only that."""
@@ -118,6 +123,11 @@ class _Overlay(_CellUpdates, pg.GraphicsObject):
     def set_labels(self, texts: list[str], colors: list[QColor]) -> None:
         self._texts, self._colors = texts, colors
         self.update()
+
+    @property
+    def labels(self) -> tuple[list[str], list[QColor]]:
+        """The printed numbers and their colours, row by row (empty when none are printed)."""
+        return self._texts, self._colors
 
     def set_selected(self, cell: tuple[int, int] | None) -> None:
         self._selected = cell
@@ -289,7 +299,7 @@ class Heatmap(pg.GraphicsView):
         self.image.dirty = self.overlay.dirty = dirty
         try:
             self.image.setImage(self._values, levels=(-self._vmax, self._vmax), autoLevels=False)
-            self._update_labels()
+            self._update_labels(np.flatnonzero(changed) if dirty is not None else None)
         finally:
             self.image.dirty = self.overlay.dirty = None
 
@@ -306,16 +316,24 @@ class Heatmap(pg.GraphicsView):
         return self._rows <= self.MAX_PRINTED and self._cols <= self.MAX_PRINTED and \
             self._cell_px >= 24
 
-    def _update_labels(self) -> None:
+    def _update_labels(self, only: np.ndarray | None = None) -> None:
+        """The printed numbers and their colours (black on light cells, white on dark);
+        ``only``: the flat indices of the cells that changed (the rest are as shown)."""
         if not self.printed() or self._theme is None:
             self.overlay.set_labels([], [])
             return
-        v = self._values.ravel()
-        rgb = self._theme.value_rgb(v, self._vmax).astype(float)
-        lum = rgb @ np.array([0.299, 0.587, 0.114])
-        dark, light = QColor("#000000"), QColor("#FFFFFF")
-        colors = [dark if y > 140 else light for y in lum]
-        self.overlay.set_labels([cell_text(x) for x in v], colors)
+        texts, colors = self.overlay.labels
+        if only is None or len(texts) != self._values.size:
+            only = np.arange(self._values.size)
+            texts, colors = [""] * only.size, [_DARK] * only.size
+        else:
+            texts, colors = list(texts), list(colors)
+        v = self._values.ravel()[only]
+        lum = self._theme.value_rgb(v, self._vmax).astype(float) @ _LUMA
+        for k, x, y in zip(only.tolist(), v.tolist(), lum.tolist()):
+            texts[k] = cell_text(x)
+            colors[k] = _DARK if y > 140 else _LIGHT
+        self.overlay.set_labels(texts, colors)
 
     # ------------------------------------------------------------------ mouse
 

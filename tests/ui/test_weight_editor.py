@@ -15,6 +15,7 @@ from lstm_viz.explain import fmt
 from lstm_viz.model import Network, init_params
 from lstm_viz.model.demo import demo_params
 from lstm_viz.state import AppState
+from lstm_viz.ui.heatmap import cell_text
 from lstm_viz.ui.weight_editor import (BIAS_STEPS, SCALE_STEPS, WeightEditor, nice_ceil,
                                        value_scale)
 
@@ -337,6 +338,11 @@ def test_a_drag_repaints_only_the_edited_cell_and_the_screen_matches_a_full_repa
     on_screen = shot.copy(QRect(top, vp.size())).convertToFormat(QImage.Format.Format_RGB32)
     assert on_screen == vp.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
     assert hm.values[1, 2] == state.network.params.weight_hh[state.network.params.gate_rows("f")][1, 2]
+    # the printed numbers, updated cell by cell during the drag, are those of all the values
+    texts, colors = hm.overlay.labels
+    assert texts[1 * hm.values.shape[1] + 2] == cell_text(hm.values[1, 2])
+    hm._update_labels()                                    # every cell afresh
+    assert hm.overlay.labels == (texts, colors)
 
 
 def test_a_drag_in_the_window_repaints_the_changed_widgets_not_the_panels_behind(
