@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from .. import explain
 from ..state import AppState
-from .kit import NumberLines
+from .kit import PREFETCH_MS, IdleWork, NumberLines
 from .theme import Theme, highlight_color, scaled_font
 
 _TOKEN = re.compile(r"([A-Za-z](?:\u0303|~)?)_(\{[^}]*\}|[A-Za-z0-9]+)")
@@ -151,6 +151,8 @@ class EquationsPanel(QWidget):
         # step -> the rows' numbers, for one trace and unit (stepping back shows them again)
         self._numbers_at: dict[int, list[str]] = {}
         self._numbers_for: tuple | None = None
+        # once stepping pauses: the numbers (and their layout) of the steps beside
+        self._prefetch = IdleWork(self, self._prefetch_neighbours, PREFETCH_MS)
         self.header = NumberLines(self)          # changes every step: painted, no relayout
         self.rows: dict[str, EquationRow] = {}
         self.kind = ""
@@ -256,18 +258,37 @@ class EquationsPanel(QWidget):
         if self._numbers_for is None or self._numbers_for[0] is not tr or self._numbers_for[1] != u:
             self._numbers_for = (tr, u)               # (the trace's kind decides the rows)
             self._numbers_at = {}
-        numbers = self._numbers_at.get(t)
-        if numbers is None:
-            if len(self._numbers_at) >= 1024:
-                self._numbers_at.clear()
-            numbers = self._numbers_at[t] = [explain.equation_numbers(tr, t, u, key, st.network)
-                                             for key in self.rows]
-        for row, text in zip(self.rows.values(), numbers):
+        for row, text in zip(self.rows.values(), self._numbers(t)):
             row.set_numbers(text)
+        self._prefetch.poke()
         self.note.setVisible(not self.rows)
         if not self.rows:
             self.note.setText(f"No equations for a {tr.kind.upper()} cell.")
         self._explain()
+
+    def _numbers(self, t: int) -> list[str]:
+        """Each row's numbers at step ``t`` (of the trace and unit of the last refresh)."""
+        numbers = self._numbers_at.get(t)
+        if numbers is None:
+            st = self.state
+            if len(self._numbers_at) >= 1024:
+                self._numbers_at.clear()
+            numbers = self._numbers_at[t] = [
+                explain.equation_numbers(st.trace, t, st.unit, key, st.network)
+                for key in self.rows]
+        return numbers
+
+    def _prefetch_neighbours(self) -> None:
+        """Work out and lay out the numbers of the next and the previous step."""
+        st = self.state
+        shown = self._numbers_for
+        if self._stale or not self.isVisible() or shown is None or shown[0] is not st.trace \
+                or shown[1] != st.unit:
+            return                      # (the caches are for what was shown last)
+        for t in (st.timestep + 1, st.timestep - 1):
+            if 0 <= t < st.trace.steps:
+                for row, text in zip(self.rows.values(), self._numbers(t)):
+                    row.num.prepare(unicode_subscripts(text))
 
     def _explain(self) -> None:
         st = self.state

@@ -83,6 +83,8 @@ def shifted(painter: QPainter, shifts):
 #: faster), until the changes have paused for SETTLE_MS, then redrawn in full.
 DRAFT_WITHIN_MS = 500
 SETTLE_MS = 250
+#: Idle time (ms) after a step is shown before the views prepare the steps beside it.
+PREFETCH_MS = 60
 
 
 class _ThinCurve(pg.PlotCurveItem):
@@ -229,6 +231,29 @@ class LogCurve(_ThinCurve):
         ok = np.isfinite(y) & (y > 0)
         np.log10(y, out=shown, where=ok)
         self.setData(x, shown, connect=connect)
+
+
+class IdleWork(QObject):
+    """Runs ``fn`` once the event loop has been free of `poke` calls for ``delay_ms``.
+
+    For work that makes the *next* action fast (laying out the step after the one
+    shown): stepping quickly keeps restarting the wait, so it never competes with the
+    steps themselves; between a teacher's key presses it runs.
+    """
+
+    def __init__(self, parent: QObject, fn, delay_ms: int) -> None:
+        super().__init__(parent)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(int(delay_ms))
+        self._timer.timeout.connect(fn)
+
+    def poke(self) -> None:
+        self._timer.start()
+
+    @property
+    def pending(self) -> bool:
+        return self._timer.isActive()
 
 
 class CurveDrafts(QObject):
@@ -562,6 +587,11 @@ class NumberLines(QWidget):
             self._text = text
             self._fit()
             self.update()
+
+    def prepare(self, text: str) -> None:
+        """Lay ``text`` out now, so that showing it later lays nothing out."""
+        self._layouts.use(self.font(), max(self.width(), 10))
+        self._layouts.get(text)
 
     def _fit(self) -> None:
         """Lay the text out for the current width and font; fit the height to it."""

@@ -284,3 +284,34 @@ def test_a_relu_forget_gate_is_written_relu_in_its_box(view, state):
     state.set_options(Options())
     assert box.symbol == "σ"
     assert view.grab().toImage() == before
+
+
+def test_after_a_pause_the_next_steps_are_ready_and_never_stale(qtbot, view, state):
+    """Once stepping pauses, the diagram works out the steps beside the one shown (a
+    first visit then costs nothing extra); an edit or another unit drops that work, so
+    the step shown next is the new trace's."""
+    from lstm_viz.model import Network
+    from lstm_viz.ui.kit import PREFETCH_MS
+
+    scene = view.scene()
+    state.set_animation_ms(0)                 # (a step forward would animate)
+    state.set_unit(1)
+    state.set_timestep(5)
+    qtbot.waitUntil(lambda: {4, 6} <= set(scene._looks_at), timeout=PREFETCH_MS + 2000)
+    p = state.network.params
+    state.set_network(Network(p.replace(bias_ih=p.bias_ih + 0.7)))         # an edit
+    tr = state.trace
+    cmax = max(1.0, float(np.max(np.abs(tr.c))), float(np.max(np.abs(tr.c0))))
+
+    def shows(t, u):
+        for key, v in _expected(tr, t, u).items():
+            assert scene.values[key].displayed_text() == fmt(v), key
+            vmax = cmax if key in ("c_prev", "mul_f", "c") else 1.0
+            assert scene.wires[key].look.color == state.theme.value_color(v, vmax), key
+
+    state.set_timestep(6)
+    shows(6, 1)
+    qtbot.waitUntil(lambda: 7 in scene._looks_at, timeout=PREFETCH_MS + 2000)
+    state.set_unit(0)                                                       # another unit
+    state.set_timestep(7)
+    shows(7, 0)

@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from lstm_viz import explain
 from lstm_viz.explain import fmt
 from lstm_viz.model import Network, init_params
-from lstm_viz.ui.equations import EquationsPanel, equation_html
+from lstm_viz.ui.equations import EquationsPanel, equation_html, unicode_subscripts
 
 
 @pytest.fixture
@@ -175,3 +175,22 @@ def test_an_experiment_rewrites_its_equation_and_turning_it_off_restores_it(pane
     state.set_options(Options())
     assert panel.rows["f"].sym.text() == plain
     assert "held" not in panel.rows["o"].sym.text()
+
+
+def test_after_a_pause_the_next_steps_numbers_are_laid_out_and_never_stale(qtbot, panel, state):
+    """Once stepping pauses the panel lays out the numbers of the steps beside; after an
+    edit the next step shows the new trace's numbers."""
+    from lstm_viz.ui.kit import PREFETCH_MS
+
+    state.set_timestep(3)
+    qtbot.waitUntil(lambda: {2, 4} <= set(panel._numbers_at), timeout=PREFETCH_MS + 2000)
+    row = panel.rows["f"]
+    ahead = panel._numbers_at[4][list(panel.rows).index("f")]
+    assert ahead == explain.equation_numbers(state.trace, 4, state.unit, "f", state.network)
+    assert unicode_subscripts(ahead) in row.num._layouts._layouts        # laid out already
+    p = state.network.params
+    state.set_network(Network(p.replace(bias_ih=p.bias_ih + 0.3)))
+    state.set_timestep(4)
+    tr = state.trace
+    want = explain.equation_numbers(tr, 4, state.unit, "f", state.network)
+    assert row.numbers == want

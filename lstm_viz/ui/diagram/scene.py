@@ -39,6 +39,7 @@ from PySide6.QtWidgets import QGraphicsScene
 from ... import explain
 from ...model import GATES, Trace
 from ..equations import equation_html
+from ..kit import PREFETCH_MS, IdleWork
 from ..theme import value_index
 from .items import (ElementItem, LabelItem, LegendItem, Look, NodeItem, Style, TextItem,
                     ValueItem, WireItem, mix)
@@ -256,6 +257,9 @@ class CellScene(QGraphicsScene):
         self._vmax: dict[str, float] = {}
         self._scale_of: dict[str, str] = {}
         self._looks_at: dict[int, tuple[dict, dict]] = {}   # step -> looks (memo)
+        # once stepping pauses, the looks of the steps beside the one shown (a first
+        # visit to a step otherwise computes them while the user waits)
+        self._prefetch = IdleWork(self, self._prefetch_neighbours, PREFETCH_MS)
         self._qlut: list[QColor] = []                        # the value scale's 256 colours
         self._hover_key = ""
         self._clicked = False
@@ -569,10 +573,20 @@ class CellScene(QGraphicsScene):
             item.show_look(nodes[key], animate)
         self._update_texts(t)
         self._refresh_tooltip()
+        self._prefetch.poke()
         if animate:
             self._windows = self._windows_rev if reverse else self._windows_fwd
             self._anim.setDuration(int(self.state.animation_ms))
             self._anim.start()
+
+    def _prefetch_neighbours(self) -> None:
+        """Compute the looks of the next and the previous step, if not known yet."""
+        if not self._series:
+            return
+        T = self.state.trace.steps
+        for t in (self._t + 1, self._t - 1):
+            if 0 <= t < T and t not in self._looks_at:
+                self._looks_at[t] = self._looks(t, self.state.unit)
 
     def _on_phase(self, phase) -> None:
         phase = float(phase)
