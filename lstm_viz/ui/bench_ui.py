@@ -9,6 +9,12 @@ At T = 100 steps and H = 8 units (a seeded random LSTM, 3 inputs):
     plots, equations). A paint counter on each view checks that they did paint
     (``painted`` says on how many of the samples). (``window.repaint()`` is not
     used: it does not repaint the QGraphicsView viewports.)
+``gui.cursor_step_paced``
+    The same, at ten steps a second as a teacher's key presses or a clicker send
+    them, in a fresh window (each step a first visit): the event loop runs idle
+    for ``PACE_S`` before each step (untimed), so the views prepare the steps
+    beside the one shown (`kit.IdleWork`). ``gui.cursor_step`` steps back to back
+    with no idle time between; 100 of its 150 steps are first visits.
 ``gui.animation_frame``
     One frame of the step animation: after one animation tick's worth of time,
     ``processEvents()`` advances the diagram and repaints what changed.
@@ -67,13 +73,16 @@ from ..bench import _stats
 
 T_STEPS, HIDDEN, INPUTS = 100, 8, 3
 SIZE = (1920, 1080)
-TARGETS = {"gui.cursor_step": 8.0, "gui.animation_frame": 16.0, "gui.full_window_paint": 16.0,
+TARGETS = {"gui.cursor_step": 8.0, "gui.cursor_step_paced": 8.0, "gui.animation_frame": 16.0,
+           "gui.full_window_paint": 16.0,
            "gui.startup": 2000.0, "gui.drag_T100_H8": 16.0, "gui.drag_T500_H32": 33.0,
            "gui.drag_coalescing": 33.0, "gui.drag_settle_T100_H8": 16.0,
            "gui.drag_settle_T500_H32": 33.0, "gui.drag_T100_H8_gradients": 16.0,
            "gui.drag_T100_H8_compare": 16.0}
 #: Lower tabs the T=100 drag is also measured on (name suffix -> tab index name).
 DRAG_TABS = {"gradients": "BOTTOM_GRADIENTS", "compare": "BOTTOM_COMPARE"}
+#: Seconds between the steps of ``gui.cursor_step_paced`` (ten steps a second).
+PACE_S = 0.1
 #: (T, H) of the drag benchmarks; D = DRAG_INPUTS.
 DRAG_SIZES = ((100, 8), (500, 32))
 DRAG_INPUTS = 8
@@ -155,14 +164,19 @@ def _views(window) -> dict:
     return views
 
 
-def _cursor_step(app, state, window, n: int) -> tuple[list[float], dict]:
-    """set_timestep, then process events until Qt has repainted what changed."""
+def _cursor_step(app, state, window, n: int, pause_s: float = 0.0) -> tuple[list[float], dict]:
+    """set_timestep, then process events until Qt has repainted what changed; with
+    ``pause_s``, the event loop runs that long (untimed) before each step."""
     state.set_animation_ms(0)
     counter = _PaintCounter(_views(window))
     app.processEvents()
     out = []
     painted = {k: 0 for k in counter.counts}
     for k in range(n):
+        end = time.perf_counter() + pause_s
+        while time.perf_counter() < end:            # idle, as between key presses
+            app.processEvents()
+            time.sleep(0.002)
         counter.reset()
         t0 = time.perf_counter()
         state.set_timestep((k + 1) % state.steps)
@@ -355,6 +369,12 @@ def run(quick: bool = False) -> list[dict]:
             _result("gui.animation_frame", frames),
             _result("gui.full_window_paint", full),
         ]
+    finally:
+        window.close()
+    app, state, window = build_window()     # a fresh window: every step a first visit
+    try:
+        paced, painted = _cursor_step(app, state, window, 15 if quick else 50, PACE_S)
+        results.insert(1, _result("gui.cursor_step_paced", paced, painted=painted))
     finally:
         window.close()
     for T, H in DRAG_SIZES:
