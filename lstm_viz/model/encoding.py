@@ -83,7 +83,8 @@ class Encoded:
     ----------
     x : ndarray, shape (T, D), float64, read-only
     labels : tuple of str, length T
-        The token of each step as typed (characters made visible, e.g. ``"␣"``).
+        The token of each step as typed (characters made visible, e.g. ``"␣"``; in numbers
+        and vectors a "-" is written "−", as the app prints numbers).
     encoding : {"numbers", "vectors", "chars", "words"}
         The grammar used (``auto`` resolved).
     vocab : tuple of str or None
@@ -224,8 +225,13 @@ def _number(token: str, step: int, start: int) -> float:
 
 def _numbers(text: str) -> tuple[list[list[float]], list[str], list[tuple[int, int]]]:
     values = _values(text, 0, None)
-    return ([[v] for v, _, _ in values], [text[s:e] for _, s, e in values],
+    return ([[v] for v, _, _ in values], [_label(text[s:e]) for _, s, e in values],
             [(s, e) for _, s, e in values])
+
+
+def _label(token: str) -> str:
+    """A number as typed, with the minus sign the rest of the app prints (−, not -)."""
+    return token.replace("-", _MINUS)
 
 
 def _vectors(text: str) -> tuple[list[list[float]], list[str], list[tuple[int, int]]]:
@@ -250,7 +256,7 @@ def _vectors(text: str) -> tuple[list[list[float]], list[str], list[tuple[int, i
                 f'"{text[s:e]}" has {_count(len(values))} but step 1 has {_count(len(rows[0]))}',
                 step, s, e)
         rows.append([v for v, _, _ in values])
-        labels.append(text[s:e])
+        labels.append(_label(text[s:e]))
         spans.append((s, e))
         start = end + 1
     return rows, labels, spans

@@ -33,6 +33,8 @@ def test_number_forms():
     e = encode("-1 1e-3 .5 +2 5. \u22122.5 1E+2", "numbers")
     assert e.x[:, 0].tolist() == [-1.0, 0.001, 0.5, 2.0, 5.0, -2.5, 100.0]
     assert e.labels[5] == "\u22122.5"  # shown as typed
+    # the minus the app prints everywhere (a hyphen beside "−0.52" on the axes looks wrong)
+    assert e.labels[:2] == ("\u22121", "1e\u22123")
 
 
 def test_vectors():
@@ -231,7 +233,7 @@ def test_numbers_round_trip(case):
     assert e.encoding == "numbers"
     assert e.x[:, 0].tolist() == values  # exact: repr reads back to the same float
     assert [float(text[s:t]) for s, t in e.spans] == values
-    assert e.labels == tuple(repr(v) for v in values)
+    assert e.labels == tuple(repr(v).replace("-", "\u2212") for v in values)   # as typed, − for -
 
 
 @settings(max_examples=150, deadline=None)
@@ -245,7 +247,7 @@ def test_vectors_round_trip(rows, step_sep, trailing):
     if ";" in text:
         assert encode(text).x.tolist() == e.x.tolist()
     for (s, t), label in zip(e.spans, e.labels):
-        assert text[s:t] == label
+        assert text[s:t].replace("-", "\u2212") == label
 
 
 @settings(max_examples=150, deadline=None)

@@ -42,7 +42,7 @@ def test_typing_emits_once_after_the_pause(qtbot, seq, spy):
         assert spy == []                               # nothing while still typing
     enc = blocker.args[0]
     np.testing.assert_array_equal(enc.x, [[1.0], [0.0], [0.5], [-2.0]])
-    assert enc.labels == ("1", "0", "0.5", "-2") and enc.encoding == "numbers"
+    assert enc.labels == ("1", "0", "0.5", "\u22122") and enc.encoding == "numbers"
     qtbot.wait(QUIET_MS)
     assert len(spy) == 1                               # one emission for the whole burst
     assert seq.error_message() == "" and seq.error_span() is None
