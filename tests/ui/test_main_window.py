@@ -210,3 +210,20 @@ def test_a_disabled_control_looks_disabled_in_every_theme(qtbot, window, state, 
     img = edit.grab().toImage()
     inks = {img.pixelColor(x, y).name() for x in range(img.width()) for y in range(img.height())}
     assert QColor(th.foreground).name() not in inks
+
+
+def test_the_weight_editor_fits_a_laptop_window_without_scrolling_sideways(qtbot, make_window,
+                                                                          state):
+    """At 1280x800 the Weights tab shows each gate's matrices and sliders in full: no
+    horizontal scroll bar, and each slider at least 100 px long."""
+    window = make_window(state)
+    window.resize_for_layout(1280, 800)
+    window.show_side_tab(TAB_WEIGHTS)
+    qtbot.wait(50)
+    ed = window.weights
+    assert ed.scroll.horizontalScrollBar().maximum() == 0
+    for sec in ed._sections.values():
+        for slider in (sec.scale, sec.bias):
+            assert slider.isVisible() and slider.width() >= 100
+            right = slider.mapTo(ed.scroll.viewport(), slider.rect().topRight()).x()
+            assert right <= ed.scroll.viewport().width()
