@@ -32,7 +32,7 @@ from typing import Callable
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QElapsedTimer, QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QFontMetrics, QPen, QPixmapCache
+from PySide6.QtGui import QFontMetrics, QPen, QPixmapCache, QTextDocument
 from PySide6.QtWidgets import QGraphicsItem, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from ..state import AppState
@@ -373,6 +373,7 @@ class TracePanel(pg.GraphicsLayoutWidget):
         self._ticks_for: tuple | None = None
         self._left_axis: tuple | None = ("unset",)
         self._title: tuple | None = None
+        self._title_widths: dict[tuple, float] = {}     # (html, size, font) -> its width
         self.draft = False                       # 1 px lines while the data changes fast
         self._repaint_pending = False
         self._last_change = QElapsedTimer()
@@ -553,6 +554,8 @@ class TracePanel(pg.GraphicsLayoutWidget):
 
     def resizeEvent(self, ev) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(ev)
+        if hasattr(self, "_title_widths") and self.series:
+            self._set_title()                   # (the units may fit again, or no longer)
         if hasattr(self, "_ticks_for"):         # not during construction
             for p in self.row():                # the row's narrowest decides for all
                 if hasattr(p, "_ticks_for"):
@@ -726,14 +729,32 @@ class TracePanel(pg.GraphicsLayoutWidget):
         html = (title if self.heatmap
                 else f"{title} <span style='color:{th.muted}'>· {where}</span>")
         c = self.state.trace.c
+        warn = ""
         if self.panel == "c" and self.series and c is not None and self.series[0][1] is not c:
-            html += f" <span style='color:{th.gate_color('f').name()}'><b>⚠ clipped ±10⁶</b></span>"
+            warn = f" <span style='color:{th.gate_color('f').name()}'><b>⚠ clipped ±10⁶</b></span>"
+        html += warn
+        if html != title + warn and not self._title_fits(html, size):
+            html = title + warn             # a narrow panel: the units are in the key above
         if (html, size, th.foreground) != self._title:       # setTitle re-lays out the plot
             self._title = (html, size, th.foreground)
             self.plot.setTitle(html, size=size, color=th.foreground)
             # The title may be cut at the plot's edges in a narrow panel; as a minimum
             # width it would push the plot (and a heatmap's colour bar) out of the panel.
             self.plot.titleLabel.setMinimumWidth(0)
+
+    def _title_fits(self, html: str, size: str) -> bool:
+        """Whether the title ``html`` at font size ``size`` fits the panel's width."""
+        key = (html, size, self.font().key())
+        width = self._title_widths.get(key)
+        if width is None:
+            doc = QTextDocument()
+            doc.setDocumentMargin(0)
+            doc.setDefaultFont(self.font())
+            doc.setHtml(f"<span style='font-size:{size}'>{html}</span>")
+            if len(self._title_widths) > 64:
+                self._title_widths.clear()
+            width = self._title_widths[key] = doc.idealWidth()
+        return width + 16 <= self.width()
 
     # ------------------------------------------------------------------ view -> state
 

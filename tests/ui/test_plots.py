@@ -403,3 +403,17 @@ def test_in_a_narrow_panel_the_heatmaps_colour_bar_stays_inside(qtbot, state):
     for key, p in w.panels.items():
         edge = p.mapFromScene(p.colorbar.axis.sceneBoundingRect()).boundingRect().right()
         assert edge <= p.viewport().width(), key
+
+
+def test_a_title_too_wide_for_its_panel_drops_the_units_and_gets_them_back(qtbot, plots, state):
+    """'Gates fₜ iₜ oₜ C̃ₜ · all units' is cut at a narrow panel's edges; there the title
+    leaves out which units (the key above the plots says it) and shows them again when
+    the panel is wide enough."""
+    panel = plots.panels["gates"]
+    state.set_unit(-1)
+    qtbot.waitUntil(lambda: "all units" in panel.plot.titleLabel.text)
+    plots.resize(420, 320)                        # three panels of ~140 px
+    qtbot.waitUntil(lambda: "all units" not in panel.plot.titleLabel.text)
+    assert panel.plot.titleLabel.text.startswith("Gates")
+    plots.resize(1500, 320)
+    qtbot.waitUntil(lambda: "all units" in panel.plot.titleLabel.text)
