@@ -190,6 +190,8 @@ class EquationsPanel(QWidget):
 
         state.trace_changed.connect(self._on_trace)
         state.timestep_changed.connect(self._refresh)
+        # after a step (an edit would drop what it prepares, so not after one)
+        state.timestep_changed.connect(lambda _t: self._prefetch.poke())
         state.unit_changed.connect(self._refresh)
         state.focus_changed.connect(self._on_focus)
         state.appearance_changed.connect(self._on_appearance)
@@ -260,7 +262,6 @@ class EquationsPanel(QWidget):
             self._numbers_at = {}
         for row, text in zip(self.rows.values(), self._numbers(t)):
             row.set_numbers(text)
-        self._prefetch.poke()
         self.note.setVisible(not self.rows)
         if not self.rows:
             self.note.setText(f"No equations for a {tr.kind.upper()} cell.")

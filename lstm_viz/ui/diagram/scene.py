@@ -468,6 +468,7 @@ class CellScene(QGraphicsScene):
             w.set_units(self._series[key].shape[1])
 
     def _on_timestep(self, t: int) -> None:
+        self._prefetch.poke()          # (after a step; an edit drops what it would prepare)
         if not self._series or self.state.animation_ms <= 0:
             self.set_timestep(t)
         elif self._grad:
@@ -573,7 +574,6 @@ class CellScene(QGraphicsScene):
             item.show_look(nodes[key], animate)
         self._update_texts(t)
         self._refresh_tooltip()
-        self._prefetch.poke()
         if animate:
             self._windows = self._windows_rev if reverse else self._windows_fwd
             self._anim.setDuration(int(self.state.animation_ms))
