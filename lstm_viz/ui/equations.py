@@ -257,9 +257,6 @@ class EquationsPanel(QWidget):
         who = st.unit_label(u) if u >= 0 else "all units"
         token = f" · input “{label}”" if label else ""
         self.header.setText(f"Step {t + 1} of {tr.steps}{token} · {who}")
-        if self._numbers_for is None or self._numbers_for[0] is not tr or self._numbers_for[1] != u:
-            self._numbers_for = (tr, u)               # (the trace's kind decides the rows)
-            self._numbers_at = {}
         for row, text in zip(self.rows.values(), self._numbers(t)):
             row.set_numbers(text)
         self.note.setVisible(not self.rows)
@@ -268,10 +265,14 @@ class EquationsPanel(QWidget):
         self._explain()
 
     def _numbers(self, t: int) -> list[str]:
-        """Each row's numbers at step ``t`` (of the trace and unit of the last refresh)."""
+        """Each row's numbers at step ``t`` for the state's trace and unit (remembered)."""
+        st = self.state
+        shown = self._numbers_for
+        if shown is None or shown[0] is not st.trace or shown[1] != st.unit:
+            self._numbers_for = (st.trace, st.unit)    # (the trace's kind decides the rows)
+            self._numbers_at = {}
         numbers = self._numbers_at.get(t)
         if numbers is None:
-            st = self.state
             if len(self._numbers_at) >= 1024:
                 self._numbers_at.clear()
             numbers = self._numbers_at[t] = [
@@ -282,10 +283,8 @@ class EquationsPanel(QWidget):
     def _prefetch_neighbours(self) -> None:
         """Work out and lay out the numbers of the next and the previous step."""
         st = self.state
-        shown = self._numbers_for
-        if self._stale or not self.isVisible() or shown is None or shown[0] is not st.trace \
-                or shown[1] != st.unit:
-            return                      # (the caches are for what was shown last)
+        if self._stale or not self.isVisible():
+            return                      # (shown again, it refreshes first)
         for t in (st.timestep + 1, st.timestep - 1):
             if 0 <= t < st.trace.steps:
                 for row, text in zip(self.rows.values(), self._numbers(t)):

@@ -251,10 +251,6 @@ class IdleWork(QObject):
     def poke(self) -> None:
         self._timer.start()
 
-    @property
-    def pending(self) -> bool:
-        return self._timer.isActive()
-
 
 class CurveDrafts(QObject):
     """Draws ``curves`` (`LogCurve` or `Curve`'s line) as drafts while their data changes fast.

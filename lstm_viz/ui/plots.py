@@ -726,14 +726,13 @@ class TracePanel(pg.GraphicsLayoutWidget):
         u = self.state.unit
         where = self.state.unit_label(u) if u >= 0 else "all units"
         # (a heatmap's axes say units and time; the title keeps to what is shown)
-        html = (title if self.heatmap
-                else f"{title} <span style='color:{th.muted}'>· {where}</span>")
+        units = "" if self.heatmap else f" <span style='color:{th.muted}'>· {where}</span>"
         c = self.state.trace.c
         warn = ""
         if self.panel == "c" and self.series and c is not None and self.series[0][1] is not c:
             warn = f" <span style='color:{th.gate_color('f').name()}'><b>⚠ clipped ±10⁶</b></span>"
-        html += warn
-        if html != title + warn and not self._title_fits(html, size):
+        html = title + units + warn
+        if units and not self._title_fits(html, size):
             html = title + warn             # a narrow panel: the units are in the key above
         if (html, size, th.foreground) != self._title:       # setTitle re-lays out the plot
             self._title = (html, size, th.foreground)
