@@ -4,7 +4,7 @@ One log-scale plot of ``||dL/dx_1||`` against the sequence length (10 .. 200) fo
 a simple RNN, a GRU, an LSTM and an LSTM with a raised forget-gate bias, on the
 task of `lstm_viz.model.longrange` (only step 1 matters for the target at the
 last step). A slider sets that forget bias; a length slider highlights one
-length and prints its four values; "Open in the main view" hands
+length and prints its four values; "Open in main view" hands
 the chosen cell and sequence to ``load_into_main(network, x, labels, caption,
 target=y)``.
 
@@ -143,7 +143,7 @@ class LongRangeView(QWidget):
         self.cell_combo.setCurrentIndex(VARIANTS.index("lstm_fb"))
         self.cell_combo.setAccessibleName("Cell to open")
         self.cell_combo.setToolTip("Which of the four cells to open in the main view")
-        self.open_button = QPushButton("Open in the main view", self)
+        self.open_button = QPushButton("Open in main view", self)
         self.open_button.setToolTip(
             "Load the highlighted sequence with the chosen cell into the main view "
             "(replaces the current model; undoable)" if load_into_main is not None
@@ -162,6 +162,8 @@ class LongRangeView(QWidget):
         grid.addWidget(self.length_label, 1, 2)
         grid.setColumnStretch(1, 1)
         self.bias_label.setWordWrap(True)
+        # The cell list and a short button fit the side panel of a 1280x800 window
+        # ("Open in the main view" made the row wider than it: it scrolled sideways).
         open_row = QHBoxLayout()
         open_row.addWidget(self.cell_combo)
         open_row.addWidget(self.open_button)
@@ -169,6 +171,7 @@ class LongRangeView(QWidget):
         # The controls and what they read first: in a short bottom tab the reading
         # (explanation, set-up) is what scrolls, never a slider or the button.
         side = QVBoxLayout()
+        side.setContentsMargins(6, 4, 6, 4)           # the scroll area has its own edge
         side.addWidget(self.title)
         side.addLayout(grid)
         side.addWidget(self.readout)

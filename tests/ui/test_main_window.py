@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from lstm_viz.state import AppState
-from lstm_viz.ui.main_window import PRESENTATION_FACTOR, TAB_WEIGHTS
+from lstm_viz.ui.main_window import (BOTTOM_COMPARE, BOTTOM_LONG, PRESENTATION_FACTOR,
+                                    TAB_WEIGHTS)
 from lstm_viz.ui.theme import get_theme, scaled_font
 
 
@@ -210,6 +211,23 @@ def test_a_disabled_control_looks_disabled_in_every_theme(qtbot, window, state, 
     img = edit.grab().toImage()
     inks = {img.pixelColor(x, y).name() for x in range(img.width()) for y in range(img.height())}
     assert QColor(th.foreground).name() not in inks
+
+
+@pytest.mark.parametrize("tab", [BOTTOM_COMPARE, BOTTOM_LONG])
+def test_the_bottom_tabs_side_panels_fit_a_laptop_window(qtbot, make_window, state, tab):
+    """At 1280x800 the comparison and long-range panels' controls fit their width: the
+    side panel scrolls only up and down, and every visible control is whole."""
+    window = make_window(state)
+    window.resize_for_layout(1280, 800)
+    window.bottom.setCurrentIndex(tab)
+    qtbot.wait(50)
+    view = window.bottom.currentWidget().widget()
+    port = view.side_scroll.viewport()
+    assert view.side_scroll.horizontalScrollBar().maximum() == 0
+    for w in view.side.findChildren(QWidget):
+        if w.isVisible() and w.parent() is view.side:
+            right = w.mapTo(port, w.rect().topRight()).x()
+            assert right <= port.width(), (type(w).__name__, getattr(w, "text", str)())
 
 
 def test_the_weight_editor_fits_a_laptop_window_without_scrolling_sideways(qtbot, make_window,
