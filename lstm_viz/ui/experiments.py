@@ -28,8 +28,8 @@ from typing import Callable
 
 import numpy as np
 from PySide6.QtCore import QSignalBlocker, Qt
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFrame, QGridLayout,
-                               QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFrame, QHBoxLayout,
+                               QLabel, QPushButton, QSpinBox, QStyle, QVBoxLayout, QWidget)
 
 from ..explain import fmt
 from ..model import Clamp, ModelInputError, Options, Trace, WeightsError
@@ -213,29 +213,30 @@ class ExperimentsPanel(QWidget):
         self.status.setAccessibleName("Experiments status")
         self.status.hide()
 
-        grid = QGridLayout()
-        grid.setColumnStretch(1, 1)
-        row = 0
+        # Each switch on a line of its own and its settings on the next, indented: beside
+        # the switch they left a laptop-width panel too narrow for both.
+        indent = self.relu.style().pixelMetric(QStyle.PixelMetric.PM_IndicatorWidth) + 6
+        switches = QVBoxLayout()
         for check, extra, hint in ((self.relu, None, self.relu_hint),
                                    (self.clamp, (self.clamp_choice, self.clamp_from), self.clamp_hint),
                                    (self.clip, (self.clip_value,), self.clip_hint),
                                    (self.trunc, (self.trunc_k,), self.trunc_hint)):
-            grid.addWidget(check, row, 0, 1, 2 if extra is None else 1)
+            switches.addWidget(check)
             if extra is not None:
                 box = QHBoxLayout()
+                box.setContentsMargins(indent, 0, 0, 0)
                 for w in extra:
                     box.addWidget(w)
                 box.addStretch(1)
-                grid.addLayout(box, row, 1)
-            grid.addWidget(hint, row + 1, 0, 1, 2)
+                switches.addLayout(box)
+            switches.addWidget(hint)
             line = QFrame(self)
             line.setFrameShape(QFrame.Shape.HLine)
-            grid.addWidget(line, row + 2, 0, 1, 2)
-            row += 3
+            switches.addWidget(line)
         lay = QVBoxLayout(self)
         lay.addWidget(self.title)
         lay.addWidget(self.intro)
-        lay.addLayout(grid)
+        lay.addLayout(switches)
         lay.addWidget(self.reset, 0, Qt.AlignmentFlag.AlignLeft)
         lay.addWidget(self.flag)
         lay.addWidget(self.status)

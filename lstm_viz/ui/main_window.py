@@ -61,7 +61,7 @@ from ..state import (DEMO_PRESET, AppState, ModelSnapshot, demo_labels, format_s
 from .commands import change
 from .equations import EquationsPanel
 from .experiments import ExperimentsPanel
-from .kit import ElidedLabel
+from .kit import ElidedLabel, scrolling
 from .playback import Playback, PlaybackBar, _action
 from .plots import TracePlots
 from .sequence_input import SequenceInput
@@ -272,7 +272,8 @@ class MainWindow(QMainWindow):
         self.side.setDocumentMode(True)
         self.side.addTab(self.equations, "Equations")
         self.side.addTab(self.weights, "Weights")
-        self.side.addTab(self.experiments, "Experiments")
+        # in a scroll area: at laptop sizes or large type the hints scroll, never squeezed
+        self.side.addTab(scrolling(self.experiments, self.side), "Experiments")
         self.side.setTabToolTip(TAB_EQUATIONS, "The cell's equations with this step's numbers (F3)")
         self.side.setTabToolTip(TAB_WEIGHTS, "Every weight, bias and initial state, editable (F4); "
                                              "click a gate in the diagram to open its weights")

@@ -230,6 +230,34 @@ def test_the_bottom_tabs_side_panels_fit_a_laptop_window(qtbot, make_window, sta
             assert right <= port.width(), (type(w).__name__, getattr(w, "text", str)())
 
 
+def test_the_experiments_fit_a_laptop_window_and_scroll_up_and_down(qtbot, make_window, state):
+    """At 1280x800 no switch, setting or hint of the Experiments tab is squeezed below
+    the size it needs (its text would be cut); the tab scrolls vertically instead."""
+    from PySide6.QtWidgets import QAbstractSpinBox, QCheckBox, QComboBox, QLabel, QScrollArea
+    from lstm_viz.ui.main_window import TAB_EXPERIMENTS
+
+    window = make_window(state)
+    window.resize_for_layout(1280, 800)
+    window.show_side_tab(TAB_EXPERIMENTS)
+    qtbot.wait(50)
+    panel = window.experiments
+    checked = 0
+    for w in panel.findChildren(QWidget):
+        if not (isinstance(w, (QCheckBox, QAbstractSpinBox, QComboBox, QLabel))
+                and w.isVisibleTo(panel)):
+            continue
+        need = w.minimumSizeHint()
+        if isinstance(w, QLabel) and w.wordWrap():
+            need.setHeight(w.heightForWidth(w.width()))
+        assert w.width() >= need.width() and w.height() >= need.height(), \
+            (type(w).__name__, w.accessibleName() or getattr(w, "text", str)())
+        checked += 1
+    assert checked >= 12
+    area = window.side.currentWidget()
+    assert isinstance(area, QScrollArea) and area.widget() is panel
+    assert area.horizontalScrollBar().maximum() == 0
+
+
 def test_the_weight_editor_fits_a_laptop_window_without_scrolling_sideways(qtbot, make_window,
                                                                           state):
     """At 1280x800 the Weights tab shows each gate's matrices and sliders in full: no
