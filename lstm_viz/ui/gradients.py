@@ -52,8 +52,8 @@ from ..model.gradcheck import INPUT, STATES, TOLERANCE, GradCheck, GradEntry, ch
 from ..model.paths import GradientPaths, gradient_paths
 from ..state import AppState
 from .diagram.scene import grad_strength
-from .kit import (STYLE_GLYPHS, Bars, CurveDrafts, ImageItem, LogCurve, Marker, decade_labels_only,
-                  nice_limit, opaque_viewport, scrolling, set_log_y, set_y_top, step_at,
+from .kit import (STYLE_GLYPHS, Bars, CurveDrafts, FittingLabel, ImageItem, LogCurve, Marker,
+                  decade_labels_only, nice_limit, opaque_viewport, scrolling, set_log_y, set_y_top, step_at,
                   style_axes)
 from .theme import OKABE_ITO, colormap, scaled_font
 from .timecursor import TimeCursor
@@ -70,6 +70,12 @@ NOT_CHECKED = "Not checked yet for this model."
 CONTROLS_SHARE = 0.25
 #: Width of the controls column at font scale 1 (pixels).
 CONTROLS_WIDTH = 250
+#: Most lines a plot's heading wraps to before a shorter one is shown.
+HEADER_LINES = 3
+#: The two paths' names where the panel is narrow, per cell kind (the long ones in
+#: `lstm_viz.model.paths.PATH_NAMES`).
+SHORT_PATH_NAMES = {"lstm": ("along C (f)", "through h"), "gru": ("along h (z)", "through W_hh"),
+                    "rnn": ("along h (none)", "through W_hh")}
 
 #: Tool tips of the controls.
 TIPS = {
@@ -702,7 +708,7 @@ class GradientPanel(QWidget):
 
         # Titles and legends are word-wrapped labels above the plots: inside a plot a
         # long title would set the plot's minimum width and push the plot off its widget.
-        self.headers: dict[str, QLabel] = {}
+        self.headers: dict[str, FittingLabel] = {}
         pages = {}
         for key, view in (("norm", self.norm_view), ("heat", self.heat_view),
                           ("path", self.path_view), ("saliency", self.saliency_view)):
@@ -711,9 +717,7 @@ class GradientPanel(QWidget):
             v = QVBoxLayout(page)
             v.setContentsMargins(0, 0, 0, 0)
             v.setSpacing(0)
-            head = QLabel()
-            head.setWordWrap(True)
-            head.setTextFormat(Qt.TextFormat.RichText)
+            head = FittingLabel(HEADER_LINES)
             head.setAlignment(Qt.AlignmentFlag.AlignHCenter)
             v.addWidget(head)
             v.addWidget(view, 1)
@@ -1064,33 +1068,49 @@ class GradientPanel(QWidget):
             more = f"<br>{legend}" if legend else ""
             return f"<b>{title}</b>{more}"
 
+        # Each heading in several lengths: a narrow panel (a laptop window with the
+        # Weights tab open) gets a shorter one rather than one cut off at the bottom.
         where = self.state.unit_label(u) if u >= 0 else "norm over units"
         b0, b1 = ("|", "|") if u >= 0 else ("‖", "‖")
         solid, dashed = STYLE_GLYPHS[Qt.PenStyle.SolidLine], STYLE_GLYPHS[Qt.PenStyle.DashLine]
-        parts = [f"<span style='color:{col('h')}'>{solid} {b0}dL/dh<sub>t</sub>{b1}</span>"]
-        if lstm:
-            parts.insert(0, f"<span style='color:{col('c')}'>{solid} {b0}dL/dC<sub>t</sub>{b1}</span>")
-        legend = " &nbsp; ".join(parts)
-        if self._nothing_back:
-            note = html.escape(self._nothing_back)
-            legend += f"<br><span style='color:{col('f')}'>{note}</span>"
-        self.headers["norm"].setText(head(f"Gradient size (log) · {where}", legend))
+        def norm_legend(glyph: str) -> str:
+            parts = [f"<span style='color:{col('h')}'>{glyph}{b0}dL/dh<sub>t</sub>{b1}</span>"]
+            if lstm:
+                parts.insert(0, f"<span style='color:{col('c')}'>{glyph}{b0}dL/dC<sub>t</sub>{b1}</span>")
+            legend = " &nbsp; ".join(parts)
+            if self._nothing_back:
+                note = html.escape(self._nothing_back)
+                legend += f"<br><span style='color:{col('f')}'>{note}</span>"
+            return legend
+
+        self.headers["norm"].set_texts(head(f"Gradient size (log) · {where}", norm_legend(solid + " ")),
+                                       head("Gradient size (log)", norm_legend(solid + " ")),
+                                       head("Gradient (log)", norm_legend("")))
         zero = "dark grey" if th.name == "dark" else "white"
         if self.heat_log:
             legend = (f"blue negative, red positive; log colour over {HEAT_DECADES} decades, "
                       f"{zero} below")
+            short = f"log colour, {HEAT_DECADES} decades"
         else:
             legend = f"blue negative, red positive, {zero} zero"
-        self.headers["heat"].setText(head("Gradient of every unit", legend))
+            short = "blue −, red +"
+        self.headers["heat"].set_texts(head("Gradient of every unit", legend),
+                                       head("Gradient of every unit", short),
+                                       head("Gradient of every unit"))
         along, through = self.paths.names if self.paths else ("", "")
         along_key = {"lstm": "f", "gru": "z"}.get(kind, "h")
         what = "dL/dC<sub>t</sub>" if lstm else "dL/dh<sub>t</sub>"
-        self.headers["path"].setText(head(
-            f"Paths into {what} (log, ‖·‖)",
-            f"<span style='color:{col(along_key)}'>{solid} {html.escape(along)}</span> &nbsp; "
-            f"<span style='color:{col('h')}'>{dashed} {html.escape(through)}</span>"))
-        self.headers["saliency"].setText(head("Input saliency ‖dL/dx<sub>t</sub>‖",
-                                              "how much each input moves the loss"))
+
+        def path_legend(a: str, b: str) -> str:
+            return (f"<span style='color:{col(along_key)}'>{solid} {html.escape(a)}</span> &nbsp; "
+                    f"<span style='color:{col('h')}'>{dashed} {html.escape(b)}</span>")
+
+        self.headers["path"].set_texts(
+            head(f"Paths into {what} (log, ‖·‖)", path_legend(along, through)),
+            head(f"Paths into {what}", path_legend(*SHORT_PATH_NAMES[kind])))
+        self.headers["saliency"].set_texts(head("Input saliency ‖dL/dx<sub>t</sub>‖",
+                                                "how much each input moves the loss"),
+                                           head("Input saliency ‖dL/dx<sub>t</sub>‖"))
         size = f"{th.base_point_size * self.state.font_scale * 0.95:.1f}pt"
         for key, p in self.heat_plots.items():
             name = "dL/dh<sub>t</sub>" if key == "h" else "dL/dC<sub>t</sub>"

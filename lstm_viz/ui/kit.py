@@ -11,7 +11,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QElapsedTimer, QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import (QColor, QFont, QImage, QPainter, QPalette, QPen, QStaticText,
-                           QTextOption, QTransform)
+                           QTextDocument, QTextOption, QTransform)
 from PySide6.QtWidgets import (QFrame, QGraphicsItem, QGraphicsPathItem, QLabel, QScrollArea,
                                QSizePolicy, QToolTip, QVBoxLayout, QWidget)
 
@@ -545,6 +545,64 @@ class ElidedLabel(QLabel):
             QToolTip.showText(ev.globalPos(), self.text() + more, self)
             return True
         return super().event(ev)
+
+
+class FittingLabel(QLabel):
+    """A word-wrapped rich-text label given its text in several lengths, longest first:
+    it shows the longest that wraps to at most ``max_lines`` lines at its width (else
+    the shortest), so a narrow panel gets a shorter heading instead of a clipped one.
+    When it shows a shorter text, hovering it shows the longest.
+    """
+
+    def __init__(self, max_lines: int = 3, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWordWrap(True)
+        self.setTextFormat(Qt.TextFormat.RichText)
+        self.max_lines = max_lines
+        self._texts = [""]
+        self._doc = QTextDocument()
+        self._doc.setDocumentMargin(0)
+
+    def set_texts(self, *texts: str) -> None:
+        """The texts this label may show, longest first."""
+        self._texts = [t for t in texts if t] or [""]
+        self._fit()
+
+    def full_text(self) -> str:
+        return self._texts[0]
+
+    def lines(self, text: str, width: float) -> int:
+        """How many lines ``text`` wraps to at ``width`` in this label's font."""
+        doc = self._doc
+        doc.setDefaultFont(self.font())
+        doc.setHtml(text)
+        doc.setTextWidth(max(1.0, width))
+        doc.size()                                   # lays the text out
+        n, block = 0, doc.begin()
+        while block.isValid():
+            n += block.layout().lineCount()
+            block = block.next()
+        return n
+
+    def _fit(self) -> None:
+        width = self.contentsRect().width() - 2 * self.margin() - 4   # a style sheet's padding
+        shown = self._texts[-1]
+        for t in self._texts[:-1]:
+            if self.lines(t, width) <= self.max_lines:
+                shown = t
+                break
+        if shown != self.text():
+            self.setText(shown)
+        self.setToolTip("" if shown == self._texts[0] else self._texts[0])
+
+    def resizeEvent(self, ev) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(ev)
+        self._fit()
+
+    def changeEvent(self, ev) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(ev)
+        if ev.type() == QEvent.Type.FontChange:
+            self._fit()
 
 
 class NumberLines(QWidget):

@@ -447,6 +447,7 @@ class WeightEditor(QWidget):
                                    "(It stays fixed while you edit, so colours do not jump.)")
         self.hint = QLabel("Drag a cell up or down, or use the wheel (Shift: finer). "
                            "Ctrl+Z undoes.")
+        self.hint.setWordWrap(True)                # a narrow panel wraps it, never cuts it
 
         top = QGridLayout()
         top.setHorizontalSpacing(8)

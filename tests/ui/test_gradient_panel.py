@@ -76,7 +76,7 @@ def test_when_no_gradient_reaches_back_the_plot_says_why(panel, state):
     from lstm_viz.ui.gradients import zero_gradient_note
 
     assert zero_gradient_note(state.trace) == ""                   # the demo: it does
-    assert "exactly 0" not in panel.headers["norm"].text()
+    assert "exactly 0" not in panel.headers["norm"].full_text()
     state.set_options(Options(forget_activation="relu"))          # C grows to ~1e8
     tr = state.trace
     s = tr.loss_step
@@ -84,13 +84,13 @@ def test_when_no_gradient_reaches_back_the_plot_says_why(panel, state):
     note = zero_gradient_note(tr)
     assert note.startswith("Every gradient before the loss step is exactly 0")
     assert "tanh(Cₜ) is flat at ±1" in note
-    assert "exactly 0" in panel.headers["norm"].text()
+    assert "exactly 0" in panel.headers["norm"].full_text()
     state.set_options(Options(forget_activation="relu", truncate=1))   # all cut: shaded instead
     assert panel.paths.first_step == s                            # (the panel's own paths)
-    assert "exactly 0" not in panel.headers["norm"].text()
+    assert "exactly 0" not in panel.headers["norm"].full_text()
     assert any(r.isVisible() for r in panel.norm_view.cut_regions)
     state.set_options(Options())
-    assert "exactly 0" not in panel.headers["norm"].text()
+    assert "exactly 0" not in panel.headers["norm"].full_text()
     state.set_target(state.trace.h[s].copy())                     # the loss at its minimum
     assert "no slope" in zero_gradient_note(state.trace)
 
@@ -145,7 +145,7 @@ def test_heatmaps_hold_dl_dh_and_dl_dc_with_symmetric_levels(qtbot, panel, state
     assert tuple(panel.colorbar.levels()) == (-1.0, 1.0)
     marks = dict(panel.colorbar.axis._tickLevels[0])
     assert marks[1.0] == f"±{fmt(m)}" and marks[0.0] == f"< {fmt(m / 1e6)}"
-    assert "log colour over 6 decades" in panel.headers["heat"].text()
+    assert "log colour over 6 decades" in panel.headers["heat"].full_text()
     box = panel.heat_log_box                                           # off: the values
     qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=QPoint(8, box.height() // 2))
     assert not panel.heat_log
@@ -351,13 +351,13 @@ def test_an_overflowed_experiment_shows_gaps_and_refuses_the_check(qtbot, panel,
 
 
 def test_path_legend_names_both_paths(panel, state):
-    text = panel.headers["path"].text()
+    text = panel.headers["path"].full_text()
     assert "along the cell state (through f)" in text and "through h (gates and W_hh)" in text
     assert state.theme.gate_colors["f"] in text
     net = Network(init_params("gru", 2, 3, seed=1))
     state.set_model(net, np.zeros((4, 2)))
-    assert "through z" in panel.headers["path"].text()
-    assert "dL/dC" not in panel.headers["norm"].text()
+    assert "through z" in panel.headers["path"].full_text()
+    assert "dL/dC" not in panel.headers["norm"].full_text()
 
 
 def test_curves_are_thin_drafts_while_an_edit_drags_on_then_full(qtbot, panel, state):

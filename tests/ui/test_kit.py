@@ -290,3 +290,34 @@ def test_bars_draw_nan_as_nothing_and_run_huge_values_off_the_top(qtbot):
     assert black(col(5.0)).sum() > 0.95 * a.shape[0]           # inf: floor to the top
     assert black(col(8.0)).sum() > 0.95 * a.shape[0]           # beyond the cap: the same
     np.testing.assert_array_equal(bars.values[1][[1, 2]], [np.inf, 1e305])   # kept as given
+
+
+def test_a_fitting_label_shows_the_longest_text_that_fits_its_lines(qtbot):
+    """Wide: the long heading and no tool tip. Narrow: a shorter text that wraps to at
+    most max_lines lines (measured from the label's own layout), the long one on hover.
+    Wide again: the long one is back."""
+    from lstm_viz.ui.kit import FittingLabel
+
+    long_ = "<b>Paths into dL/dC</b><br>along the cell state (through f) &nbsp; through h (gates and W_hh)"
+    short = "<b>Paths into dL/dC</b><br>along C &nbsp; through h"
+    w = FittingLabel(max_lines=3)
+    qtbot.addWidget(w)
+    w.set_texts(long_, short)
+    w.resize(900, 200)
+    w.show()
+    qtbot.waitExposed(w)
+    assert w.text() == long_ and w.toolTip() == "" and w.full_text() == long_
+
+    line = w.fontMetrics().lineSpacing()
+    w.resize(w.fontMetrics().horizontalAdvance("along the cell state") + 8, 200)
+    qtbot.wait(10)
+    assert w.text() == short and w.toolTip() == long_
+    assert w.heightForWidth(w.width()) <= 3 * line + 3 * 4     # at most three lines drawn
+    assert w.lines(long_, w.width()) > 3
+
+    w.resize(8, 200)                                   # nothing fits: the shortest
+    qtbot.wait(10)
+    assert w.text() == short
+    w.resize(900, 200)
+    qtbot.wait(10)
+    assert w.text() == long_ and w.toolTip() == ""

@@ -244,3 +244,31 @@ def test_ctrl_3_takes_the_rnn_with_the_radius_its_slider_set(qtbot, window, stat
     qtbot.keyClick(window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
     assert state.network.params.equals(seeded.params)
     assert window.compare.comparison.rnn_radius == pytest.approx(1.5)
+
+
+@pytest.mark.parametrize("heatmaps", [False, True])
+def test_gradient_headings_are_whole_in_a_laptop_window_with_the_weights_open(qtbot, window,
+                                                                             heatmaps):
+    """1280x800 with the Weights tab open leaves the Gradients plots narrow: each heading
+    then shows a shorter text of at most HEADER_LINES lines, drawn whole (its label as
+    tall as its text needs), and keeps the full one for hover."""
+    from lstm_viz.ui.gradients import HEADER_LINES
+    from lstm_viz.ui.main_window import TAB_WEIGHTS
+
+    window.resize_for_layout(1280, 800)
+    window.show_side_tab(TAB_WEIGHTS)
+    window.bottom.setCurrentIndex(BOTTOM_GRADIENTS)
+    window.act_heatmap.setChecked(heatmaps)
+    qtbot.wait(50)
+    panel = window.bottom.currentWidget().widget()
+    shortened = 0
+    for key, head in panel.headers.items():
+        if not head.isVisible():
+            continue
+        width = head.contentsRect().width() - 4
+        assert head.lines(head.text(), width) <= HEADER_LINES, key
+        assert head.height() >= head.heightForWidth(head.width()), key
+        if head.text() != head.full_text():
+            shortened += 1
+            assert head.toolTip() == head.full_text()
+    assert shortened >= 2
