@@ -410,10 +410,31 @@ def style_axes(axes, theme, font, tick_offset: int | None = None) -> None:
         ax.label.setFont(font)
 
 
+class _UpDownScroll(QScrollArea):
+    """A scroll area never narrower than its widget's minimum width (plus the vertical
+    scroll bar): wrapped text then scrolls up and down, and a row of controls is not
+    pushed sideways out of sight when the layout around it is short of room."""
+
+    def minimumSizeHint(self):  # noqa: N802 (Qt override)
+        hint = super().minimumSizeHint()
+        w = self.widget()
+        if w is not None:
+            need = (w.minimumSizeHint().width() + self.verticalScrollBar().sizeHint().width()
+                    + 2 * self.frameWidth())
+            hint.setWidth(max(hint.width(), need))
+        return hint
+
+    def event(self, ev) -> bool:
+        if ev.type() == QEvent.Type.LayoutRequest:      # the widget's minimum may have changed
+            self.updateGeometry()
+        return super().event(ev)
+
+
 def scrolling(widget: QWidget, parent: QWidget) -> QScrollArea:
     """``widget`` in a frameless scroll area: at laptop sizes or large type its text
-    scrolls instead of being cut off."""
-    area = QScrollArea(parent)
+    scrolls instead of being cut off. The area asks for the widget's minimum width, so
+    the panel around it gives way before the widget's controls would."""
+    area = _UpDownScroll(parent)
     area.setWidgetResizable(True)
     area.setFrameShape(QFrame.Shape.NoFrame)
     area.setWidget(widget)

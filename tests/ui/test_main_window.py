@@ -213,12 +213,15 @@ def test_a_disabled_control_looks_disabled_in_every_theme(qtbot, window, state, 
     assert QColor(th.foreground).name() not in inks
 
 
+@pytest.mark.parametrize("side", [0, TAB_WEIGHTS])
 @pytest.mark.parametrize("tab", [BOTTOM_COMPARE, BOTTOM_LONG])
-def test_the_bottom_tabs_side_panels_fit_a_laptop_window(qtbot, make_window, state, tab):
-    """At 1280x800 the comparison and long-range panels' controls fit their width: the
-    side panel scrolls only up and down, and every visible control is whole."""
+def test_the_bottom_tabs_side_panels_fit_a_laptop_window(qtbot, make_window, state, tab, side):
+    """At 1280x800 the comparison and long-range panels' controls fit their width, also
+    with the wide Weights tab open beside them: the side panel scrolls only up and
+    down (the plot gives way), and every visible control is whole."""
     window = make_window(state)
     window.resize_for_layout(1280, 800)
+    window.show_side_tab(side)
     window.bottom.setCurrentIndex(tab)
     qtbot.wait(50)
     view = window.bottom.currentWidget().widget()
