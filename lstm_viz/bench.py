@@ -216,12 +216,20 @@ def _table(sections: dict[str, list[dict]]) -> str:
             iqr = r.get("iqr_ms")
             ratio = r.get("ratio")
             verdict = "" if "pass" not in r else ("PASS" if r["pass"] else "MISS")
+            rounds = r.get("per_pass")
+            rounds = f"  {' / '.join(format(v, '.1f') for v in rounds)}" if rounds else ""
             lines.append(
                 f"  {r['name']:<{width}}  {r['median_ms']:>10.3f}  "
                 f"{'' if iqr is None else format(iqr, '.3f'):>8}  "
                 f"{'' if ratio is None else format(ratio, '.3f') + 'x':>7}  "
-                f"{r.get('target') or '':>8}  {verdict}"
+                f"{r.get('target') or '':>8}  {verdict:<4}{rounds}".rstrip()
             )
+        if any(r.get("per_pass") for r in results):
+            lines.append("  (after the result: the median of each pass; see lstm_viz.ui.bench_ui)")
+        machine = next((r["machine_ms"] for r in results if r.get("machine_ms")), None)
+        if machine:
+            lines.append(f"  machine speed: a fixed Python loop took "
+                         f"{' / '.join(format(v, '.1f') for v in machine)} ms at each pass's start")
     return "\n".join(lines)
 
 

@@ -104,6 +104,8 @@ def test_bench_table_shows_targets_and_verdicts(monkeypatch, capsys):
         {"name": "slow thing", "median_ms": 9.0, "iqr_ms": 1.0, "target": "<= 2x",
          "ratio": 3.0, "pass": False},
         {"name": "absent", "median_ms": None, "target": None, "note": "skipped: not here"},
+        {"name": "in rounds", "median_ms": 4.0, "iqr_ms": 0.5, "target": 8.0, "pass": True,
+         "per_pass": [3.25, 4.0, 6.5], "machine_ms": [5.0, 7.5, 5.25]},
     ]
     monkeypatch.setattr(bench, "SECTIONS", {"demo": lambda quick: rows})
     assert bench.main(quick=True) == 0
@@ -114,6 +116,25 @@ def test_bench_table_shows_targets_and_verdicts(monkeypatch, capsys):
     assert fast.endswith("PASS") and "1.500" in fast
     assert slow.endswith("MISS") and "3.000x" in slow
     assert any("skipped: not here" in ln for ln in out)
+    (rounds,) = [ln for ln in out if "in rounds" in ln]
+    assert rounds.endswith("PASS  3.2 / 4.0 / 6.5")
+    assert any("5.0 / 7.5 / 5.2 ms" in ln for ln in out)
+
+
+def test_gui_bench_rounds_merge_into_one_row_each():
+    """Rows measured in several rounds: one median over all samples, each round's median
+    kept, paint counts added, a check that failed in any round fails the row."""
+    from lstm_viz.ui.bench_ui import _merge, _result
+
+    a = [_result("gui.drag_T100_H8", [10.0, 11.0, 30.0], painted={"diagram": 3}),
+         _result("gui.drag_coalescing", [5.0], recomputes_ok=True)]
+    b = [_result("gui.drag_T100_H8", [12.0, 13.0, 14.0], painted={"diagram": 2}),
+         _result("gui.drag_coalescing", [6.0], recomputes_ok=False)]
+    drag, coalesce = _merge([a, b])
+    assert drag["name"] == "gui.drag_T100_H8" and drag["samples"] == 6
+    assert drag["median_ms"] == 12.5 and drag["per_pass"] == [11.0, 13.0]
+    assert drag["painted"] == {"diagram": 5} and drag["pass"]
+    assert coalesce["median_ms"] < 33 and not coalesce["pass"] and not coalesce["recomputes_ok"]
 
 
 def test_no_display_is_one_line_and_no_qt():
