@@ -259,8 +259,9 @@ def test_gradient_headings_are_whole_in_a_laptop_window_with_the_weights_open(qt
     window.show_side_tab(TAB_WEIGHTS)
     window.bottom.setCurrentIndex(BOTTOM_GRADIENTS)
     window.act_heatmap.setChecked(heatmaps)
-    qtbot.wait(50)
     panel = window.bottom.currentWidget().widget()
+    qtbot.waitUntil(lambda: all(h.height() >= h.heightForWidth(h.width())
+                                for h in panel.headers.values() if h.isVisible()), timeout=2000)
     shortened = 0
     for key, head in panel.headers.items():
         if not head.isVisible():
