@@ -945,9 +945,14 @@ def class_label(k: int, names=()) -> str:
     return f"{k} {name}" if name else f"class {k}"
 
 
+#: Digits as Unicode subscripts, for plain text such as the hover text's ``z₂``.
+_SUB_DIGITS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
 def readout_prob_text(trace: Trace, k: int, names=()) -> str:
     """What the readout's probability of class ``k`` at the loss step is (hover text).
 
+    Plain text with Unicode subscripts (``hₛ``, ``z₂``): a tool tip shows it as it is.
     ``names``: the readout's class names (`Params.readout_classes`), if any.
     """
     if trace.readout_probs is None:
@@ -956,11 +961,12 @@ def readout_prob_text(trace: Trace, k: int, names=()) -> str:
     s = trace.loss_step
     name = class_name(k, names)
     which = f"Class {k} ({name})" if name else f"Class {k}"
-    text = (f"{which}: p = {fmt(p)} ({_pct(p)}), logit z_{k} = {fmt(z)}.\n"
-            f"The readout reads h_s at the loss step (step {s + 1}): z = W_r·h_s + b_r, and "
+    sub = str(k).translate(_SUB_DIGITS)
+    text = (f"{which}: p = {fmt(p)} ({_pct(p)}), logit z{sub} = {fmt(z)}.\n"
+            f"The readout reads hₛ at the loss step (step {s + 1}): z = Wᵣ·hₛ + bᵣ, and "
             "softmax turns the logits into probabilities that add up to 1.")
     if k == trace.loss_class:
-        text += (f"\nThis is the chosen class: the loss is L = −log p_{k} = {fmt(trace.loss)}, "
+        text += (f"\nThis is the chosen class: the loss is L = −log p{sub} = {fmt(trace.loss)}, "
                  "small when the readout is sure of this class.")
     return text
 

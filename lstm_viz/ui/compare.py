@@ -143,8 +143,8 @@ class ComparisonView(QWidget):
         self.plot_widget.scene().sigMouseClicked.connect(self._clicked)
         self.plot_widget.setToolTip(
             "Size of the gradient of the loss with respect to each cell's state at step t (log "
-            "scale): h_t for the GRU and the RNN; h_t and C_t together for the LSTM, whose cell "
-            "state C_t can carry the gradient back even where dL/dh_t is almost 0. A straight "
+            "scale): hₜ for the GRU and the RNN; hₜ and Cₜ together for the LSTM, whose cell "
+            "state Cₜ can carry the gradient back even where dL/dhₜ is almost 0. A straight "
             "falling line means the gradient shrinks by the same factor every step back.")
 
         # ---- side panel
@@ -186,7 +186,7 @@ class ComparisonView(QWidget):
         self.at_step = QLabel(self)
         self.at_step.setWordWrap(True)
         self.at_step.setToolTip("The gradient of each cell's state at the time cursor "
-                                "(h_t; for the LSTM h_t and C_t together)")
+                                "(hₜ; for the LSTM hₜ and Cₜ together)")
 
         self.radius_slider = QSlider(Qt.Orientation.Horizontal, self)
         self.radius_slider.setRange(round(RADIUS_MIN * RADIUS_STEPS), round(RADIUS_MAX * RADIUS_STEPS))

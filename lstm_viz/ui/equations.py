@@ -48,8 +48,23 @@ def _symbol_key(base: str, sub: str) -> str | None:
     return None
 
 
+#: A quoted piece of the user's own text (a token “go_home”): left exactly as typed.
+_QUOTED = re.compile(r"(“[^”]*”)")
+
+
+def _outside_quotes(text: str, convert, quoted=lambda s: s) -> str:
+    """``convert`` applied to ``text`` except its “quoted” pieces (given to ``quoted``)."""
+    return "".join(quoted(part) if k % 2 else convert(part)
+                   for k, part in enumerate(_QUOTED.split(text)))
+
+
 def equation_html(text: str, theme: Theme) -> str:
-    """Rich text of an equation: subscripts as <sub>, gate symbols in their colours."""
+    """Rich text of an equation: subscripts as <sub>, gate symbols in their colours
+    (not inside “quoted” user text)."""
+    return _outside_quotes(text, lambda part: _equation_html(part, theme), html.escape)
+
+
+def _equation_html(text: str, theme: Theme) -> str:
     out, pos = [], 0
     for m in _TOKEN.finditer(text):
         out.append(html.escape(text[pos:m.start()]))
@@ -71,7 +86,8 @@ def lines_html(text: str, theme: Theme, color: bool = True) -> str:
     if color:
         body = equation_html(text, theme)
     else:
-        body = _TOKEN.sub(_plain_token, html.escape(text))
+        body = _outside_quotes(text, lambda part: _TOKEN.sub(_plain_token, html.escape(part)),
+                               html.escape)
     return body.replace("\n", "<br>")
 
 
@@ -92,14 +108,15 @@ _SUB = str.maketrans("0123456789+−-=()aehijklmnoprstuvx",
 
 
 def unicode_subscripts(text: str) -> str:
-    """``f_t`` -> ``fₜ``, ``C_{t−1}`` -> ``Cₜ₋₁`` where Unicode has the subscript letters."""
+    """``f_t`` -> ``fₜ``, ``C_{t−1}`` -> ``Cₜ₋₁`` where Unicode has the subscript letters
+    (not inside “quoted” user text)."""
     def sub(m: re.Match) -> str:
         base, s = m.group(1), m.group(2)
         s = s[1:-1] if s.startswith("{") else s
         base = "C\u0303" if base == "C~" else base
         t = s.translate(_SUB)
         return base + t if all(ch not in t for ch in s if ch.isalnum()) else m.group(0)
-    return _TOKEN.sub(sub, text)
+    return _outside_quotes(text, lambda part: _TOKEN.sub(sub, part))
 
 
 class EquationRow(QFrame):
@@ -312,7 +329,7 @@ class EquationsPanel(QWidget):
         self.explain_title.setText(f"<b>{equation_html(e.title, st.theme)}</b>")
         self.explain_numeric.setText(lines_html(e.numeric, st.theme, color=False))
         self.explain_numeric.show()
-        self.explain_meaning.setText(e.meaning)
+        self.explain_meaning.setText(unicode_subscripts(e.meaning))     # plain text: hₜ, not h_t
 
     def _on_focus(self, _key: str) -> None:
         self._restyle_rows()

@@ -47,7 +47,7 @@ CLAMPS: dict[str, dict[tuple[str, float], str]] = {
         ("f", 0.0): "f = 0: the cell keeps nothing from one step to the next; the gradient "
                     "along C stops at every step.",
         ("i", 0.0): "i = 0: nothing new is written, so C only fades (or holds) what it had.",
-        ("o", 1.0): "o = 1: h_t = tanh(C_t) shows the cell state at every step.",
+        ("o", 1.0): "o = 1: hₜ = tanh(Cₜ) shows the cell state at every step.",
     },
     "gru": {
         ("z", 1.0): "z = 1: h is copied unchanged; the input is ignored and the gradient "
@@ -57,12 +57,12 @@ CLAMPS: dict[str, dict[tuple[str, float], str]] = {
     "rnn": {},
 }
 
-RELU_HINT = ("Look at C_t: f is no longer capped at 1, so the cell state can grow without "
-             "bound, and its gradient, multiplied by f at each step back, can explode. Once C_t "
-             "is so large that tanh(C_t) sits flat at ±1, no gradient enters the cell at all: "
+RELU_HINT = ("Look at Cₜ: f is no longer capped at 1, so the cell state can grow without "
+             "bound, and its gradient, multiplied by f at each step back, can explode. Once Cₜ "
+             "is so large that tanh(Cₜ) sits flat at ±1, no gradient enters the cell at all: "
              "the Gradients tab then shows zeros.")
 CLIP_HINT = ("The weight gradients are scaled down together so their total norm is at most "
-             "this. The gradients through time (dL/dh_t) are not clipped.")
+             "this. The gradients through time (dL/dhₜ) are not clipped.")
 TRUNC_HINT = ("Gradients flow back only k steps from the loss step (the loss step counts). "
               "Earlier steps get none: the gradient views show zeros there.")
 
@@ -81,8 +81,8 @@ def overflow_report(trace: Trace, limit: float = HUGE) -> str:
 
     Looks at C_t, h_t, dL/dh_t, dL/dC_t, dL/dx_t and the weight gradients.
     """
-    per_step = [("C_t", trace.c), ("h_t", trace.h), ("dL/dh_t", trace.dL_dh),
-                ("dL/dC_t", trace.dL_dc), ("dL/dx_t", trace.dL_dx)]
+    per_step = [("Cₜ", trace.c), ("hₜ", trace.h), ("dL/dhₜ", trace.dL_dh),
+                ("dL/dCₜ", trace.dL_dc), ("dL/dxₜ", trace.dL_dx)]
     first = None
     worst = 0.0
     with np.errstate(invalid="ignore", over="ignore"):

@@ -79,12 +79,12 @@ SHORT_PATH_NAMES = {"lstm": ("along C (f)", "through h"), "gru": ("along h (z)",
 
 #: Tool tips of the controls.
 TIPS = {
-    "loss_step": "The step s whose hidden state h_s enters the loss (½‖h_s − y‖², or the "
+    "loss_step": "The step s whose hidden state hₛ enters the loss (½‖hₛ − y‖², or the "
                  "readout's cross-entropy). Gradients flow back from here; later steps get none.",
     "loss_here": "Put the loss on the step under the time cursor.",
-    "target": "The target y the loss compares h_s with: one number per hidden unit, "
+    "target": "The target y the loss compares hₛ with: one number per hidden unit, "
               "separated by spaces or commas. Press Enter to apply.",
-    "loss": "The loss of this sequence: half the squared distance between h_s and the target y.",
+    "loss": "The loss of this sequence: half the squared distance between hₛ and the target y.",
     "lines": "Plot the size of each step's gradient on a log scale.",
     "heat": "Show the gradient of every unit at every step as a colour (units × time).",
     "heat_log": "Colour by the size of the gradient on a log scale over "
@@ -93,14 +93,14 @@ TIPS = {
     "check": "Compare the exact gradients with finite differences on a random sample of "
              "weights, inputs and the plotted dL/dh and dL/dC: nudge each up and down a little "
              "and measure the loss.",
-    "loss_kind": "Which loss the gradients start from: the squared error ½‖h_s − y‖² to the "
-                 "target y, or the readout's cross-entropy −log p_k on the class k below.",
-    "squared": "L = ½‖h_s − y‖²: half the squared distance between h_s and the target y.",
-    "readout": "L = −log p_k: the readout turns h_s into class probabilities "
-               "p = softmax(W_r·h_s + b_r); the loss is small when class k is likely.",
+    "loss_kind": "Which loss the gradients start from: the squared error ½‖hₛ − y‖² to the "
+                 "target y, or the readout's cross-entropy −log pₖ on the class k below.",
+    "squared": "L = ½‖hₛ − y‖²: half the squared distance between hₛ and the target y.",
+    "readout": "L = −log pₖ: the readout turns hₛ into class probabilities "
+               "p = softmax(Wᵣ·hₛ + bᵣ); the loss is small when class k is likely.",
     "class": "The class k the readout's cross-entropy is measured on (counted from 0, as "
              "PyTorch's class labels).",
-    "probs": "The readout's class probabilities at the loss step, p = softmax(W_r·h_s + b_r). "
+    "probs": "The readout's class probabilities at the loss step, p = softmax(Wᵣ·hₛ + bᵣ). "
              "The chosen class is highlighted. Hover a bar for its numbers.",
     "no_readout": "This model has no readout layer, so the loss is the squared error to y. "
                   "To get one, open a weights file with readout.weight and readout.bias "
@@ -1218,12 +1218,12 @@ class GradientPanel(QWidget):
         u = self.state.unit
         if view is self.saliency_view:
             v = self.saliency[t]
-            return (f"{head}\n‖dL/dx_t‖ = {fmt(v)}: how much the loss would change per unit "
+            return (f"{head}\n‖dL/dxₜ‖ = {fmt(v)}: how much the loss would change per unit "
                     f"change of this step's input (the bar's height)." + self._zero_note(t, v))
         if view is self.path_view:
             p = self.paths
             a, b = p.along_norm[t], p.through_norm[t]
-            state = "C_t" if p.state == "c" else "h_t"
+            state = "Cₜ" if p.state == "c" else "hₜ"
             total = a + b
             share = f" ({100 * a / total:.0f}% of the two sizes together)" if total > 0 else ""
             return (f"{head}\n{p.names[0]}: ‖·‖ = {fmt(a)}{share}\n"
@@ -1237,7 +1237,7 @@ class GradientPanel(QWidget):
             if arr is None or not 0 <= unit < tr.hidden_size:
                 return ""
             v = arr[t, unit]
-            sym = "h_t" if key == "h" else "C_t"
+            sym = "hₜ" if key == "h" else "Cₜ"
             return (f"{head} · {self.state.unit_label(unit)}\ndL/d{sym} = {fmt(v)}: nudging "
                     f"{sym} of this unit up by a small δ changes the loss by about {fmt(v)}·δ."
                     + self._zero_note(t, v))
@@ -1247,8 +1247,8 @@ class GradientPanel(QWidget):
         bars = ("|", "|") if u >= 0 else ("‖", "‖")
         if tr.dL_dc is not None:
             c = unit_magnitude(tr.dL_dc[t:t + 1], u)[0]
-            lines.append(f"{bars[0]}dL/dC_t{bars[1]} = {fmt(c)}")
-        lines.append(f"{bars[0]}dL/dh_t{bars[1]} = {fmt(h)}")
+            lines.append(f"{bars[0]}dL/dCₜ{bars[1]} = {fmt(c)}")
+        lines.append(f"{bars[0]}dL/dhₜ{bars[1]} = {fmt(h)}")
         lines.append("How strongly a small change of the state at this step would change the loss.")
         if t == tr.loss_step:
             lines.append("★ The loss is measured on this step.")
@@ -1289,9 +1289,9 @@ class GradientPanel(QWidget):
                         f"<td align=right>{e.exact:.6g}</td><td align=right>{e.numeric:.6g}</td>"
                         f"<td align=right>{e.rel_error:.1e}</td></tr>")
         note = f"<p>{html.escape(res.note)}</p>" if res.note else ""
-        states = ("For dL/dh and dL/dC the state h_t or C_t is nudged (h_t = o_t·tanh(C_t) "
-                  "follows C_t)" if self.state.trace.c is not None
-                  else "For dL/dh the state h_t is nudged")
+        states = ("For dL/dh and dL/dC the state hₜ or Cₜ is nudged (hₜ = oₜ·tanh(Cₜ) "
+                  "follows Cₜ)" if self.state.trace.c is not None
+                  else "For dL/dh the state hₜ is nudged")
         return (f"<p>Exact gradients (backpropagation) against central differences "
                 f"(nudge ±{res.eps:g}). {states} and the sequence runs on from it to the loss "
                 f"step. Relative error = "

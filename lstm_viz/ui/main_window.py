@@ -289,7 +289,7 @@ class MainWindow(QMainWindow):
                 (self.plots, "States and gates",
                  "Cell state, hidden state and gates over time (F5 cycles the tabs)"),
                 (self.gradients_tab, "Gradients",
-                 "How strongly the loss depends on each step: dL/dh_t, dL/dC_t, dL/dx_t"),
+                 "How strongly the loss depends on each step: dL/dhₜ, dL/dCₜ, dL/dxₜ"),
                 (self.compare_tab, "LSTM vs GRU vs RNN",
                  "The same input through the three cells: how far back does the gradient reach?"),
                 (self.long_range_tab, "Long range",

@@ -813,7 +813,8 @@ class TracePanel(pg.GraphicsLayoutWidget):
         else:
             self.hover_dot.setData([t + 1], [y])
             self.hover_dot.show()
-        self.setToolTip(f"step {t + 1}, {unit_txt}: {_PLAIN.get(key, key)} = {_fmt(value)}")
+        self.setToolTip(f"step {t + 1}, {unit_txt}: "
+                        f"{unicode_subscripts(_PLAIN.get(key, key))} = {_fmt(value)}")
 
     def _hide_hover(self) -> None:
         if self.hover_text.isVisible():

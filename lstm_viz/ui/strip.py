@@ -38,6 +38,7 @@ from PySide6.QtWidgets import QAbstractScrollArea, QSizePolicy, QToolTip, QWidge
 from ..explain import fmt, loss_formula
 from ..model.analysis import unit_magnitude
 from ..model.paths import backward_window
+from .equations import unicode_subscripts
 from .kit import static_text
 from .theme import highlight_color, scaled_font
 
@@ -560,16 +561,18 @@ class UnrolledStripView(QAbstractScrollArea):
         if u >= 0:
             lines = [st.unit_label(u)]
             if cells is not None:
-                lines.append(f"C_t = {fmt(cells[t, u])}")
-            lines.append(f"h_t = {fmt(tr.h[t, u])}")
+                lines.append(f"Cₜ = {fmt(cells[t, u])}")
+            lines.append(f"hₜ = {fmt(tr.h[t, u])}")
         else:
             lines = []
             if cells is not None:
-                lines.append("C_t = (" + ", ".join(fmt(v) for v in cells[t, :8]) + (", …)" if tr.hidden_size > 8 else ")"))
-            lines.append("h_t = (" + ", ".join(fmt(v) for v in tr.h[t, :8]) + (", …)" if tr.hidden_size > 8 else ")"))
+                lines.append("Cₜ = (" + ", ".join(fmt(v) for v in cells[t, :8]) + (", …)" if tr.hidden_size > 8 else ")"))
+            lines.append("hₜ = (" + ", ".join(fmt(v) for v in tr.h[t, :8]) + (", …)" if tr.hidden_size > 8 else ")"))
         if t == tr.loss_step:
-            lines.append(f"The loss {loss_formula(tr, st.class_names)} is measured on this step "
-                         "(badge L).")
+            # subscripts in the formula's symbols (hₛ, pₖ), not in a class's name (user text)
+            formula, sep, which = loss_formula(tr, st.class_names).partition(", class k = ")
+            lines.append(f"The loss {unicode_subscripts(formula)}{sep}{which} is measured on this "
+                         "step (badge L).")
         if st.show_gradients:
             lines.extend(self._gradient_tip(t))
         return "\n".join([head, *lines, "Click to go to this step."])
@@ -580,10 +583,10 @@ class UnrolledStripView(QAbstractScrollArea):
         what = "|·|" if self.state.unit >= 0 else "‖·‖"
         out = []
         if tr.dL_dc is not None:
-            out.append(f"{what[0]}dL/dC_t{what[-1]} = {fmt(self._grad_c[t])}  (highway thickness)")
-            out.append(f"{what[0]}dL/dh_t{what[-1]} = {fmt(self._grad_h[t])}  (h-path thickness)")
+            out.append(f"{what[0]}dL/dCₜ{what[-1]} = {fmt(self._grad_c[t])}  (highway thickness)")
+            out.append(f"{what[0]}dL/dhₜ{what[-1]} = {fmt(self._grad_h[t])}  (h-path thickness)")
         else:
-            out.append(f"{what[0]}dL/dh_t{what[-1]} = {fmt(self._grad_h[t])}  (band thickness)")
+            out.append(f"{what[0]}dL/dhₜ{what[-1]} = {fmt(self._grad_h[t])}  (band thickness)")
         if np.isnan(self._grad_c[t]) or np.isnan(self._grad_h[t]):
             out.append("Not a number: the states overflowed, so the gradient is undefined.")
         elif t > tr.loss_step:

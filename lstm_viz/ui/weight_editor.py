@@ -268,8 +268,8 @@ class _GateSection(QFrame):
         self.cols_hh = AxisLabels(Qt.Orientation.Horizontal)
         self.cols_ih = AxisLabels(Qt.Orientation.Horizontal)
         self.rows_axis.setToolTip("Rows: the units of this gate.")
-        self.cols_hh.setToolTip("Columns: the units of h_{t−1}.")
-        self.cols_ih.setToolTip("Columns: the inputs of x_t.")
+        self.cols_hh.setToolTip("Columns: the units of hₜ₋₁.")
+        self.cols_ih.setToolTip("Columns: the inputs of xₜ.")
         mats = QGridLayout()
         mats.setHorizontalSpacing(10)
         mats.setVerticalSpacing(1)
@@ -306,9 +306,9 @@ class _GateSection(QFrame):
         lay.addLayout(body)
 
         self.cap_hh.setToolTip("Weights from the previous hidden state: row k is this gate's unit k, "
-                               "column j is unit j of h_{t−1}.")
+                               "column j is unit j of hₜ₋₁.")
         self.cap_ih.setToolTip("Weights from the input: row k is this gate's unit k, "
-                               "column j is input j of x_t.")
+                               "column j is input j of xₜ.")
         self.scale.setToolTip("Drag to multiply every weight and bias of this gate by up to ×4 "
                               "or down to ×¼, relative to where they were when you grabbed the "
                               "slider. It springs back to ×1 when released; Ctrl+Z undoes it.")
@@ -506,9 +506,9 @@ class WeightEditor(QWidget):
         states = ("h0", "c0") if net.kind == "lstm" else ("h0",)
         for k, name in enumerate(states):
             cap = QLabel("h₀" if name == "h0" else "C₀")
-            cap.setToolTip("The hidden state before step 1 (h_{t−1} at the first step)."
+            cap.setToolTip("The hidden state before step 1 (hₜ₋₁ at the first step)."
                            if name == "h0" else
-                           "The cell state before step 1 (C_{t−1} at the first step).")
+                           "The cell state before step 1 (Cₜ₋₁ at the first step).")
             self._state_caps.append(cap)
             hm = Heatmap(1, 1)
             self._add_block(_Block(name, name, hm))

@@ -83,6 +83,7 @@ def test_gradient_mode_explains_the_gradient(panel, state):
     assert "Gradient" in panel.explain_title.text()
     assert fmt(tr.dL_dh[13, 0]) in panel.explain_numeric.text()
     assert "starts here" in panel.explain_meaning.text()
+    assert "dL/dhₜ = hₜ − y" in panel.explain_meaning.text()      # plain text: Unicode subscripts
 
 
 def test_a_hidden_panel_shows_the_current_numbers_when_shown_again(qtbot, panel, state):
@@ -194,3 +195,25 @@ def test_after_a_pause_the_next_steps_numbers_are_laid_out_and_never_stale(qtbot
     tr = state.trace
     want = explain.equation_numbers(tr, 4, state.unit, "f", state.network)
     assert row.numbers == want
+
+
+def test_typed_text_in_quotes_keeps_its_underscores():
+    """A word the user typed (token “go_home”) is shown as typed in the explanation and
+    tooltips; the symbols around it still get their subscripts."""
+    from lstm_viz import explain as ex
+    from lstm_viz.model import Network, init_params
+    from lstm_viz.ui.equations import equation_html, lines_html, unicode_subscripts
+    from lstm_viz.ui.theme import get_theme
+
+    from dataclasses import replace
+
+    net = Network(init_params("lstm", 2, 3, seed=0))
+    trace = replace(net.trace(np.zeros((2, 2))), labels=("go_home", "b_1"))
+    e = ex.explain(trace, 0, -1, "x")
+    assert "“go_home”" in e.numeric
+    th = get_theme("light")
+    for shown in (lines_html(e.numeric, th, color=False), equation_html(e.numeric, th)):
+        assert "“go_home”" in shown and "x<sub>t</sub>" in shown
+    assert unicode_subscripts(e.numeric).startswith("xₜ = ")
+    assert "“go_home”" in unicode_subscripts(e.numeric)
+    assert "“b_1”" in lines_html(ex.explain(trace, 1, -1, "x").numeric, th)

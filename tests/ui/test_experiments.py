@@ -182,6 +182,7 @@ def test_relu_with_large_weights_does_not_crash_and_raises_the_flag(qtbot, qapp)
     assert not np.all(np.isfinite(st.trace.c))
     assert w.flag.isVisible() and w.flagged
     assert "Huge or broken numbers" in w.flag.text() and "from step" in w.flag.text()
+    assert "dL/dhₜ from step 1" in w.flag.text()          # named as the equations write it
     w.relu.click()
     assert not w.flag.isVisible()
 

@@ -121,7 +121,7 @@ def test_zero_gradients_are_gaps_and_the_hover_says_why(panel, state):
     assert "after the loss step" in after and "gap" in after
     assert "truncated" in panel.hover_text(panel.norm_view, 0, 1, 0.0)
     inside = panel.hover_text(panel.norm_view, 0, 5, 0.0)
-    assert f"‖dL/dh_t‖ = {fmt(np.linalg.norm(tr.dL_dh[5]))}" in inside
+    assert f"‖dL/dhₜ‖ = {fmt(np.linalg.norm(tr.dL_dh[5]))}" in inside
     assert "gap" not in inside
     assert "measured on this step" in panel.hover_text(panel.norm_view, 0, 6, 0.0)
     sal = panel.hover_text(panel.saliency_view, 0, 5, 0.0)
@@ -154,7 +154,7 @@ def test_heatmaps_hold_dl_dh_and_dl_dc_with_symmetric_levels(qtbot, panel, state
     assert tuple(panel.colorbar.levels()) == (-m, m)
     assert tuple(panel.heat_images["h"].getLevels()) == (-m, m)
     tip = panel.hover_text(panel.heat_view, 1, 4, 2.5)
-    assert f"dL/dC_t = {fmt(tr.dL_dc[4, 2])}" in tip and "unit 3" in tip
+    assert f"dL/dCₜ = {fmt(tr.dL_dc[4, 2])}" in tip and "unit 3" in tip
     qtbot.mouseClick(panel.lines_button, Qt.MouseButton.LeftButton)
     assert not panel.heatmap and panel.norm_view.isVisible() and not panel.heat_view.isVisible()
 

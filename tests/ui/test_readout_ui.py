@@ -162,6 +162,7 @@ def test_hovering_a_bar_explains_it(qtbot, window, state):
     text = QToolTip.text()
     assert "Class 1" in text and fmt(ref.readout_probs[1]) in text
     assert fmt(ref.readout_logits[1]) in text and "softmax" in text
+    assert f"logit z₁ = {fmt(ref.readout_logits[1])}" in text and "z = Wᵣ·hₛ + bᵣ" in text
     QToolTip.hideText()
 
 
@@ -281,7 +282,7 @@ def test_the_strips_loss_step_tooltip_names_the_loss_in_use(qtbot, window, state
     panel = _open_preset_and_tab(window)
     strip = window.strip
     x = strip.cell_rect(state.loss_step).center().x()
-    assert "½‖h_s − y‖²" in strip.tooltip_at(x)
+    assert "½‖hₛ − y‖²" in strip.tooltip_at(x)
     _choose_cross_entropy(qtbot, panel)
     tip = strip.tooltip_at(x)
-    assert "−log p_k" in tip and "class k = 0" in tip and "½‖" not in tip
+    assert "−log pₖ" in tip and "class k = 0" in tip and "½‖" not in tip

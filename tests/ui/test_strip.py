@@ -31,10 +31,10 @@ def test_hover_text_names_step_token_and_values(strip, state):
     x = strip.cell_rect(2).center().x()
     tip = strip.tooltip_at(x)
     assert tip.startswith(f"Step 3 of {tr.steps} · input “{state.labels[2]}”")
-    assert f"C_t = {fmt(tr.c[2, 0])}" in tip and f"h_t = {fmt(tr.h[2, 0])}" in tip
+    assert f"Cₜ = {fmt(tr.c[2, 0])}" in tip and f"hₜ = {fmt(tr.h[2, 0])}" in tip
     state.set_unit(-1)
     tip = strip.tooltip_at(x)
-    assert "C_t = (" + ", ".join(fmt(v) for v in tr.c[2]) + ")" in tip
+    assert "Cₜ = (" + ", ".join(fmt(v) for v in tr.c[2]) + ")" in tip
 
 
 def test_highway_colours_follow_the_cell_state(strip, state):
@@ -179,7 +179,7 @@ def test_gradient_widths_follow_dl_dc_and_dl_dh(strip, state):
     g2 = max(dc2.max(), dh2.max())
     assert list(strip.band_widths) == _expected_widths(dc2, g2, strip._band_max)
     tip = strip.tooltip_at(strip.cell_rect(3).center().x())
-    assert f"|dL/dC_t| = {fmt(dc2[3])}" in tip and f"|dL/dh_t| = {fmt(dh2[3])}" in tip
+    assert f"|dL/dCₜ| = {fmt(dc2[3])}" in tip and f"|dL/dhₜ| = {fmt(dh2[3])}" in tip
     strip.viewport().repaint()                 # draws the gradient lines
 
 
