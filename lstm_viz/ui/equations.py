@@ -269,17 +269,22 @@ class EquationsPanel(QWidget):
         if self._stale:
             return
         st = self.state
-        tr, t, u = st.trace, st.timestep, st.unit
-        label = st.labels[t] if t < len(st.labels) else ""
-        who = st.unit_label(u) if u >= 0 else "all units"
-        token = f" · input “{label}”" if label else ""
-        self.header.setText(f"Step {t + 1} of {tr.steps}{token} · {who}")
+        tr, t = st.trace, st.timestep
+        self.header.setText(self._title(t))
         for row, text in zip(self.rows.values(), self._numbers(t)):
             row.set_numbers(text)
         self.note.setVisible(not self.rows)
         if not self.rows:
             self.note.setText(f"No equations for a {tr.kind.upper()} cell.")
         self._explain()
+
+    def _title(self, t: int) -> str:
+        """The panel's heading at step ``t``: "Step 5 of 14 · input “a” · all units"."""
+        st = self.state
+        label = st.labels[t] if t < len(st.labels) else ""
+        who = st.unit_label(st.unit) if st.unit >= 0 else "all units"
+        token = f" · input “{label}”" if label else ""
+        return f"Step {t + 1} of {st.trace.steps}{token} · {who}"
 
     def _numbers(self, t: int) -> list[str]:
         """Each row's numbers at step ``t`` for the state's trace and unit (remembered)."""
@@ -298,12 +303,13 @@ class EquationsPanel(QWidget):
         return numbers
 
     def _prefetch_neighbours(self) -> None:
-        """Work out and lay out the numbers of the next and the previous step."""
+        """Work out and lay out the heading and numbers of the next and the previous step."""
         st = self.state
         if self._stale or not self.isVisible():
             return                      # (shown again, it refreshes first)
         for t in (st.timestep + 1, st.timestep - 1):
             if 0 <= t < st.trace.steps:
+                self.header.prepare(self._title(t))
                 for row, text in zip(self.rows.values(), self._numbers(t)):
                     row.num.prepare(unicode_subscripts(text))
 

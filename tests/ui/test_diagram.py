@@ -298,6 +298,9 @@ def test_after_a_pause_the_next_steps_are_ready_and_never_stale(qtbot, view, sta
     state.set_unit(1)
     state.set_timestep(5)
     qtbot.waitUntil(lambda: {4, 6} <= set(scene._looks_at), timeout=PREFETCH_MS + 2000)
+    for t in (4, 6):                                  # the captions are laid out too
+        assert scene._caption(t).startswith(f"Step {t + 1} of ")
+        assert scene._caption(t) in scene.caption._layouts._layouts
     p = state.network.params
     state.set_network(Network(p.replace(bias_ih=p.bias_ih + 0.7)))         # an edit
     tr = state.trace

@@ -189,6 +189,8 @@ def test_after_a_pause_the_next_steps_numbers_are_laid_out_and_never_stale(qtbot
     ahead = panel._numbers_at[4][list(panel.rows).index("f")]
     assert ahead == explain.equation_numbers(state.trace, 4, state.unit, "f", state.network)
     assert unicode_subscripts(ahead) in row.num._layouts._layouts        # laid out already
+    heading = panel._title(4)
+    assert heading.startswith("Step 5 of ") and heading in panel.header._layouts._layouts
     p = state.network.params
     state.set_network(Network(p.replace(bias_ih=p.bias_ih + 0.3)))
     state.set_timestep(4)
@@ -200,20 +202,18 @@ def test_after_a_pause_the_next_steps_numbers_are_laid_out_and_never_stale(qtbot
 def test_typed_text_in_quotes_keeps_its_underscores():
     """A word the user typed (token “go_home”) is shown as typed in the explanation and
     tooltips; the symbols around it still get their subscripts."""
-    from lstm_viz import explain as ex
-    from lstm_viz.model import Network, init_params
-    from lstm_viz.ui.equations import equation_html, lines_html, unicode_subscripts
-    from lstm_viz.ui.theme import get_theme
-
     from dataclasses import replace
+
+    from lstm_viz.ui.equations import lines_html
+    from lstm_viz.ui.theme import get_theme
 
     net = Network(init_params("lstm", 2, 3, seed=0))
     trace = replace(net.trace(np.zeros((2, 2))), labels=("go_home", "b_1"))
-    e = ex.explain(trace, 0, -1, "x")
+    e = explain.explain(trace, 0, -1, "x")
     assert "“go_home”" in e.numeric
     th = get_theme("light")
     for shown in (lines_html(e.numeric, th, color=False), equation_html(e.numeric, th)):
         assert "“go_home”" in shown and "x<sub>t</sub>" in shown
     assert unicode_subscripts(e.numeric).startswith("xₜ = ")
     assert "“go_home”" in unicode_subscripts(e.numeric)
-    assert "“b_1”" in lines_html(ex.explain(trace, 1, -1, "x").numeric, th)
+    assert "“b_1”" in lines_html(explain.explain(trace, 1, -1, "x").numeric, th)

@@ -610,6 +610,11 @@ class TextItem(QGraphicsObject):
     def text(self) -> str:
         return self._text
 
+    def prepare(self, text: str) -> None:
+        """Lay ``text`` out now, so that showing it later only draws it."""
+        if self._style is not None:
+            self._layouts.get(text)
+
     def _relayout(self) -> None:
         """Lay the text out once (wrapped to the width); paint only draws it."""
         if self._style is None:

@@ -580,13 +580,16 @@ class CellScene(QGraphicsScene):
             self._anim.start()
 
     def _prefetch_neighbours(self) -> None:
-        """Compute the looks of the next and the previous step, if not known yet."""
+        """Compute the looks and lay out the caption of the next and the previous step,
+        if not known yet."""
         if not self._series:
             return
         T = self.state.trace.steps
         for t in (self._t + 1, self._t - 1):
             if 0 <= t < T and t not in self._looks_at:
                 self._looks_at[t] = self._looks(t, self.state.unit)
+            if 0 <= t < T:
+                self.caption.prepare(self._caption(t))
 
     def _on_phase(self, phase) -> None:
         phase = float(phase)
@@ -664,16 +667,21 @@ class CellScene(QGraphicsScene):
             nodes[key] = Look(fill, wires[key].text, (), ink)
         return wires, nodes
 
-    def _update_texts(self, t: int) -> None:
+    def _caption(self, t: int) -> str:
+        """The caption at step ``t``: "Step 5 of 14 · input “a” · all units"."""
         st = self.state
         label = st.labels[t] if t < len(st.labels) else ""
         who = st.unit_label(st.unit) if st.unit >= 0 else "all units"
         token = f" · input “{label}”" if label else ""
         caption = f"Step {t + 1} of {st.trace.steps}{token} · {who}"
-        s = st.trace.loss_step
         if self._grad:
-            caption += " · dL/d(·)" if t <= s else " · dL/d(·) = 0"
-        self.caption.set_text(caption)
+            caption += " · dL/d(·)" if t <= st.trace.loss_step else " · dL/d(·) = 0"
+        return caption
+
+    def _update_texts(self, t: int) -> None:
+        st = self.state
+        s = st.trace.loss_step
+        self.caption.set_text(self._caption(t))
         if self._grad:
             if self._gmax > 0:
                 note = (f"Gradients dL/d(·), loss at step {s + 1}"
