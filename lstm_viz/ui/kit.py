@@ -1,5 +1,6 @@
 """Small pieces several views share: a quiet log plot, themed axes, the step under x,
-a side panel that scrolls instead of cutting its text off, a cheap wrapped text line
+a side panel that scrolls instead of cutting its text off, a heading that shortens in a
+narrow panel, a cheap wrapped text line
 for numbers that change on every step or edit, widgets that repaint alone, a plot's
 key above it, and a colour-mapped image, wide lines and markers that Qt draws fast."""
 
