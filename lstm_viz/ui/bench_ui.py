@@ -135,6 +135,17 @@ def build_window(size=SIZE, model=None):
     return app, state, window
 
 
+def _dispose(window) -> None:
+    """Close ``window`` and delete it now, with its menus and views: a window merely
+    closed stays alive (signal connections hold it), and the windows of earlier
+    measurements would slow the later ones."""
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    window.close()
+    window.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+
 def _result(name: str, samples_ms: list[float], **extra) -> dict:
     stats = _stats([ms / 1e3 for ms in samples_ms])     # as the engine rows (in seconds)
     med, target = stats["median_ms"], TARGETS[name]
@@ -375,7 +386,7 @@ def _drag(T: int, H: int, n: int, tab: str = "") -> list[dict]:
         app.processEvents()
         undo_steps = window.undo_stack.count()
     finally:
-        window.close()
+        _dispose(window)
     out = [_result(f"gui.drag_T{T}_H{H}", times[5:], painted=painted, undo_steps=undo_steps),
            _result(f"gui.drag_settle_T{T}_H{H}", settle, all_settled=all_settled)]
     if (T, H) == DRAG_SIZES[0]:
@@ -449,7 +460,7 @@ def run(quick: bool = False) -> list[dict]:
             rounds.append(_round(quick, k, passes, windows))
     finally:
         for _app, _state, window in windows.values():
-            window.close()
+            _dispose(window)
     results = _merge(rounds)
     results[0]["machine_ms"] = machine
     results.append(_result("gui.startup", _startup(2 if quick else 5)))
