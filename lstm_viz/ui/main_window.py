@@ -1088,10 +1088,29 @@ class MainWindow(QMainWindow):
         total = sum(self.main_split.sizes())
         if total <= 0 or self.side.isHidden():
             return
-        want = int(total * (0.42 if index == TAB_WEIGHTS else 0.27))
+        want = self._side_width(total, index)
         if index == TAB_WEIGHTS and self.side.width() >= want:
             return
-        self.main_split.setSizes([total - max(300, want), max(300, want)])
+        self.main_split.setSizes([total - want, want])
+
+    def _side_width(self, total: int, index: int) -> int:
+        """The side panel's width for tab ``index`` out of ``total``: ~27 % (42 % for the
+        weights), and never less than the tab's page needs (large type on a laptop)
+        while the panels on the left keep what they need."""
+        page = self.side.widget(index)
+        need = page.minimumSizeHint().width() + 4 if page is not None else 0
+        room = total - self.left.minimumSizeHint().width()
+        want = max(int(total * (0.42 if index == TAB_WEIGHTS else 0.27)), min(need, room))
+        return max(300, want)
+
+    def _keep_side_whole(self) -> None:
+        """After a font change or a resize: widen the side panel if its page no longer fits."""
+        sizes = self.main_split.sizes()
+        if self.side.isHidden() or len(sizes) != 2 or sum(sizes) <= 0:
+            return
+        want = self._side_width(sum(sizes), self.side.currentIndex())
+        if sizes[1] < want:
+            self.main_split.setSizes([sum(sizes) - want, want])
 
     # ------------------------------------------------------------------ state -> window
 
@@ -1196,15 +1215,16 @@ class MainWindow(QMainWindow):
         self.statusBar().setFont(normal)
         if th.name in self.theme_actions:
             self.theme_actions[th.name].setChecked(True)
+        QTimer.singleShot(0, self._keep_side_whole)     # once the new fonts are laid out
 
     # ------------------------------------------------------------------ layout and settings
 
     def _initial_sizes(self, width: int | None = None, height: int | None = None) -> None:
-        """Split the space: side panel ~27 % of the width (42 % for the weights); diagram, strip, traces 5:1.1:3.1."""
+        """Split the space: side panel ~27 % of the width (42 % for the weights, more if
+        its page needs it); diagram, strip, traces 5:1.1:3.1."""
         w = width or max(self.width(), 1280)
         h = height or max(self.height(), 800)
-        frac = 0.42 if self.side.currentIndex() == TAB_WEIGHTS else 0.27
-        right = max(300, int(w * frac))
+        right = self._side_width(w, self.side.currentIndex())
         self.main_split.setSizes([w - right, right])
         self.left.setSizes([int(h * 0.50), int(h * 0.11), int(h * 0.31)])
 
@@ -1262,6 +1282,10 @@ class MainWindow(QMainWindow):
         s.setValue("window/split_main", self.main_split.saveState())
         s.setValue("window/split_left", self.left.saveState())
         s.sync()
+
+    def resizeEvent(self, ev) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(ev)
+        QTimer.singleShot(0, self._keep_side_whole)     # once the splitter has its new size
 
     def closeEvent(self, ev) -> None:  # noqa: N802 (Qt override)
         self.playback.pause()

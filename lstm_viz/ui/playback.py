@@ -252,7 +252,9 @@ class PlaybackBar(QWidget):
         self.slider = QSlider(Qt.Orientation.Horizontal, self)
         OpaqueBackground(self.slider)          # moves on every step: repaint it alone
         self.slider.setToolTip("Timeline: drag to scrub through the steps")
-        self.slider.setMinimumWidth(160)
+        # short enough that the bar fits a 1280-px window at 1.2x type (else its
+        # buttons and boxes were squeezed and overlapped); it stretches when there is room
+        self.slider.setMinimumWidth(96)
         self.slider.setTracking(True)
         self.slider.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         self.slider.valueChanged.connect(state.set_timestep)
@@ -284,7 +286,7 @@ class PlaybackBar(QWidget):
 
         lay = QHBoxLayout(self)
         lay.setContentsMargins(8, 4, 8, 4)
-        lay.setSpacing(6)
+        lay.setSpacing(4)
         for b in (self.btn_first, self.btn_back, self.btn_play, self.btn_forward, self.btn_last):
             lay.addWidget(b)
         lay.addWidget(self.slider, 1)

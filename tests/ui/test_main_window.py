@@ -272,6 +272,31 @@ def test_the_experiments_fit_a_laptop_window_and_scroll_up_and_down(qtbot, make_
     assert area.horizontalScrollBar().maximum() == 0
 
 
+def test_larger_type_on_a_laptop_keeps_the_bar_and_side_panel_whole(qtbot, make_window, state):
+    """At 1280x800 with type at 1.2x (Ctrl+Plus twice): the playback bar's buttons and
+    boxes each get the width they need and none overlaps another, and the side panel
+    widens to what its open page needs (the Experiments tab's switches were cut)."""
+    from lstm_viz.ui.main_window import TAB_EXPERIMENTS
+
+    window = make_window(state)
+    window.resize_for_layout(1280, 800)
+    window.show_side_tab(TAB_EXPERIMENTS)
+    state.set_font_scale(1.2)
+    bar = window.playback_bar
+    parts = [bar.btn_first, bar.btn_back, bar.btn_play, bar.btn_forward, bar.btn_last, bar.slider,
+             bar.step_label, bar.btn_loop, bar.speed, bar.unit, *bar.extra_buttons]
+    page = window.side.currentWidget()
+
+    def whole() -> bool:
+        boxes = [w.geometry() for w in parts]
+        apart = all(a.right() < b.left() for a, b in zip(boxes, boxes[1:]))
+        wide = all(w.width() >= w.minimumSizeHint().width() for w in parts if w is not bar.slider)
+        return apart and wide and page.width() >= page.minimumSizeHint().width()
+
+    qtbot.waitUntil(whole, timeout=2000)
+    assert bar.slider.width() >= bar.slider.minimumWidth()
+
+
 def test_the_weight_editor_fits_a_laptop_window_without_scrolling_sideways(qtbot, make_window,
                                                                           state):
     """At 1280x800 the Weights tab shows each gate's matrices and sliders in full: no
