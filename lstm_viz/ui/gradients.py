@@ -1066,7 +1066,8 @@ class GradientPanel(QWidget):
 
         def head(title: str, legend: str = "") -> str:
             more = f"<br>{legend}" if legend else ""
-            return f"<b>{title}</b>{more}"
+            # a word joiner after "dL/": a narrow heading wraps before ‖dL/dxₜ‖, not inside
+            return f"<b>{title}</b>{more}".replace("dL/d", "dL/\u2060d")
 
         # Each heading in several lengths: a narrow panel (a laptop window with the
         # Weights tab open) gets a shorter one rather than one cut off at the bottom.

@@ -351,13 +351,17 @@ def test_an_overflowed_experiment_shows_gaps_and_refuses_the_check(qtbot, panel,
 
 
 def test_path_legend_names_both_paths(panel, state):
-    text = panel.headers["path"].full_text()
+    def plain(key: str) -> str:          # (a word joiner keeps "dL/dC" on one line)
+        return panel.headers[key].full_text().replace("\u2060", "")
+
+    text = plain("path")
     assert "along the cell state (through f)" in text and "through h (gates and W_hh)" in text
     assert state.theme.gate_colors["f"] in text
+    assert "dL/dC" in plain("norm")
     net = Network(init_params("gru", 2, 3, seed=1))
     state.set_model(net, np.zeros((4, 2)))
-    assert "through z" in panel.headers["path"].full_text()
-    assert "dL/dC" not in panel.headers["norm"].full_text()
+    assert "through z" in plain("path")
+    assert "dL/dC" not in plain("norm") and "dL/dh" in plain("norm")
 
 
 def test_curves_are_thin_drafts_while_an_edit_drags_on_then_full(qtbot, panel, state):
