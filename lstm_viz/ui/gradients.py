@@ -70,6 +70,9 @@ NOT_CHECKED = "Not checked yet for this model."
 CONTROLS_SHARE = 0.25
 #: Width of the controls column at font scale 1 (pixels).
 CONTROLS_WIDTH = 250
+#: Width (px) the heatmaps' view keeps besides the colour bar's numbers: the bar, the
+#: unit axis and a readable heatmap.
+HEAT_MIN_WIDTH = 120
 #: Most lines a plot's heading wraps to before a shorter one is shown.
 HEADER_LINES = 3
 #: The two paths' names where the panel is narrow, per cell kind (the long ones in
@@ -182,7 +185,7 @@ class _TimeView(pg.GraphicsLayoutWidget):
         super().__init__()
         self.panel, self.state = panel, panel.state
         self.setAccessibleName(name)
-        self.setMinimumSize(160, 120)
+        self.setMinimumSize(130, 120)
         opaque_viewport(self)                   # the theme's background covers it
         self.ci.setContentsMargins(4, 4, 4, 4)
         self.plots: list[pg.PlotItem] = []
@@ -1027,6 +1030,9 @@ class GradientPanel(QWidget):
         room = max(QFontMetrics(font).horizontalAdvance(t) for _, t in marks) + 14
         if self.colorbar.axis.width() < room:
             self.colorbar.axis.setWidth(room)
+        # and the view room for the bar, its numbers and a heatmap beside them: in a
+        # narrow panel the splitter takes it from the other plots, not the numbers' ends
+        self.heat_view.setMinimumWidth(round(max(self.colorbar.axis.width(), room)) + HEAT_MIN_WIDTH)
 
     @staticmethod
     def _fit_log_range(plot: pg.PlotItem, *arrays: np.ndarray) -> None:
@@ -1108,7 +1114,8 @@ class GradientPanel(QWidget):
 
         self.headers["path"].set_texts(
             head(f"Paths into {what} (log, ‖·‖)", path_legend(along, through)),
-            head(f"Paths into {what}", path_legend(*SHORT_PATH_NAMES[kind])))
+            head(f"Paths into {what}", path_legend(*SHORT_PATH_NAMES[kind])),
+            head(f"Paths into {what}"))
         self.headers["saliency"].set_texts(head("Input saliency ‖dL/dx<sub>t</sub>‖",
                                                 "how much each input moves the loss"),
                                            head("Input saliency ‖dL/dx<sub>t</sub>‖"))

@@ -273,3 +273,10 @@ def test_gradient_headings_are_whole_in_a_laptop_window_with_the_weights_open(qt
             shortened += 1
             assert head.toolTip() == head.full_text()
     assert shortened >= 2
+    if heatmaps:          # the colour bar's numbers are inside the view, not cut at its edge
+        view, axis = panel.heat_view, panel.colorbar.axis
+        right = view.mapFromScene(axis.sceneBoundingRect()).boundingRect().right()
+        assert right <= view.viewport().width()
+        for page in panel.pages.values():      # and no plot was pushed out instead
+            if page.isVisible():
+                assert page.mapTo(panel, page.rect().topRight()).x() <= panel.width()
