@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QColor
 
 from lstm_viz.explain import fmt
@@ -66,6 +66,41 @@ def test_all_units_show_one_strip_cell_per_unit(view, state):
         assert cells[u] == QColor(*(int(c) for c in want[u]))
     assert scene.values["f"].displayed_text() == ""          # no single number for a vector
     assert "one cell per unit" in scene.legend.note()
+
+
+@pytest.mark.parametrize("hidden, lines", [(3, True), (40, False)])
+def test_strip_cells_are_drawn_crisp_with_a_line_between_units(qtbot, view, state, hidden, lines):
+    """Each unit's cell is its own colour up to a hairline at each boundary (few units),
+    so that two neighbours of one colour still read as two cells; many units' thin
+    cells get no lines (they would be mostly lines)."""
+    from lstm_viz.model import Network, init_params
+
+    if hidden != state.trace.hidden_size:
+        state.set_model(Network(init_params("lstm", 2, hidden, seed=0)), np.zeros((6, 2)))
+    state.set_animation_ms(0)
+    state.set_unit(-1)
+    state.set_timestep(3)
+    qtbot.wait(20)
+    scene = view.scene()
+    wire = scene.wires["f"]
+    img = view.viewport().grab().toImage()
+    hair = scene._style.hair_pen.color().name()
+    cells, colours = wire.strip_cells, wire.look.cells
+    assert len(cells) == hidden
+    for k in range(1, min(hidden, 6)):
+        a, b = cells[k - 1], cells[k]
+        # the middle of each cell shows its unit's colour, exactly (no antialiased blend)
+        mid = view.mapFromScene(a.center())
+        assert img.pixelColor(mid).name() == colours[k - 1].name()
+        # along the boundary: the hairline, or (many units) one of the two cells
+        edge = view.mapFromScene(QPointF(a.center().x(), b.top()) if wire.spec.vertical
+                                 else QPointF(b.left(), a.center().y()))
+        seen = {img.pixelColor(edge + d).name() for d in (QPoint(0, 0), QPoint(1, 0), QPoint(0, 1),
+                                                           QPoint(-1, 0), QPoint(0, -1))}
+        if lines:
+            assert hair in seen
+        else:
+            assert hair not in seen - {colours[k - 1].name(), colours[k].name()}
 
 
 def test_hover_explains_and_sets_focus(qtbot, view, state):
