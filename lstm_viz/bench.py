@@ -228,7 +228,7 @@ def _table(sections: dict[str, list[dict]]) -> str:
             lines.append("  (after the result: the median of each pass; see lstm_viz.ui.bench_ui)")
         machine = next((r["machine_ms"] for r in results if r.get("machine_ms")), None)
         if machine:
-            lines.append(f"  machine speed: a fixed Python loop took "
+            lines.append(f"  machine speed (a rough gauge): a fixed Python loop took "
                          f"{' / '.join(format(v, '.1f') for v in machine)} ms at each pass's start")
     return "\n".join(lines)
 

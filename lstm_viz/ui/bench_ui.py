@@ -65,7 +65,9 @@ or a slow spell by chance. The rows therefore run in ``PASSES`` rounds, each wit
 share of the samples (the cursor and animation rows go on in the same windows), and
 each row's median is over all its samples. ``per_pass`` keeps each round's median,
 and ``machine_ms`` (on the first row) the time of a fixed piece of Python at the
-start of each round: how fast the machine was then.
+start of each round: a rough gauge of the machine's speed then. It follows the
+processor's speed, not everything that slows a window down (memory and caches
+shared with other machines), so a round can be slow while it reads fast.
 """
 
 from __future__ import annotations
