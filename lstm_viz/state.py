@@ -344,6 +344,13 @@ class AppState(QObject):
         name = self._unit_names[u] if 0 <= u < len(self._unit_names) else ""
         return f"unit {u + 1} ({name})" if name else f"unit {u + 1}"
 
+    def step_title(self, t: int) -> str:
+        """What step ``t`` (0-based) shows: ``"Step 5 of 14 · input “a” · all units"``."""
+        label = self._labels[t] if t < len(self._labels) else ""
+        token = f" · input “{label}”" if label else ""
+        who = self.unit_label(self.unit) if self.unit >= 0 else "all units"
+        return f"Step {t + 1} of {self.steps}{token} · {who}"
+
     # ------------------------------------------------------------------ model setters
 
     def set_network(self, net: Network) -> None:

@@ -270,21 +270,13 @@ class EquationsPanel(QWidget):
             return
         st = self.state
         tr, t = st.trace, st.timestep
-        self.header.setText(self._title(t))
+        self.header.setText(st.step_title(t))
         for row, text in zip(self.rows.values(), self._numbers(t)):
             row.set_numbers(text)
         self.note.setVisible(not self.rows)
         if not self.rows:
             self.note.setText(f"No equations for a {tr.kind.upper()} cell.")
         self._explain()
-
-    def _title(self, t: int) -> str:
-        """The panel's heading at step ``t``: "Step 5 of 14 · input “a” · all units"."""
-        st = self.state
-        label = st.labels[t] if t < len(st.labels) else ""
-        who = st.unit_label(st.unit) if st.unit >= 0 else "all units"
-        token = f" · input “{label}”" if label else ""
-        return f"Step {t + 1} of {st.trace.steps}{token} · {who}"
 
     def _numbers(self, t: int) -> list[str]:
         """Each row's numbers at step ``t`` for the state's trace and unit (remembered)."""
@@ -309,7 +301,7 @@ class EquationsPanel(QWidget):
             return                      # (shown again, it refreshes first)
         for t in (st.timestep + 1, st.timestep - 1):
             if 0 <= t < st.trace.steps:
-                self.header.prepare(self._title(t))
+                self.header.prepare(st.step_title(t))
                 for row, text in zip(self.rows.values(), self._numbers(t)):
                     row.num.prepare(unicode_subscripts(text))
 

@@ -189,7 +189,7 @@ def test_after_a_pause_the_next_steps_numbers_are_laid_out_and_never_stale(qtbot
     ahead = panel._numbers_at[4][list(panel.rows).index("f")]
     assert ahead == explain.equation_numbers(state.trace, 4, state.unit, "f", state.network)
     assert unicode_subscripts(ahead) in row.num._layouts._layouts        # laid out already
-    heading = panel._title(4)
+    heading = state.step_title(4)
     assert heading.startswith("Step 5 of ") and heading in panel.header._layouts._layouts
     p = state.network.params
     state.set_network(Network(p.replace(bias_ih=p.bias_ih + 0.3)))

@@ -391,6 +391,7 @@ class WireItem(ElementItem):
             # Axis-aligned cells, hairline separators and frame, without antialiasing:
             # whole pixels (crisp, each unit's cell clearly apart from the next) and
             # several times cheaper to fill than antialiased shapes.
+            aa = painter.testRenderHint(QPainter.RenderHint.Antialiasing)
             painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
             old = self._from.cells if self._from is not None else ()
             if old and self._p < 1.0:
@@ -405,7 +406,7 @@ class WireItem(ElementItem):
             if self._separators and self._cell_px(painter) >= MIN_SEPARATED_CELL_PX:
                 painter.drawLines(self._separators)
             painter.drawRect(self._strip)
-            painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, aa)
 
 
 class NodeItem(ElementItem):

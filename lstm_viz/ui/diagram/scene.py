@@ -668,14 +668,11 @@ class CellScene(QGraphicsScene):
         return wires, nodes
 
     def _caption(self, t: int) -> str:
-        """The caption at step ``t``: "Step 5 of 14 · input “a” · all units"."""
-        st = self.state
-        label = st.labels[t] if t < len(st.labels) else ""
-        who = st.unit_label(st.unit) if st.unit >= 0 else "all units"
-        token = f" · input “{label}”" if label else ""
-        caption = f"Step {t + 1} of {st.trace.steps}{token} · {who}"
+        """The caption at step ``t``: the state's step title, and in gradient mode what
+        the wires show."""
+        caption = self.state.step_title(t)
         if self._grad:
-            caption += " · dL/d(·)" if t <= st.trace.loss_step else " · dL/d(·) = 0"
+            caption += " · dL/d(·)" if t <= self.state.trace.loss_step else " · dL/d(·) = 0"
         return caption
 
     def _update_texts(self, t: int) -> None:
