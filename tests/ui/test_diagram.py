@@ -353,3 +353,17 @@ def test_after_a_pause_the_next_steps_are_ready_and_never_stale(qtbot, view, sta
     state.set_unit(0)                                                       # another unit
     state.set_timestep(7)
     shows(7, 0)
+
+
+def test_the_legend_names_each_colour_range_once(view, state):
+    scene = view.scene()
+    tr = state.trace
+    assert max(np.max(np.abs(tr.c)), np.max(np.abs(tr.x))) <= 1.0       # the demo stays in ±1
+    assert scene.legend.note().startswith(
+        "Wire colour = value on one fixed scale, ±1.00 for every wire.")
+    H = tr.h.shape[1]
+    state.set_network(state.network.with_(c0=np.full(H, -2.5)))      # a cell state past 1
+    cmax = max(1.0, float(np.max(np.abs(state.trace.c))), 2.5)
+    note = scene.legend.note()
+    assert note.startswith("Wire colour = value on a fixed scale: ±1.00 for gates, C̃, tanh(C), h, x; ")
+    assert note.count("±") == 2 and f"±{fmt(cmax)} for C." in note

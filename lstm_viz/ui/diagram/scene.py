@@ -693,12 +693,22 @@ class CellScene(QGraphicsScene):
                 note = (f"Gradients dL/d(·), loss at step {s + 1}: some are infinite or NaN "
                         "(the experiment overflowed); the scale uses the finite ones.")
         else:
-            parts = [f"±{explain.fmt(self._vmax.get(scale, 1.0))} for {words}"
-                     for scale, words in _SCALE_WORDS.get(self.kind, ())]
-            note = "Wire colour = value on a fixed scale: " + "; ".join(parts) + "."
+            note = self._scale_note()
         if st.unit < 0:
             note += " Strips: one cell per unit."
         self.legend.set_note(note)
+
+    def _scale_note(self) -> str:
+        """What the wire colours' fixed scales are, wires that share a range named together:
+        "±1.00 for gates, C̃, tanh(C), h; ±3.20 for C; ±1.00 for x" when the cell state
+        goes past 1, "±1.00 for every wire" when nothing does."""
+        groups: dict[str, list[str]] = {}         # the range as shown -> what it covers
+        for scale, words in _SCALE_WORDS.get(self.kind, ()):
+            groups.setdefault(explain.fmt(self._vmax.get(scale, 1.0)), []).append(words)
+        if len(groups) == 1:
+            return f"Wire colour = value on one fixed scale, ±{next(iter(groups))} for every wire."
+        parts = [f"±{v} for " + ", ".join(words) for v, words in groups.items()]
+        return "Wire colour = value on a fixed scale: " + "; ".join(parts) + "."
 
     # ------------------------------------------------------------------ explanations
 
