@@ -190,13 +190,21 @@ def fmt(v: float) -> str:
     return s.replace("-", "−")
 
 
+def _in_vector(v: float) -> str:
+    """`fmt`, except that 1 <= |v| < 10 keeps three decimals like the numbers under 1 do,
+    so that a vector does not read ``(0.995, 1.00)``."""
+    if 1.0 <= abs(v) < 10.0:
+        return f"{v:.3f}".replace("-", "−")
+    return fmt(v)
+
+
 def _vector(values: np.ndarray, limit: int = MAX_LISTED_UNITS) -> str:
-    """``(0.998, 0.500, 0.998)``, shortened with ``…`` past ``limit`` entries."""
+    """``(0.998, 0.500, 1.370)``, shortened with ``…`` past ``limit`` entries."""
     v = np.asarray(values, dtype=float).reshape(-1)
     if v.size <= limit:
-        return "(" + ", ".join(fmt(x) for x in v) + ")"
-    head = ", ".join(fmt(x) for x in v[: limit - 1])
-    return f"({head}, …, {fmt(v[-1])})"
+        return "(" + ", ".join(_in_vector(x) for x in v) + ")"
+    head = ", ".join(_in_vector(x) for x in v[: limit - 1])
+    return f"({head}, …, {_in_vector(v[-1])})"
 
 
 def _pct(v: float) -> str:

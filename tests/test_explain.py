@@ -89,6 +89,16 @@ def test_all_units_lists_each_unit_and_gives_no_single_value(net, x):
     assert vec == "h_t = (" + ", ".join(ex.fmt(v) for v in tr.h[2]) + ")"
 
 
+def test_a_vector_lists_its_numbers_with_the_same_decimals():
+    # f held open (bias +30), i shut (bias -30): the cell state keeps c0 to 1e-13.
+    H = 3
+    b = np.concatenate([np.full(H, -30.0), np.full(H, 30.0), np.zeros(H), np.zeros(H)])
+    p = Params("lstm", np.zeros((4 * H, 1)), np.zeros((4 * H, H)), b, np.zeros(4 * H))
+    tr = Network(p, c0=np.array([0.995, 1.37, -2.5])).trace(np.zeros((2, 1)))
+    assert ex.equation_numbers(tr, 1, -1, "c") == "C_t = (0.995, 1.370, −2.500)"
+    assert ex.fmt(1.37) == "1.37"                    # a number on its own keeps 3 digits
+
+
 def test_meaning_follows_the_numbers():
     """A forget gate near 1 keeps the memory, near 0 wipes it (hand-set biases)."""
     H, D = 2, 1
