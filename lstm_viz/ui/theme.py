@@ -36,8 +36,10 @@ GATE_COLORS_LIGHT = {
     "c": OKABE_ITO["orange"],       # cell state
     "h": "#333333",                 # hidden state
     "x": "#777777",                 # input
-    "r": OKABE_ITO["vermillion"],   # GRU reset
-    "z": OKABE_ITO["green"],        # GRU update
+    # The GRU's update gate z keeps old state on the top line as f does in the LSTM, so it
+    # takes f's colour; the reset gate r lets (part of) h into the candidate, i's colour.
+    "z": OKABE_ITO["vermillion"],   # GRU update
+    "r": OKABE_ITO["green"],        # GRU reset
     "n": OKABE_ITO["purple"],       # GRU candidate
     "a": OKABE_ITO["purple"],       # RNN pre-activation
 }
@@ -46,8 +48,8 @@ GATE_COLORS_LIGHT = {
 # asks 4.5:1); the light theme's orange, purple and green fall to 2.3-3.4:1.
 GATE_COLORS_CONTRAST = {
     **GATE_COLORS_LIGHT,
-    "f": "#BB5300", "r": "#BB5300",
-    "i": "#00825E", "z": "#00825E",
+    "f": "#BB5300", "z": "#BB5300",
+    "i": "#00825E", "r": "#00825E",
     "g": "#9D5D81", "n": "#9D5D81", "a": "#9D5D81",
     "c": "#986900",
     "h": "#000000", "x": "#000000",
@@ -55,8 +57,8 @@ GATE_COLORS_CONTRAST = {
 # On the dark panel (#2A2A2A) the blue, vermillion and green are lightened to 4.5:1.
 GATE_COLORS_DARK = {
     **GATE_COLORS_LIGHT,
-    "f": "#DB7626", "r": "#DB7626",
-    "i": "#0FA47B", "z": "#0FA47B",
+    "f": "#DB7626", "z": "#DB7626",
+    "i": "#0FA47B", "r": "#0FA47B",
     "o": "#4799C8",
     "h": "#DDDDDD", "x": "#AAAAAA",
 }

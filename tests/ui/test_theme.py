@@ -38,3 +38,11 @@ def test_gate_colours_read_at_4_5_to_1(theme, against):
 
 def test_the_light_theme_keeps_the_okabe_ito_hues():
     assert LIGHT.gate_colors["c"] == "#E69F00" and LIGHT.gate_colors["f"] == "#D55E00"
+
+
+@pytest.mark.parametrize("theme", [LIGHT, DARK, CONTRAST], ids=lambda t: t.name)
+def test_each_gru_gate_has_the_colour_of_the_lstm_gate_in_its_place(theme):
+    # z keeps the old state on the top line, as f does; r lets h into the candidate, as i
+    # lets the candidate in; n is the candidate.
+    g = theme.gate_colors
+    assert (g["z"], g["r"], g["n"]) == (g["f"], g["i"], g["g"])
