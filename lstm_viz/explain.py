@@ -884,15 +884,19 @@ def _first_reached(trace: Trace, network: Network | None) -> int:
 def _gradient_note(trace: Trace, t: int, key: str, network: Network | None) -> str:
     """Why this gradient is 0 (after the loss step, truncated), or where it starts."""
     s = trace.loss_step
-    if t > s:
-        return (f" Step {t + 1} comes after the loss step (step {s + 1}): nothing computed here "
-                "reaches the loss, so its gradient is 0.")
-    stop = _first_reached(trace, network)
     # The state entering step t belongs to step t-1 (to the initial state at t = 0).
     owner = t - 1 if key in ("h_prev", "c_prev") else t
+    if owner > s:
+        return (f" Step {t + 1} comes after the loss step (step {s + 1}): nothing computed here "
+                "reaches the loss, so its gradient is 0.")
+    if owner == s and t > s:
+        return (f" This wire brings in the state of the loss step (step {s + 1}), so it shows "
+                "that step's gradient; what this step computes from it does not reach the loss.")
+    stop = _first_reached(trace, network)
     if stop > 0 and owner < stop:
-        return (f" Truncated backprop goes back only {network.options.truncate} step(s) from the "
-                f"loss step, so no gradient reaches this far (it is 0).")
+        k = network.options.truncate
+        return (f" Truncated backprop keeps {k} step(s), the loss step included (steps "
+                f"{stop + 1} to {s + 1}), so no gradient reaches this far (it is 0).")
     spec = _KINDS.get(trace.kind)
     cl = _clamp_at(network, key, t) if spec is not None and key in spec.gates else None
     if cl is not None:

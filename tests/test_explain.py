@@ -325,7 +325,17 @@ def test_gradient_notes_after_the_loss_step_and_truncation(x):
     after = ex.explain_gradient(tr, 5, 0, "c", net)
     assert after.value == 0.0 and "comes after the loss step (step 4)" in after.meaning
     cut = ex.explain_gradient(tr, 1, 0, "h", net)
-    assert cut.value == 0.0 and "Truncated backprop" in cut.meaning
+    assert cut.value == 0.0 and "keeps 2 step(s), the loss step included (steps 3 to 4)" in cut.meaning
+    kept = ex.explain_gradient(tr, 2, 0, "h", net)          # the oldest step truncation keeps
+    assert kept.value != 0.0 and "Truncated" not in kept.meaning
+    # The step after the loss step: what it makes gets 0, the state it brings in does not.
+    for key, grads in (("h_prev", tr.dL_dh), ("c_prev", tr.dL_dc)):
+        brought = ex.explain_gradient(tr, 4, 0, key, net)
+        assert brought.value == grads[3, 0] != 0.0
+        assert "comes after" not in brought.meaning and "state of the loss step" in brought.meaning
+    assert ex.explain_gradient(tr, 4, 0, "f", net).value == 0.0
+    assert ex.explain_gradient(tr, 5, 0, "h_prev", net).value == 0.0
+    assert "comes after" in ex.explain_gradient(tr, 5, 0, "h_prev", net).meaning
     start = ex.explain_gradient(tr, 3, 0, "h", net)
     assert "starts here" in start.meaning
     assert start.value == pytest.approx(tr.h[3, 0] - 1.0)

@@ -59,11 +59,12 @@ CLAMPS: dict[str, dict[tuple[str, float], str]] = {
 
 RELU_HINT = ("Look at Cₜ: f is no longer capped at 1, so the cell state can grow without "
              "bound, and its gradient, multiplied by f at each step back, can explode. Once Cₜ "
-             "is so large that tanh(Cₜ) sits flat at ±1, no gradient enters the cell at all: "
-             "the Gradients tab then shows zeros.")
+             "is so large that tanh(Cₜ) sits flat at ±1, no gradient enters the cell: dL/dCₜ "
+             "drops to 0, and only the path through the output gate and W_hh still carries "
+             "some back to hₜ.")
 CLIP_HINT = ("The weight gradients are scaled down together so their total norm is at most "
              "this. The gradients through time (dL/dhₜ) are not clipped.")
-TRUNC_HINT = ("Gradients flow back only k steps from the loss step (the loss step counts). "
+TRUNC_HINT = ("Backpropagation keeps only k steps: the loss step and the k − 1 before it. "
               "Earlier steps get none: the gradient views show zeros there.")
 
 NOT_LSTM = {

@@ -262,9 +262,9 @@ class _TimeView(pg.GraphicsLayoutWidget):
             if on:
                 region.setRegion((0.5 - 0.02 * max(self._steps, 1), first_step + 0.5))
                 label.setFormat(f"cut (k = {window}) ")
-                region.setToolTip(f"Truncated BPTT with k = {window}: the gradient goes back "
-                                  f"only {window} steps from the loss step; steps 1 to "
-                                  f"{first_step} get none (0, not shown on a log axis).")
+                region.setToolTip(f"Truncated BPTT with k = {window}: the gradient reaches "
+                                  f"only the loss step and the {window - 1} before it; steps 1 "
+                                  f"to {first_step} get none (0, not shown on a log axis).")
 
     def update_ticks(self) -> None:
         """Token labels under the steps when they all fit, else step numbers (one choice

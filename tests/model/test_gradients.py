@@ -442,3 +442,18 @@ def test_clip_norm_must_be_positive(bad):
     pb = make_problem("lstm", 31)
     with pytest.raises(ModelInputError):
         pb.trace(clip_norm=bad)
+
+
+def test_a_saturated_relu_cell_lets_no_gradient_into_c_but_some_through_o():
+    # What the experiment's hint says: with a ReLU forget gate held above 1 the cell state
+    # grows until tanh(C) is exactly ±1; then dL/dC is 0 at the last steps, while the output
+    # gate (dL/da_o = dL/dh · tanh(C) · σ') still sends gradient back through W_hh to h.
+    from lstm_viz.model import init_params
+    p = init_params("lstm", 1, 3, seed=1)
+    b = p.bias_ih.copy()
+    b[3:6], b[6:9] = 8.0, 3.0                          # f = relu(≈8) > 1, candidate > 0
+    tr = Network(p.replace(bias_ih=b), options=Options(forget_activation="relu")).trace(
+        np.ones((60, 1)))
+    assert np.all(np.abs(np.tanh(tr.c[-10:])) == 1.0)
+    assert not tr.dL_dc[-10:].any()
+    assert np.all(np.linalg.norm(tr.dL_dh[-5:], axis=1) > 1e-5)

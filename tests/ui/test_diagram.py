@@ -216,7 +216,7 @@ def test_clicking_elsewhere_asks_for_nothing(qtbot, view, state):
 def test_tooltips_of_clickable_elements_say_so(qtbot, view, state):
     scene = view.scene()
     for key in ("f", "i", "g", "o", "h_prev", "c_prev"):
-        assert "Click to edit its weights" in scene.tooltip_html(key), key
+        assert "Click to edit" in scene.tooltip_html(key), key
     assert "Click" not in scene.tooltip_html("add")
 
 

@@ -270,9 +270,29 @@ def test_steps_after_the_loss_step_carry_no_gradient_and_say_so(view, state):
     scene = view.scene()
     assert all(not np.any(scene.shown_values(k)) for k in scene.wires)
     assert scene.caption.text().endswith("dL/d(·) = 0")
-    assert "loss at step 5 (0 after it)" in scene.legend.note()
+    assert "loss at step 5 (0 for what later steps compute)" in scene.legend.note()
     tip = scene.tooltip_html("h")
     assert "dL/d" in tip and "comes after the loss step (step 5)" in tip
+
+
+@pytest.mark.parametrize("kind, named", [("lstm", "only hₜ₋₁ and Cₜ₋₁ non-zero"),
+                                         ("gru", "only hₜ₋₁ non-zero")])
+def test_the_step_after_the_loss_step_brings_in_the_loss_steps_gradient(view, state, kind, named):
+    tr = _use(state, kind)
+    state.set_loss_step(4)
+    state.set_unit(0)
+    state.set_show_gradients(True)
+    state.set_timestep(5)
+    scene = view.scene()
+    tr = state.trace
+    incoming = {"h_prev": tr.dL_dh[4]} | ({"c_prev": tr.dL_dc[4]} if kind == "lstm" else {})
+    for k in scene.wires:
+        if k in incoming:
+            assert scene.shown_values(k)[0] == incoming[k][0] != 0.0, k
+        else:
+            assert not np.any(scene.shown_values(k)), k
+    assert scene.caption.text().endswith("dL/d(·): " + named)
+    assert "comes after" not in scene.tooltip_html("h_prev")
 
 
 def test_gradient_hover_names_the_gradient_and_its_number(qtbot, view, state):

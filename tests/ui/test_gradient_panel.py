@@ -67,7 +67,7 @@ def test_steps_cut_by_truncation_are_shaded_and_labelled(panel, state):
             lo, hi = region.getRegion()
             assert lo < 1.0 and hi == 4.5                 # steps 1-4 cut, step 5 not
             assert label.format == "cut (k = 3) "
-            assert "only 3 steps" in region.toolTip()
+            assert "only the loss step and the 2 before it; steps 1 to 4 get none" in region.toolTip()
     _lstm_model(state, loss_step=6)
     assert not any(r.isVisible() for v in panel.views for r in v.cut_regions)
 

@@ -179,10 +179,8 @@ CLICK_HINTS = {
         "i": "Click to edit its weights (W_i, b_i).",
         "g": "Click to edit its weights (W_c, b_c).",
         "o": "Click to edit its weights (W_o, b_o).",
-        "h_prev": "Click to edit its weights: the starting states h_0 and C_0 "
-                  "(the h_{t−1} of step 1).",
-        "c_prev": "Click to edit its weights: the starting states h_0 and C_0 "
-                  "(the C_{t−1} of step 1).",
+        "h_prev": "Click to edit the starting states h_0 and C_0 (the h_{t−1} of step 1).",
+        "c_prev": "Click to edit the starting states h_0 and C_0 (the C_{t−1} of step 1).",
     },
     "gru": {
         "r": "Click to edit its weights (W_xr, W_hr and its bias b_r = b_ir + b_hr).",
@@ -672,7 +670,14 @@ class CellScene(QGraphicsScene):
         the wires show."""
         caption = self.state.step_title(t)
         if self._grad:
-            caption += " · dL/d(·)" if t <= self.state.trace.loss_step else " · dL/d(·) = 0"
+            s = self.state.trace.loss_step
+            if t <= s:
+                caption += " · dL/d(·)"
+            elif t == s + 1:       # the state brought in from the loss step has its gradient
+                caption += " · dL/d(·): " + ("only hₜ₋₁ and Cₜ₋₁" if self.kind == "lstm"
+                                             else "only hₜ₋₁") + " non-zero"
+            else:
+                caption += " · dL/d(·) = 0"
         return caption
 
     def _update_texts(self, t: int) -> None:
@@ -682,13 +687,15 @@ class CellScene(QGraphicsScene):
         if self._grad:
             if self._gmax > 0:
                 note = (f"Gradients dL/d(·), loss at step {s + 1}"
-                        + (" (0 after it)" if s < st.trace.steps - 1 else "")
+                        + (" (0 for what later steps compute)" if s < st.trace.steps - 1 else "")
                         + f". Colour and width on a log scale: full at "
                         f"±{explain.fmt(self._gmax)}, 0 below "
                         f"±{explain.fmt(self._gmax / 10 ** GRAD_DECADES)}.")
             else:
                 note = (f"Gradients dL/d(·), loss at step {s + 1}: all 0 "
-                        "(h there equals the target).")
+                        + ("(the loss has no slope at h on that step)."
+                           if st.trace.loss_class is not None else
+                           "(h there equals the target)."))
             if self._gbroken:
                 note = (f"Gradients dL/d(·), loss at step {s + 1}: some are infinite or NaN "
                         "(the experiment overflowed); the scale uses the finite ones.")
