@@ -41,6 +41,7 @@ from PySide6.QtCore import QObject, Signal
 
 from .model import ModelInputError, Network, Options, Trace, WeightsError, init_params
 from .model.analysis import decay_per_step, scale_recurrent, spectral_radius, state_grad_norms
+from .model.paths import backward_window
 from .state import AppState
 
 #: Cell kinds in display order.
@@ -174,6 +175,18 @@ class ComparisonState(QObject):
             return float("nan")
         with np.errstate(over="ignore", invalid="ignore"):
             return float(np.linalg.norm(tr.dL_dx[0]))
+
+    def rnn_slope(self) -> float:
+        """The mean slope of tanh, 1 - h_t^2, over the RNN's units and the steps its gradient
+        is carried back through (those after the first step reached, up to the loss step):
+        each step back multiplies the gradient by W_hh^T and by this slope (NaN if none)."""
+        tr = self.trace("rnn")
+        if tr is None:
+            return float("nan")
+        first = backward_window(tr.loss_step, self.state.options)[0]
+        h = tr.h[first + 1: tr.loss_step + 1]
+        with np.errstate(over="ignore", invalid="ignore"):
+            return float(np.mean(1.0 - h * h)) if h.size else float("nan")
 
     @property
     def rnn_radius(self) -> float:

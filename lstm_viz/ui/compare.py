@@ -63,22 +63,24 @@ def decay_text(kind: str, r: float, with_name: bool = True) -> str:
 #: What the RNN's recurrent scale does, and why the input matters (the slider's tooltip).
 RADIUS_TIP = ("Scales the seeded RNN's W_hh to this spectral radius ρ (its largest |eigenvalue|). "
               "Each step back multiplies the gradient by W_hhᵀ and by tanh's slope, which is 1 "
-              "only at h = 0. So with h small, ρ < 1 makes the gradient vanish and ρ > 1 makes "
-              "it explode; once h is large, tanh flattens and the gradient shrinks even with "
+              "only at h = 0. So with h small, ρ < 1 makes the gradient vanish and ρ > 1 lets "
+              "it grow; once h is large, tanh flattens and the gradient can shrink even with "
               "ρ > 1. Small inputs (try the sequence scaled down) keep h small.")
 
 
-def radius_text(rho: float, factor: float) -> str:
+def radius_text(rho: float, factor: float, slope: float = float("nan")) -> str:
     """The RNN slider's read-out: ρ, and whether the RNN's gradient shrinks or grows on
-    this input (its fitted ``factor`` per step back), with the reason when ρ > 1 and it
-    still shrinks."""
+    this input (its fitted ``factor`` per step back). When ρ > 1 and it still shrinks,
+    the mean ``slope`` of tanh on the way back, if that is low enough to explain it."""
     head = f"ρ(W_hh) = {rho:.2f}"
     if not math.isfinite(factor):
         return f"{head}: too few steps to fit"
     if factor > 1.0:
         return f"{head}: the gradient grows"
     if rho > 1.0:
-        return f"{head} > 1, yet it shrinks: tanh saturates"
+        if math.isfinite(slope) and rho * slope < 1.0:
+            return f"{head} > 1, yet it shrinks: tanh's slope averages {slope:.2f} here"
+        return f"{head} > 1, yet it shrinks on this input"
     return f"{head}: the gradient shrinks"
 
 
@@ -269,8 +271,11 @@ class ComparisonView(QWidget):
         # a fixed range that changes only in half decades (not pyqtgraph's auto range,
         # which would regenerate the axes on every edit)
         set_log_y(self.plot, np.log10(lo) if hi > 0 else np.nan, np.log10(hi) if hi > 0 else np.nan)
+        same = ("Same inputs and loss step; the seeded cells have no readout, so their loss "
+                "is the squared error to the target y." if st.trace.loss_class is not None
+                else "Same inputs, target and loss step.")
         self.source_note.setText(
-            f"Same inputs, target and loss step. Your model is the {KIND_NAMES[main]}; the "
+            f"{same} Your model is the {KIND_NAMES[main]}; the "
             f"others are seeded (seed {comp.seed}). The LSTM's state is h and C.")
         s = st.loss_step + 1
         if (s, T) != self._placed:          # (pyqtgraph redoes its label and range even if equal)
@@ -323,7 +328,7 @@ class ComparisonView(QWidget):
         self.radius_slider.setToolTip(
             RADIUS_TIP if adjustable else
             "The RNN is your main model here: change its weights in the weight editor")
-        self.radius_label.setText(radius_text(rho, comp.decay("rnn")))
+        self.radius_label.setText(radius_text(rho, comp.decay("rnn"), comp.rnn_slope()))
 
     def _on_timestep(self, t: int) -> None:
         self.cursor.set_value(t + 1)

@@ -9,7 +9,7 @@ from lstm_viz.explain import fmt
 from lstm_viz.model import Network, Options, init_params
 from lstm_viz.model.analysis import decay_per_step
 from lstm_viz.state import AppState
-from lstm_viz.ui.compare import ComparisonView, decay_text
+from lstm_viz.ui.compare import ComparisonView, decay_text, radius_text
 
 
 @pytest.fixture
@@ -123,8 +123,21 @@ def test_radius_above_one_that_still_shrinks_says_why(view, state):
     view.radius_slider.setValue(150)
     r = view.comparison.decay("rnn")
     assert r < 1.0
-    assert view.radius_label.text() == "ρ(W_hh) = 1.50 > 1, yet it shrinks: tanh saturates"
-    assert "explode" in view.radius_slider.toolTip()
+    tr = view.comparison.trace("rnn")
+    slope = float(np.mean(1.0 - tr.h[1: tr.loss_step + 1] ** 2))    # steps 2..s: crossed going back
+    assert view.comparison.rnn_slope() == pytest.approx(slope, rel=1e-12)
+    assert 1.5 * slope < 1.0
+    assert view.radius_label.text() == f"ρ(W_hh) = 1.50 > 1, yet it shrinks: tanh's slope averages {slope:.2f} here"
+    assert "lets it grow" in view.radius_slider.toolTip()
+
+
+def test_radius_read_out_gives_the_slope_only_when_it_explains_the_shrinking():
+    assert radius_text(0.8, 0.7) == "ρ(W_hh) = 0.80: the gradient shrinks"
+    assert radius_text(1.2, 1.05) == "ρ(W_hh) = 1.20: the gradient grows"
+    assert radius_text(1.5, 0.9, 0.5) == "ρ(W_hh) = 1.50 > 1, yet it shrinks: tanh's slope averages 0.50 here"
+    # 1.5 x 0.9 > 1: the slope alone does not account for it, so no reason is claimed
+    assert radius_text(1.5, 0.9, 0.9) == "ρ(W_hh) = 1.50 > 1, yet it shrinks on this input"
+    assert radius_text(1.5, float("nan")) == "ρ(W_hh) = 1.50: too few steps to fit"
 
 
 def test_rnn_slider_stays_in_sight_in_a_short_tab(qtbot, state):
@@ -271,3 +284,17 @@ def test_the_lstm_line_counts_the_gradient_its_cell_state_carries(qtbot, state):
                                rtol=1e-12)
     assert y[before].min() > 0.1
     assert w.comparison.decay("lstm") > 0.95       # about constant going back, not vanishing
+
+
+def test_the_note_says_when_the_seeded_cells_use_another_loss(view, state):
+    assert view.source_note.text().startswith("Same inputs, target and loss step.")
+    from lstm_viz.model import encode
+    from lstm_viz.model.presets import load_preset
+    p = load_preset("first_opinion")                  # an LSTM with a readout
+    state.set_model(p.network, encode(p.sequence, p.encoding).x)
+    state.set_loss_class(0)
+    assert state.trace.loss_class == 0
+    assert view.source_note.text().startswith(
+        "Same inputs and loss step; the seeded cells have no readout, so their loss is the "
+        "squared error to the target y.")
+    assert view.comparison.trace("gru").loss_class is None
