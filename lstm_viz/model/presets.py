@@ -241,8 +241,8 @@ def build_forget_bias() -> Preset:
         id="forget_bias",
         title="Random, forget bias +1",
         explanation=(
-            "The random preset's weights with +1 on the forget-gate bias, a common trick: every "
-            "forget pre-activation is 1 higher, f sits near 0.7 instead of 0.5, and c keeps more."
+            "The random preset's weights with +1 on the forget-gate bias, a common trick: f "
+            "starts near 0.7 instead of 0.5 and stays higher, so c keeps more."
         ),
         caption="Compare with Random: same weights, the forget gate sits higher.",
         sequence=_SPIKES,

@@ -94,7 +94,7 @@ class LongRangeView(QWidget):
         self.plot_widget, self.plot = log_plot_widget(self)
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.showGrid(x=True, y=True, alpha=0.25)
-        self.plot.setLabel("bottom", "sequence length (steps from step 1 to the loss)")
+        self.plot.setLabel("bottom", "sequence length L (the loss on step L)")
         self.plot.setLabel("left", "‖dL/dx₁‖")
         self.plot.setXRange(0, LENGTHS[-1] + 5, padding=0)
         self.key = key_label(self, "Key to the curves")
@@ -268,7 +268,7 @@ class LongRangeView(QWidget):
         b = self.forget_bias
         self.bias_label.setText(f"+{b:.1f} (f ≈ {_sigmoid(b):.3f})")
         self.bias_label.setToolTip(f"f ≈ σ({b:.1f}) = {_sigmoid(b):.3f}: the forget gate's value "
-                                   "when nothing else pushes it")
+                                   "before the inputs, h and the seeded random biases move it")
 
     def _update_readout(self) -> None:
         i = self.length_slider.value()

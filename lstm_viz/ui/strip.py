@@ -595,7 +595,7 @@ class UnrolledStripView(QAbstractScrollArea):
             out.append("No gradient: truncated backpropagation stops before this step.")
         elif self._grad_h[t] == 0.0 and (tr.dL_dc is None or self._grad_c[t] == 0.0):
             out.append("Exactly 0: nothing carries the gradient back to this step, or it shrank "
-                       "below the smallest number a float64 can hold (about 1e−308).")
+                       "below the smallest number a float64 can hold (about 5e−324).")
         return out
 
     def viewportEvent(self, ev) -> bool:  # noqa: N802 (Qt override)
