@@ -19,7 +19,8 @@ of the text; column ``k`` of ``x`` is ``vocab[k]``.
 
 ``auto`` (see `detect_encoding`): a ``;`` means vectors; mostly numeric tokens
 mean numbers (so a typo such as ``0.5x`` is reported rather than silently
-turning the sequence into words); otherwise several whitespace-separated
+turning the sequence into words), and so do tokens that are all numbers or start
+as one (``1 0x``, a lone ``0.5x``); otherwise several whitespace-separated
 tokens mean words and a single token means chars. With an explicit vocabulary, ``auto`` reads chars if
 every vocabulary entry is one character, words otherwise.
 
@@ -115,6 +116,15 @@ def _is_numeric(token: str) -> bool:
     return bool(_NUMBER.fullmatch(token) or _NONFINITE.fullmatch(token))
 
 
+#: The start of a number: a sign, then a digit or a point and a digit.
+_NUMBER_START = re.compile(r"[+-]?\.?[0-9]")
+
+
+def _numeric_or_typo(token: str) -> bool:
+    """A number, or a token that starts as one ("0.5x", "1O"): a number typed wrong."""
+    return _is_numeric(token) or bool(_NUMBER_START.match(token.replace(_MINUS, "-")))
+
+
 def detect_encoding(text: str, vocab: Sequence[str] | None = None) -> str:
     """The grammar ``auto`` would use for ``text``: "numbers", "vectors", "chars" or "words".
 
@@ -128,6 +138,10 @@ def detect_encoding(text: str, vocab: Sequence[str] | None = None) -> str:
     # Mostly numbers is numbers: "1 0 0.5x" is a typo to point at, not three words.
     if values and 2 * sum(_is_numeric(v) for v in values) > len(values):
         return "numbers"
+    # So is a text of numbers and near-numbers only: "1 0x" and "0.5x" have a typo too.
+    if values and any(_is_numeric(v) for v in values) or len(values) == 1:
+        if all(_numeric_or_typo(v) for v in values):
+            return "numbers"
     return "words" if len(text.split()) > 1 else "chars"
 
 

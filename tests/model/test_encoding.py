@@ -102,7 +102,14 @@ def test_words_with_vocab_keeps_column_order():
     ("hello world", "words"),
     ("1 2 three", "numbers"),  # mostly numbers: a typo to report, not words
     ("1 0 0.5x", "numbers"),
-    ("1, 0.5x", "words"),     # half and half
+    ("1, 0.5x", "numbers"),   # half and half, but 0.5x starts as a number: a typo
+    ("1 0x", "numbers"),
+    ("0.5x", "numbers"),      # one token that starts as a number
+    ("-.5e", "numbers"),
+    ("1 2 x y", "words"),     # half and half, and x, y are words
+    ("2b or not 2b", "words"),
+    ("42nd street", "words"),
+    ("2b", "numbers"),
     ("I have 2 cats", "words"),
     ("1 nan 3", "numbers"),   # looks numeric: read as numbers, so the NaN is reported
     ("a;b", "vectors"),
@@ -144,6 +151,8 @@ def test_empty(text, encoding):
     ("1 0 0.5x", "numbers", 3, "0.5x", "not a number"),
     ("1 two 3", "numbers", 2, "two", "not a number"),
     ("1 0 0.5x", "auto", 3, "0.5x", "not a number"),
+    ("1 0x", "auto", 2, "0x", "not a number"),
+    ("0.5x", "auto", 1, "0.5x", "not a number"),
     ("1 nan 3", "auto", 2, "nan", "not a finite number"),
     ("1, inf", "numbers", 2, "inf", "not a finite number"),
     ("-Infinity 2", "numbers", 1, "-Infinity", "not a finite number"),
