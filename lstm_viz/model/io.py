@@ -34,6 +34,7 @@ import pickletools
 import re
 import struct
 import tempfile
+import warnings
 import zipfile
 import zlib
 from pathlib import Path
@@ -64,7 +65,8 @@ _ANSI_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1
 #: Control characters other than the line break (C0, DEL, C1).
 _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
 #: The class ``torch.load(weights_only=True)`` refused, in its message.
-_UNSUPPORTED_GLOBAL = re.compile(r"Unsupported global: GLOBAL ([\w.]+)")
+_UNSUPPORTED_GLOBAL = re.compile(r"(?:Unsupported global: GLOBAL|unsupported GLOBAL) ([\w.]+)",
+                                 re.IGNORECASE)
 #: The most of a PyTorch file's pickle read to tell a whole model from other objects.
 _MAX_PICKLE_SCAN = 64 * 2**20
 #: Errors reading a damaged file can raise, from zipfile, zlib and numpy.lib.format.
@@ -160,6 +162,16 @@ def _load(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], tuple[str, ..
         raise WeightsFileError(path, "no such file")
     if p.is_dir():
         raise WeightsFileError(path, "is a folder, not a weights file")
+    if not p.is_file():                    # a pipe or a device would block the read
+        raise WeightsFileError(path, "is not a regular file")
+    try:
+        with open(p, "rb"):
+            pass
+        size = p.stat().st_size
+    except OSError as e:
+        raise WeightsFileError(path, f"cannot be read ({e.strerror or e})") from None
+    if size == 0:
+        raise WeightsFileError(path, "is empty (0 bytes)")
     raw = _read_pt(path) if ext in (".pt", ".pth") else _read_npz(path)
     if not raw:
         raise WeightsFileError(path, "contains no arrays")
@@ -179,7 +191,8 @@ def _as_float64(path: str | os.PathLike, name: str, a: np.ndarray) -> np.ndarray
         raise WeightsFileError(path, f"{name} holds {a.dtype} values, not real numbers")
     if a.ndim == 0:
         raise WeightsFileError(path, f"{name} is a single number, not an array")
-    return np.asarray(a, dtype=np.float64)
+    with np.errstate(over="ignore"):       # a long double past float64 becomes inf, refused later
+        return np.asarray(a, dtype=np.float64)
 
 
 def _read_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
@@ -247,7 +260,9 @@ def _read_pt(path: str | os.PathLike) -> dict[str, np.ndarray]:
         raise WeightsFileError(path, "reading .pt files needs PyTorch; save the state_dict as "
                                      f".npz instead: {NPZ_ONE_LINER}") from None
     try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():       # the reason goes into the error, not to stderr
+            warnings.simplefilter("ignore")
+            obj = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # noqa: BLE001 - any failure inside torch.load is the file's fault
         raise WeightsFileError(path, _torch_load_failure(path, e)) from None
     if isinstance(obj, Mapping) and isinstance(obj.get("state_dict"), Mapping):
@@ -263,9 +278,21 @@ def _read_pt(path: str | os.PathLike) -> dict[str, np.ndarray]:
                                          "the weights as .npz with np.array of the names")
         if not isinstance(value, torch.Tensor):
             raise WeightsFileError(path, f"{key} is a {type(value).__name__}, not a tensor")
+        if value.is_quantized:
+            raise WeightsFileError(path, f"{key} is a quantized tensor; save "
+                                         "tensor.dequantize() instead")
+        if value.is_meta:
+            raise WeightsFileError(path, f"{key} is a meta tensor, which holds no values")
+        if value.layout != torch.strided:
+            raise WeightsFileError(path, f"{key} is a {value.layout} tensor; save "
+                                         "tensor.to_dense() instead")
         if value.is_complex() or value.dtype == torch.bool:
             raise WeightsFileError(path, f"{key} holds {value.dtype} values, not real numbers")
-        out[str(key)] = value.detach().cpu().to(torch.float64).numpy()
+        try:
+            out[str(key)] = value.detach().cpu().to(torch.float64).numpy()
+        except Exception as e:  # noqa: BLE001 - any other tensor NumPy cannot take
+            raise WeightsFileError(path, f"{key} cannot be read as plain numbers "
+                                         f"({_first_line(e)})") from None
     return out
 
 

@@ -159,6 +159,9 @@ class Params:
                 f"weight_ih has shape {w_ih.shape}; a {self.kind.upper()} needs ({g}*H, D)"
             )
         gh, d = w_ih.shape
+        if d == 0:
+            raise WeightsError(f"weight_ih has shape {w_ih.shape}: no input columns; a "
+                               f"{self.kind.upper()} needs at least one input")
         h = gh // g
         set_ = object.__setattr__
         set_(self, "weight_ih", _frozen(w_ih, (gh, d), "weight_ih"))

@@ -417,3 +417,61 @@ def test_torch_whole_model_and_non_tensors_are_refused(tmp_path, refused):
     refused(tmp_path / "l.pt", "not a tensor")
     (tmp_path / "junk.pt").write_bytes(b"not a torch file at all")
     refused(tmp_path / "junk.pt")
+
+
+class Shell:
+    """Unpickling this would run a shell command that creates ``marker``."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+@pytest.mark.torch
+def test_torch_file_that_would_run_a_command_is_refused_and_says_so(tmp_path, marker, refused):
+    torch = pytest.importorskip("torch")
+    torch.save({"weight_ih_l0": torch.zeros(4, 1), "payload": Shell(marker)}, tmp_path / "cmd.pt")
+    e = refused(tmp_path / "cmd.pt", "pickled Python object", "never unpickles")
+    assert "system" in e.reason and "weights_only" not in e.reason
+    assert not marker.exists()
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("make, words", [
+    (lambda t: t.ones(8, 1).to_sparse(), "sparse"),
+    (lambda t: t.empty(8, 1, device="meta"), "meta tensor"),
+    (lambda t: t.quantize_per_tensor(t.ones(8, 1), 0.1, 0, t.qint8), "dequantize"),
+])
+def test_torch_tensors_that_are_not_plain_arrays_are_refused(tmp_path, refused, make, words,
+                                                             capfd):
+    torch = pytest.importorskip("torch")
+    with warnings.catch_warnings():                 # quantized tensors are deprecated
+        warnings.simplefilter("ignore")
+        odd = make(torch)
+    sd = {"weight_ih_l0": odd, "weight_hh_l0": torch.zeros(8, 2),
+          "bias_ih_l0": torch.zeros(8), "bias_hh_l0": torch.zeros(8)}
+    torch.save(sd, tmp_path / "odd.pt")
+    capfd.readouterr()
+    refused(tmp_path / "odd.pt", "weight_ih_l0", words)
+    assert capfd.readouterr().err == ""             # no warnings on the terminal either
+
+
+@pytest.mark.torch
+def test_empty_pt_file(tmp_path, refused):
+    pytest.importorskip("torch")
+    (tmp_path / "w.pt").write_bytes(b"")
+    refused(tmp_path / "w.pt", "empty")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_named_pipe_is_refused_without_blocking(tmp_path, refused):
+    os.mkfifo(tmp_path / "pipe.npz")
+    refused(tmp_path / "pipe.npz", "not a regular file")
+
+
+def test_weights_with_no_input_columns_are_refused(tmp_path, refused):
+    np.savez(tmp_path / "d0.npz", weight_ih_l0=np.zeros((8, 0)), weight_hh_l0=np.zeros((8, 2)),
+             bias_ih_l0=np.zeros(8), bias_hh_l0=np.zeros(8))
+    refused(tmp_path / "d0.npz", "no input columns")
