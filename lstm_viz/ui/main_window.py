@@ -87,6 +87,8 @@ THEME_TITLES = {"light": "Light (projector)", "dark": "Dark", "contrast": "High 
 REBUILD_SEED = 0
 #: Largest number of hidden units the spin box offers.
 MAX_HIDDEN = 64
+#: The largest model a weights file may open (beyond it every view would take seconds).
+MAX_OPEN_INPUTS, MAX_OPEN_HIDDEN = 4096, 1024
 #: Presets whose token labels are the demo's readable ones ("·", "1", "go").
 DEMO_LABEL_PRESETS = {DEMO_PRESET: demo_labels}
 #: Menu titles of the three cell kinds, and their shortcuts.
@@ -1031,6 +1033,16 @@ class MainWindow(QMainWindow):
         except WeightsFileError as e:
             self.report_error("Could not open the weights",
                               f"{name} was not opened: {e.reason}\n\nThe current model is unchanged.")
+            return False
+        too_big = ([f"{_values(net.input_size)} per step (at most {MAX_OPEN_INPUTS})"]
+                   if net.input_size > MAX_OPEN_INPUTS else []) + (
+                   [f"{net.hidden_size} hidden units (at most {MAX_OPEN_HIDDEN})"]
+                   if net.hidden_size > MAX_OPEN_HIDDEN else [])
+        if too_big:
+            self.report_error("Could not open the weights",
+                              f"{name} was not opened: its {net.kind.upper()} is too large to "
+                              f"show here, with {' and '.join(too_big)}.\n\n"
+                              "The current model is unchanged.")
             return False
         snap = replace(st.snapshot(), network=net, unit_names=(), preset_id="",
                        caption=f"Weights from {name}.")

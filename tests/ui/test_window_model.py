@@ -367,6 +367,21 @@ def test_a_corrupt_file_shows_the_reason_and_changes_nothing(tmp_path, window, s
     box.close()
 
 
+def test_a_model_too_large_to_show_is_refused_with_its_size(tmp_path, window, state, monkeypatch):
+    from lstm_viz.model import save_weights
+    from lstm_viz.ui import main_window
+    monkeypatch.setattr(main_window, "MAX_OPEN_HIDDEN", 4)       # (a real one is 34 MB)
+    monkeypatch.setattr(main_window, "MAX_OPEN_INPUTS", 2)
+    save_weights(tmp_path / "big.npz", Network(init_params("lstm", 3, 5, seed=1)))
+    before = state.snapshot()
+    assert not window.open_weights(tmp_path / "big.npz")
+    box = window.message_box
+    assert "big.npz was not opened" in box.text()
+    assert "3 values per step (at most 2) and 5 hidden units (at most 4)" in box.text()
+    assert state.network is before.network and window.undo_stack.count() == 0
+    box.close()
+
+
 def test_weights_of_another_width_ask_to_replace_the_sequence(tmp_path, window, state, answers):
     from lstm_viz.model import save_weights
     queue, asked = answers
