@@ -66,6 +66,8 @@ DEMO_PRESET = "latch"
 
 #: Default duration of one step's animation, in milliseconds.
 DEFAULT_ANIMATION_MS = 600
+#: The longest step animation (ms): more is a stalled screen (and past Qt's timer range).
+MAX_ANIMATION_MS = 10_000
 
 #: `ModelSnapshot.loss_class` / `AppState.set_model` default: keep the current loss class.
 KEEP = "keep"
@@ -576,8 +578,9 @@ class AppState(QObject):
             self.appearance_changed.emit()
 
     def set_animation_ms(self, ms: int) -> None:
-        """Duration of one step's animation in ms; 0 switches animation off."""
-        ms = max(0, int(ms))
+        """Duration of one step's animation in ms (at most MAX_ANIMATION_MS); 0 switches
+        animation off."""
+        ms = min(max(0, int(ms)), MAX_ANIMATION_MS)
         if ms != self._animation_ms:
             self._animation_ms = ms
             self.animation_changed.emit()

@@ -183,6 +183,25 @@ def test_bad_saved_settings_are_ignored(make_window, state, tmp_path):
     assert state.theme.name == "light" and state.font_scale == 1.0
 
 
+@pytest.mark.parametrize("saved", ["3000000000", "99999999999999999999"])
+def test_an_absurd_saved_animation_time_is_held_to_the_longest(qtbot, make_window, state,
+                                                                 tmp_path, saved):
+    from lstm_viz.state import MAX_ANIMATION_MS
+    path = str(tmp_path / "anim.ini")
+    s = QSettings(path, QSettings.Format.IniFormat)
+    s.setValue("playback/animation_ms", saved)
+    s.sync()
+    w = make_window(state, settings=QSettings(path, QSettings.Format.IniFormat))
+    assert state.animation_ms == MAX_ANIMATION_MS
+    w.playback.act_play.trigger()                       # Play: Qt's timer takes the interval
+    assert w.playback.playing and w.playback.timer.interval() == w.playback.interval_ms()
+    w.playback.act_play.trigger()
+    assert not w.playback.playing
+    w.close()                                           # and the settings are written back
+    assert int(QSettings(path, QSettings.Format.IniFormat).value("playback/animation_ms")) \
+        == MAX_ANIMATION_MS
+
+
 def test_lower_tabs_built_on_first_use_keep_their_bold_titles(qtbot, window, state):
     from lstm_viz.ui.main_window import BOTTOM_COMPARE, BOTTOM_LONG
 
