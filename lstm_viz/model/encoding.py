@@ -37,6 +37,10 @@ from typing import Sequence
 import numpy as np
 
 ENCODINGS: tuple[str, ...] = ("auto", "numbers", "vectors", "chars", "words")
+#: The longest sequence read (steps), and the most columns a one-hot input gets (the
+#: different characters or words): beyond them the arrays alone take gigabytes.
+MAX_STEPS = 100_000
+MAX_ONE_HOT = 1_000
 
 #: A finite decimal number as people type it (ASCII digits only: ``float`` would
 #: also take ``1_000``, Arabic-Indic digits and ``nan``, which we do not want here).
@@ -181,6 +185,7 @@ def encode(text: str, encoding: str = "auto", vocab: Sequence[str] | None = None
         if vocab is not None:
             raise SequenceError(f"a vocabulary applies to chars and words, not to {encoding}")
         rows, labels, spans = _vectors(text) if encoding == "vectors" else _numbers(text)
+        _check_length(len(rows), spans)
         x = np.array(rows, dtype=np.float64)
         return _encoded(x, labels, encoding, None, spans)
     if encoding == "chars":
@@ -299,10 +304,28 @@ def _check_vocab(vocab: Sequence[str]) -> tuple[str, ...]:
     return out
 
 
+def _check_length(steps: int, spans: list[tuple[int, int]]) -> None:
+    if steps > MAX_STEPS:
+        s, e = spans[MAX_STEPS]
+        raise SequenceError(f"the sequence has {steps:,} steps; at most {MAX_STEPS:,} are read",
+                            MAX_STEPS + 1, s, e)
+
+
 def _one_hot(tokens: list[tuple[str, int, int]], encoding: str,
              vocab: tuple[str, ...] | None) -> Encoded:
+    _check_length(len(tokens), [(s, e) for _, s, e in tokens])
     if vocab is None:
-        vocab = tuple(sorted({t for t, _, _ in tokens}))
+        seen: dict[str, None] = {}
+        for t, (tok, s, e) in enumerate(tokens):
+            if tok not in seen:
+                if len(seen) == MAX_ONE_HOT:
+                    kind = "character" if encoding == "chars" else "word"
+                    raise SequenceError(
+                        f'"{visible(tok) if encoding == "chars" else tok}" is one different '
+                        f"{kind} too many: a one-hot input has at most {MAX_ONE_HOT:,} columns",
+                        t + 1, s, e)
+                seen[tok] = None
+        vocab = tuple(sorted(seen))
     elif encoding == "chars" and any(len(v) != 1 for v in vocab):
         bad = next(v for v in vocab if len(v) != 1)
         raise SequenceError(f'the vocabulary entry "{bad}" is not a single character')

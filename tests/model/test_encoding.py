@@ -303,3 +303,22 @@ def test_only_sequence_errors(text, encoding, vocab):
     else:
         assert e.x.ndim == 2 and e.x.shape[0] == len(e.labels) == len(e.spans) >= 1
         assert np.all(np.isfinite(e.x))
+
+
+def test_at_most_max_one_hot_different_words_are_read():
+    from lstm_viz.model.encoding import MAX_ONE_HOT
+    words = [f"w{k}" for k in range(MAX_ONE_HOT)]
+    assert encode(" ".join(words + words[:5]), "words").x.shape == (MAX_ONE_HOT + 5, MAX_ONE_HOT)
+    text = " ".join(words + ["w0", "extra", "w1"])
+    e = _error(text, "words")
+    assert e.step == MAX_ONE_HOT + 2 and text[e.start:e.end] == "extra"
+    assert "one different word too many" in str(e) and f"{MAX_ONE_HOT:,} columns" in str(e)
+
+
+@pytest.mark.parametrize("encoding, text", [("numbers", "1 "), ("chars", "a"), ("words", "a ")])
+def test_at_most_max_steps_are_read(encoding, text):
+    from lstm_viz.model.encoding import MAX_STEPS
+    assert encode(text * MAX_STEPS, encoding).x.shape[0] == MAX_STEPS
+    e = _error(text * (MAX_STEPS + 3), encoding)
+    assert e.step == MAX_STEPS + 1 and f"{MAX_STEPS + 3:,} steps" in str(e)
+    assert e.start == len(text) * MAX_STEPS
