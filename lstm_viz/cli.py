@@ -29,6 +29,8 @@ PROG = "lstm-viz"
 EXIT_USAGE = 2
 #: The file formats ``trace --out`` can write, by extension.
 TRACE_FORMATS = (".npz", ".json", ".csv")
+#: Most hidden units ``trace --hidden`` makes (as many as the window opens from a file).
+MAX_HIDDEN = 1024
 SCREENSHOT_FORMATS = (".png", ".jpg", ".jpeg", ".bmp")
 THEMES = ("light", "dark", "contrast")
 CELLS = ("lstm", "gru", "rnn")
@@ -105,6 +107,20 @@ def _int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
 
 
+def _hidden(text: str) -> int:
+    n = _positive_int(text)
+    if n > MAX_HIDDEN:
+        raise argparse.ArgumentTypeError(f"{text!r} is more than {MAX_HIDDEN}")
+    return n
+
+
+def _seed(text: str) -> int:
+    n = _int(text)
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be 0 or more")
+    return n
+
+
 #: Names of the lower tabs for ``--tab`` (in the window's order).
 TABS = ("traces", "gradients", "compare", "long-range")
 
@@ -144,9 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="cell kind (default lstm; with --weights, taken from the file)")
     t.add_argument("--weights", metavar="FILE",
                    help="weights in PyTorch state_dict layout (.npz; .pt when torch is installed)")
-    t.add_argument("--hidden", type=_positive_int, metavar="H",
-                   help="hidden units of the random weights (default 4)")
-    t.add_argument("--seed", type=_int, metavar="S", help="seed of the random weights (default 0)")
+    t.add_argument("--hidden", type=_hidden, metavar="H",
+                   help=f"hidden units of the random weights (default 4, at most {MAX_HIDDEN})")
+    t.add_argument("--seed", type=_seed, metavar="S", help="seed of the random weights (default 0)")
     t.add_argument("--input", required=True, metavar="TEXT",
                    help="the sequence: '1 0 0.5' (numbers), '1,0; 0,1' (vectors), 'hello' (chars), ...")
     t.add_argument("--encoding", choices=ENCODINGS, default="auto",

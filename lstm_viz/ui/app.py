@@ -138,22 +138,27 @@ def render_window(window, width: int, height: int) -> QImage:
 
 
 def screenshot(options) -> int:
-    """Render the main window to a PNG at the requested size and step; 0 or 2."""
+    """Render the main window to a PNG (or JPEG, BMP) at the requested size and step; 0 or 2."""
     size = _check_size(getattr(options, "size", None))
     if isinstance(size, str):
         return _error(size)
     out = _check_output(options.screenshot)
     if isinstance(out, str):
         return _error(out)
-    if out.suffix.lower() != ".png":
-        return _error(f"the screenshot must be a .png file, not {out.name!r}")
+    kind = {".png": "PNG", ".jpg": "JPG", ".jpeg": "JPG", ".bmp": "BMP"}.get(out.suffix.lower())
+    if kind is None:
+        return _error(f"the screenshot must be a .png, .jpg or .bmp file, not {out.name!r}")
     make_app()
     state, window = _build(options, settings=None)
+    step = getattr(options, "step", None)
+    if step is not None and step >= state.steps:     # not a picture of another step
+        window.close()
+        return _error(f"--step {step + 1}: the sequence has {state.steps} steps")
     state.set_animation_ms(0)             # show the step at rest, fully drawn
     image = render_window(window, *size)
     window.close()
-    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}.png")
-    if not image.save(str(tmp), "PNG"):
+    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}{out.suffix}")
+    if not image.save(str(tmp), kind):
         tmp.unlink(missing_ok=True)
         return _error(f"could not write the screenshot to {str(out)!r}")
     os.replace(tmp, out)

@@ -41,6 +41,15 @@ def test_screenshot_to_a_missing_folder_is_one_clear_error(tmp_path):
     assert "Traceback" not in r.stderr and "error" in r.stderr
 
 
+def test_screenshot_as_jpeg_and_a_step_past_the_end(tmp_path):
+    r = _run("--screenshot", str(tmp_path / "shot.jpg"), "--size", "640x480", tmp_path=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "shot.jpg").read_bytes()[:3] == b"\xff\xd8\xff"      # a JPEG
+    r = _run("--screenshot", str(tmp_path / "late.png"), "--step", "99", tmp_path=tmp_path)
+    assert r.returncode == 2 and not (tmp_path / "late.png").exists()
+    assert r.stderr.strip() == "lstm-viz: error: --step 99: the sequence has 14 steps"
+
+
 def test_smoke_test_plays_the_demo_and_exits_0(tmp_path):
     r = _run("--smoke-test", tmp_path=tmp_path)
     assert r.returncode == 0, r.stderr
