@@ -480,10 +480,18 @@ def load_preset_file(path: str | Path) -> Preset:
         raise WeightsError(f"{path.name}: not a UTF-8 text file") from None
     except json.JSONDecodeError as e:
         raise WeightsError(f"{path.name}: not valid JSON (line {e.lineno}: {e.msg})") from None
+    except RecursionError:
+        raise WeightsError(f"{path.name}: nested too deeply to read") from None
+    except ValueError as e:                    # an integer of thousands of digits
+        raise WeightsError(f"{path.name}: cannot be read (a number in it is too long)"
+                           if "digits" in str(e) else f"{path.name}: cannot be read ({e})") from None
     try:
         return _parse(doc)
     except WeightsError as e:
         raise WeightsError(f"{path.name}: {e}") from None
+    except (OverflowError, ValueError, TypeError, RecursionError) as e:
+        raise WeightsError(f"{path.name}: a value cannot be read as a number "
+                           f"({type(e).__name__}: {e})") from None
 
 
 def presets_dir() -> Path:
@@ -503,11 +511,23 @@ def load_preset(preset_id: str) -> Preset:
     return load_preset_file(path)
 
 
-def list_presets() -> list[Preset]:
-    """Every shipped preset: the built-in ones in teaching order, then any others by id."""
+def list_presets(errors: list[str] | None = None) -> list[Preset]:
+    """Every shipped preset: the built-in ones in teaching order, then any others by id.
+
+    A broken file raises `WeightsError`; with an ``errors`` list it is left out
+    instead and its message appended, so one bad file does not take the rest.
+    """
     stems = {p.stem for p in presets_dir().glob("*.json")}
     order = [s for s in BUILDERS if s in stems] + sorted(stems - set(BUILDERS))
-    return [load_preset(s) for s in order]
+    out = []
+    for stem in order:
+        try:
+            out.append(load_preset(stem))
+        except WeightsError as e:
+            if errors is None:
+                raise
+            errors.append(str(e))
+    return out
 
 
 # ----------------------------------------------------------------------------- command line

@@ -257,11 +257,9 @@ class MainWindow(QMainWindow):
         #: The preset loaded last (Ctrl+R resets to it even after a rebuild left it behind).
         self._last_preset = state.preset_id
         self._pending_hidden: int | None = None
-        try:
-            self.presets: dict[str, Preset] = {p.id: p for p in list_presets()}
-            self._preset_error = ""
-        except WeightsError as e:                         # a broken installation: no presets
-            self.presets, self._preset_error = {}, str(e)
+        broken: list[str] = []                            # a damaged installation
+        self.presets: dict[str, Preset] = {p.id: p for p in list_presets(broken)}
+        self._preset_error = "; ".join(broken)
 
         # ---- views
         self.diagram = CellDiagramView(state)
@@ -1194,7 +1192,7 @@ class MainWindow(QMainWindow):
             self.model_info.setText(f"Preset “{p.title}”{edited}: {p.explanation}")
             self.model_info.setToolTip(p.explanation)
         elif self._preset_error:
-            self.model_info.setText(f"Presets unavailable: {self._preset_error}")
+            self.model_info.setText(f"Some presets could not be read: {self._preset_error}")
         else:
             self.model_info.setText("Your own model: Presets menu for examples, Ctrl+Z to undo.")
 

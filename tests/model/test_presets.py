@@ -266,3 +266,27 @@ def test_xavier_starts_every_gate_at_one_half():
     for gate in params.gates:
         q = params.weight_hh[params.gate_rows(gate)]
         np.testing.assert_allclose(q @ q.T, np.eye(H), atol=1e-12)
+
+
+def test_a_broken_preset_file_is_left_out_with_its_reason(tmp_path, monkeypatch):
+    import shutil
+    for f in P.presets_dir().glob("*.json"):
+        shutil.copy(f, tmp_path / f.name)
+    good = json.loads((tmp_path / "counter.json").read_text())
+    huge = dict(good, id="huge")
+    huge["weights"] = dict(good["weights"], bias_ih_l0=[10 ** 400] * len(good["weights"]["bias_ih_l0"]))
+    (tmp_path / "huge.json").write_text(json.dumps(huge))              # past float64
+    long = json.dumps(dict(good, id="long")).replace('"bias_hh_l0": [', '"bias_hh_l0": [' + "9" * 5000 + ", ")
+    (tmp_path / "long.json").write_text(long)                          # past Python's int digits
+    (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    (tmp_path / "notitle.json").write_text(json.dumps({k: v for k, v in good.items() if k != "title"}))
+    monkeypatch.setattr(P, "presets_dir", lambda: tmp_path)
+    errors: list[str] = []
+    assert [p.id for p in P.list_presets(errors)] == list(P.BUILDERS)
+    assert len(errors) == 4, errors
+    by_file = {e.split(":")[0]: e for e in errors}
+    assert set(by_file) == {"huge.json", "long.json", "deep.json", "notitle.json"}
+    assert "nested too deeply" in by_file["deep.json"] and "title" in by_file["notitle.json"]
+    assert "too long" in by_file["long.json"] and "number" in by_file["huge.json"]
+    with pytest.raises(WeightsError):
+        P.list_presets()

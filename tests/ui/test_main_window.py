@@ -331,3 +331,17 @@ def test_the_weight_editor_fits_a_laptop_window_without_scrolling_sideways(qtbot
             assert slider.isVisible() and slider.width() >= 100
             right = slider.mapTo(ed.scroll.viewport(), slider.rect().topRight()).x()
             assert right <= ed.scroll.viewport().width()
+
+
+def test_the_window_starts_with_a_broken_preset_file_and_keeps_the_others(
+        make_window, state, tmp_path, monkeypatch):
+    import shutil
+
+    from lstm_viz.model import presets as P
+    for f in P.presets_dir().glob("*.json"):
+        shutil.copy(f, tmp_path / f.name)
+    (tmp_path / "zz_broken.json").write_text('{"id": "zz_broken", "weights": [1e999999]}')
+    monkeypatch.setattr(P, "presets_dir", lambda: tmp_path)
+    w = make_window(state)
+    assert list(w.presets) == list(P.BUILDERS)
+    assert "zz_broken.json" in w._preset_error
