@@ -361,7 +361,7 @@ def run_trace(args: argparse.Namespace) -> int:
 
 
 def _load_network(path: str, load_weights: Callable[[str], object]):
-    if not Path(path).is_file():
+    if not Path(path).exists():
         raise CliError(f"--weights {path}: no such file")
     try:
         return load_weights(path)

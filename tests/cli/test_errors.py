@@ -82,6 +82,7 @@ CASES = {
     "out is a folder": ["trace", "--input", "1", "--out", "@folder"],
     # weights files
     "weights missing": ["trace", "--weights", "nothing-here.npz", "--input", "1", "--out", OUT],
+    "weights a folder": ["trace", "--weights", "@folder", "--input", "1", "--out", OUT],
     "weights corrupt": ["trace", "--weights", "@corrupt", "--input", "1", "--out", OUT],
     "weights empty file": ["trace", "--weights", "@empty", "--input", "1", "--out", OUT],
     "weights pickled": ["trace", "--weights", "@pickle", "--input", "1", "--out", OUT],
