@@ -57,6 +57,9 @@ from .trace import Trace
 
 #: Step of the central differences.
 EPS = 1e-6
+#: A ReLU forget gate's input closer to 0 than this may be pushed across the kink by a
+#: nudge of ``EPS`` (carried through the weights and steps), so the check says so.
+KINK_MARGIN = 1e-4
 #: Smallest denominator of the relative error per unit of loss (see the module docstring).
 FLOOR = 1e-5
 #: Relative error below which a gradient counts as correct.
@@ -280,8 +283,25 @@ def check_gradients(network: Network, x: np.ndarray, target: np.ndarray | None,
         it = "they change" if len(notes) > 1 else "it changes"
         note = (" and ".join(notes).capitalize()
                 + f" switched off for the check: {it} the gradient on purpose.")
+    kink = _near_kink(network, trace)
+    if kink is not None:
+        t, u, a = kink
+        note = (note + " " if note else "") + (
+            f"The ReLU forget gate's input is {a:.1e} at step {t + 1}, unit {u + 1}: so near its "
+            "kink at 0 that a nudge can cross it, and a difference there may disagree although "
+            "the gradient is right.")
     return GradCheck(tuple(entries), float(worst), float(eps), note, float(floor))
 
 
-__all__ = ["EPS", "FLOOR", "INPUT", "READOUT_TENSORS", "STATES", "STATE_STEPS", "TOLERANCE",
+def _near_kink(network: Network, trace: Trace) -> tuple[int, int, float] | None:
+    """(step, unit, input) of the ReLU forget gate's input nearest 0 within `KINK_MARGIN`, over
+    the steps up to the loss step; None if there is none (or the gate is a sigmoid)."""
+    if network.options.forget_activation != "relu" or trace.kind != "lstm":
+        return None
+    a = trace.preacts["f"][: trace.loss_step + 1]
+    t, u = np.unravel_index(int(np.argmin(np.abs(a))), a.shape)
+    return (int(t), int(u), float(a[t, u])) if abs(a[t, u]) < KINK_MARGIN else None
+
+
+__all__ = ["EPS", "KINK_MARGIN", "FLOOR", "INPUT", "READOUT_TENSORS", "STATES", "STATE_STEPS", "TOLERANCE",
            "GradCheck", "GradEntry", "check_gradients", "rel_error", "state_steps"]

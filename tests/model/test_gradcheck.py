@@ -268,3 +268,23 @@ def test_state_gradients_match_torch_autograd():
         assert e.exact == pytest.approx(want, rel=1e-12, abs=1e-14), e
         assert e.numeric == pytest.approx(want, rel=1e-6, abs=1e-9), e
     assert max(abs(e.exact) for e in res.entries if e.index[0] < 4) > 1e-2
+
+
+def test_a_relu_forget_input_at_the_kink_is_named_in_the_note():
+    # All weights 0 and x = 0: every pre-activation is its bias. The forget bias of unit 2
+    # is 1e-9, so a nudge of 1e-6 on it crosses the ReLU's kink (slope 1 on one side, 0 on
+    # the other) and its difference quotient is about half the one-sided derivative.
+    from lstm_viz.model import Params
+    H = 2
+    b = np.array([0.5, 0.5, 1.0, 1e-9, 0.3, 0.3, 2.0, 2.0])       # i, f, g, o blocks
+    p = Params("lstm", np.zeros((4 * H, 1)), np.zeros((4 * H, H)), b, np.zeros(4 * H))
+    net = Network(p, c0=np.array([0.5, 0.5]), options=Options(forget_activation="relu"))
+    x, y = np.zeros((3, 1)), np.array([1.0, -1.0])
+    res = check_gradients(net, x, y, n=4 * H * (H + 3), n_inputs=0, n_states=0)
+    assert "step 1, unit 2" in res.note and "kink" in res.note
+    assert not res.ok                                   # the disagreement the note explains
+    far = check_gradients(net.with_(params=p.replace(bias_ih=b + np.r_[0, 0, 0, 0.2, 0, 0, 0, 0])),
+                          x, y, n=20, n_inputs=0, n_states=0)
+    assert far.note == "" and far.ok
+    sig = check_gradients(net.with_(options=Options()), x, y, n=5, n_inputs=0, n_states=0)
+    assert "kink" not in sig.note
