@@ -68,19 +68,25 @@ RADIUS_TIP = ("Scales the seeded RNN's W_hh to this spectral radius ρ (its larg
               "ρ > 1. Small inputs (try the sequence scaled down) keep h small.")
 
 
-def radius_text(rho: float, factor: float, slope: float = float("nan")) -> str:
+def radius_text(rho: float, factor: float, slope: float = float("nan"),
+                long: bool = False) -> str:
     """The RNN slider's read-out: ρ, and whether the RNN's gradient shrinks or grows on
     this input (its fitted ``factor`` per step back). When ρ > 1 and it still shrinks,
-    the mean ``slope`` of tanh on the way back, if that is low enough to explain it."""
-    head = f"ρ(W_hh) = {rho:.2f}"
+    the mean ``slope`` of tanh on the way back, if that is low enough to explain it.
+    ``long``: the whole sentence, for the tooltip (the label has one short line)."""
+    head = f"ρ(W_hh) = {rho:.2f}" if long else f"ρ = {rho:.2f}"    # the row says "RNN W_hh"
     if not math.isfinite(factor):
         return f"{head}: too few steps to fit"
     if factor > 1.0:
         return f"{head}: the gradient grows"
     if rho > 1.0:
         if math.isfinite(slope) and rho * slope < 1.0:
-            return f"{head} > 1, yet it shrinks: tanh's slope averages {slope:.2f} here"
-        return f"{head} > 1, yet it shrinks on this input"
+            if long:
+                return (f"{head} > 1, yet the gradient shrinks: going back, tanh's slope "
+                        f"averages {slope:.2f}, and {rho:.2f} × {slope:.2f} < 1.")
+            return f"{head}, yet it shrinks: tanh′ ≈ {slope:.2f}"
+        return (f"{head} > 1, yet the gradient shrinks on this input." if long
+                else f"{head}, yet it shrinks")
     return f"{head}: the gradient shrinks"
 
 
@@ -328,7 +334,10 @@ class ComparisonView(QWidget):
         self.radius_slider.setToolTip(
             RADIUS_TIP if adjustable else
             "The RNN is your main model here: change its weights in the weight editor")
-        self.radius_label.setText(radius_text(rho, comp.decay("rnn"), comp.rnn_slope()))
+        factor, slope = comp.decay("rnn"), comp.rnn_slope()
+        self.radius_label.setText(radius_text(rho, factor, slope))
+        self.radius_label.setToolTip(radius_text(rho, factor, slope, long=True) + "\n\n"
+                                     + RADIUS_TIP)
 
     def _on_timestep(self, t: int) -> None:
         self.cursor.set_value(t + 1)

@@ -102,14 +102,14 @@ def test_rnn_radius_slider_gives_decay_below_one_and_growth_above(qtbot, qapp):
     qtbot.waitExposed(view)
     view.radius_slider.setValue(50)                  # radius 0.5
     assert view.comparison.rnn_radius == pytest.approx(0.5)
-    assert view.radius_label.text() == "ρ(W_hh) = 0.50: the gradient shrinks"
+    assert view.radius_label.text() == "ρ = 0.50: the gradient shrinks"
     r_low = view.comparison.decay("rnn")
     assert r_low < 0.9
     y_low = _plotted(view, "rnn")[1]
     assert y_low[0] < 1e-3 * y_low[-1]               # step 1 gets almost nothing
     view.radius_slider.setValue(150)                 # radius 1.5
     r_high = view.comparison.decay("rnn")
-    assert view.radius_label.text() == "ρ(W_hh) = 1.50: the gradient grows"
+    assert view.radius_label.text() == "ρ = 1.50: the gradient grows"
     assert r_high > 1.1
     y_high = _plotted(view, "rnn")[1]
     assert y_high[0] > 1e3 * y_high[-1]              # step 1 gets far more than the loss step
@@ -127,17 +127,21 @@ def test_radius_above_one_that_still_shrinks_says_why(view, state):
     slope = float(np.mean(1.0 - tr.h[1: tr.loss_step + 1] ** 2))    # steps 2..s: crossed going back
     assert view.comparison.rnn_slope() == pytest.approx(slope, rel=1e-12)
     assert 1.5 * slope < 1.0
-    assert view.radius_label.text() == f"ρ(W_hh) = 1.50 > 1, yet it shrinks: tanh's slope averages {slope:.2f} here"
+    assert view.radius_label.text() == f"ρ = 1.50, yet it shrinks: tanh′ ≈ {slope:.2f}"
+    assert view.radius_label.toolTip().startswith(
+        f"ρ(W_hh) = 1.50 > 1, yet the gradient shrinks: going back, tanh's slope averages "
+        f"{slope:.2f}, and 1.50 × {slope:.2f} < 1.")
     assert "lets it grow" in view.radius_slider.toolTip()
 
 
 def test_radius_read_out_gives_the_slope_only_when_it_explains_the_shrinking():
-    assert radius_text(0.8, 0.7) == "ρ(W_hh) = 0.80: the gradient shrinks"
-    assert radius_text(1.2, 1.05) == "ρ(W_hh) = 1.20: the gradient grows"
-    assert radius_text(1.5, 0.9, 0.5) == "ρ(W_hh) = 1.50 > 1, yet it shrinks: tanh's slope averages 0.50 here"
+    assert radius_text(0.8, 0.7) == "ρ = 0.80: the gradient shrinks"
+    assert radius_text(1.2, 1.05) == "ρ = 1.20: the gradient grows"
+    assert radius_text(1.5, 0.9, 0.5) == "ρ = 1.50, yet it shrinks: tanh′ ≈ 0.50"
     # 1.5 x 0.9 > 1: the slope alone does not account for it, so no reason is claimed
-    assert radius_text(1.5, 0.9, 0.9) == "ρ(W_hh) = 1.50 > 1, yet it shrinks on this input"
-    assert radius_text(1.5, float("nan")) == "ρ(W_hh) = 1.50: too few steps to fit"
+    assert radius_text(1.5, 0.9, 0.9) == "ρ = 1.50, yet it shrinks"
+    assert radius_text(1.5, 0.9, 0.9, long=True) == "ρ(W_hh) = 1.50 > 1, yet the gradient shrinks on this input."
+    assert radius_text(1.5, float("nan")) == "ρ = 1.50: too few steps to fit"
 
 
 def test_rnn_slider_stays_in_sight_in_a_short_tab(qtbot, state):
