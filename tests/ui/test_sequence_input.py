@@ -89,6 +89,16 @@ def test_typo_is_underlined_explained_and_not_emitted_until_fixed(qtbot, seq, sp
     assert seq.error_message() == "" and "✗" not in seq.status.text()
 
 
+@pytest.mark.parametrize("text, bad", [("1 0x", "0x"), ("0.5x", "0.5x")])
+def test_numbers_with_a_stray_letter_are_a_typo_not_words(qtbot, seq, spy, text, bad):
+    retype(qtbot, seq, text)
+    qtbot.waitUntil(lambda: seq.error_message() != "", timeout=5000)
+    assert seq.error_message().endswith(f'"{bad}" is not a number')
+    start, end = seq.error_span()
+    assert seq.text()[start:end] == bad
+    assert spy == []                                   # nothing emitted: the last trace stays
+
+
 @pytest.mark.parametrize("text, encoding, bad, says", [
     ("1,0; 0; 1,1", "vectors", "0", 'step 2: "0" has 1 value but step 1 has 2'),
     ("1 2,, 3", "numbers", ",", "step 3: a value is missing between two commas"),
