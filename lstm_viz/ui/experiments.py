@@ -315,7 +315,10 @@ class ExperimentsPanel(QWidget):
                                                  self.clamp_from, self.clip, self.clip_value,
                                                  self.trunc, self.trunc_k)]
         self.relu.setChecked(o.forget_activation == "relu")
-        self.clamp_from.setRange(1, max(T, 1))
+        # A clamp may start past a shorter sequence (set before it was typed): the box keeps
+        # showing it, else the next change of any switch would move the clamp (as trunc_k).
+        start = max(o.clamps[0].start, 0) + 1 if o.clamps else 1
+        self.clamp_from.setRange(1, max(T, start, 1))
         if o.clamps:
             cl = o.clamps[0]
             key = (cl.gate, float(cl.value))
@@ -324,7 +327,7 @@ class ExperimentsPanel(QWidget):
                 self.clamp_choice.addItem(_label_clamp(*key), key)
                 i = self.clamp_choice.count() - 1
             self.clamp_choice.setCurrentIndex(i)
-            self.clamp_from.setValue(min(max(cl.start, 0) + 1, max(T, 1)))
+            self.clamp_from.setValue(start)
         self.clamp.setChecked(bool(o.clamps))
         self.clip.setChecked(o.clip_norm is not None)
         if o.clip_norm is not None:

@@ -77,6 +77,18 @@ def test_each_clamp_holds_the_gate_from_the_chosen_step(qtbot, panel, state, cho
     assert state.options.clamps == (Clamp(gate, float(value), 4),)
 
 
+def test_a_clamp_past_a_shorter_sequence_stays_where_it_was_set(panel, state):
+    T = state.steps
+    panel.clamp_from.setValue(T)                            # the last step
+    panel.clamp.click()
+    assert state.options.clamps == (Clamp("f", 1.0, T - 1),)
+    state.set_inputs(np.zeros((3, state.inputs.shape[1])))    # a 3-step sequence typed after
+    assert panel.clamp_from.value() == T                    # shown as it is, not "step 3"
+    panel.clip.click()                                      # another switch: the clamp stays
+    assert state.options.clip_norm is not None
+    assert state.options.clamps == (Clamp("f", 1.0, T - 1),)
+
+
 def test_clipping_scales_the_exact_gradients_to_the_norm(panel, state):
     full = {k: v.copy() for k, v in state.trace.grads.items()}
     norm = np.sqrt(sum(np.sum(v * v) for v in full.values()))
