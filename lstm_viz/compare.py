@@ -222,7 +222,9 @@ class ComparisonState(QObject):
 
     def _carried_options(self) -> Options:
         o = self.state.options
-        return Options(loss_step=self.state.loss_step, truncate=o.truncate, clip_norm=o.clip_norm)
+        # the option, not the step it gives now: "the last step" (None) stays the last step
+        # of a sequence typed later, also in a seeded cell made the main one
+        return Options(loss_step=o.loss_step, truncate=o.truncate, clip_norm=o.clip_norm)
 
     def _reseed(self) -> None:
         D, H = self.state.network.input_size, self.state.network.hidden_size

@@ -172,6 +172,15 @@ def test_use_as_main_hands_over_that_kinds_network(qtbot, view, state, used):
     assert view.use_buttons["lstm"].isEnabled()
 
 
+def test_a_cell_taken_as_main_keeps_the_loss_on_the_last_step(qtbot, view, state, used):
+    assert state.options.loss_step is None                    # the demo: the last step
+    qtbot.mouseClick(view.use_buttons["gru"], Qt.MouseButton.LeftButton)
+    assert used[0].options.loss_step is None
+    state.set_network(used[0])
+    state.set_inputs(np.zeros((20, state.inputs.shape[1])))   # a longer sequence typed after
+    assert state.loss_step == 19
+
+
 def test_cursor_follows_the_time_step_and_moves_it(view, state, drag_cursor):
     state.set_timestep(4)
     assert view.cursor.value() == 5
