@@ -183,6 +183,9 @@ class AppState(QObject):
     """
 
     trace_changed = Signal()
+    #: The sequence text, its encoding or the preset id changed, and nothing else did
+    #: (the same numbers written another way; undo of such a change): no new trace.
+    texts_changed = Signal()
     gradients_shown = Signal(bool)
     timestep_changed = Signal(int)
     unit_changed = Signal(int)
@@ -455,13 +458,13 @@ class AppState(QObject):
 
         ``text`` and ``encoding`` say what the user typed to get ``x``; without
         them the sequence is written out in the numbers / vectors grammar.
-        A new text for the same inputs is stored without any signal.
+        A new text for the same inputs emits only `texts_changed` (no new trace).
         """
         x, labels = self._check_inputs(x, labels)
         text, encoding = self._check_text(x, text, encoding)
         if (x.shape == self._x.shape and np.array_equal(x, self._x)
                 and labels == self._labels):
-            self._text, self._encoding = text, encoding
+            self._set_texts(text, encoding, self._preset_id)
             return
         net = self._fit_loss_step(self._network, x.shape[0])
         trace = self._compute(net, x, labels, self._target)
@@ -503,14 +506,18 @@ class AppState(QObject):
                 and np.array_equal(x, self._x) and labels == self._labels
                 and caption == self._caption and names == self._unit_names
                 and np.array_equal(y, self._target)):
-            self._text, self._encoding = text, encoding
-            self._preset_id = str(preset_id)
+            self._set_texts(text, encoding, str(preset_id))
             return
         trace = self._compute(net, x, labels, y)
         self._preset_id = str(preset_id)
         self._text, self._encoding = text, encoding
         self._target = y
         self._apply(net, x, labels, trace, caption, names)
+
+    def _set_texts(self, text: str, encoding: str, preset_id: str) -> None:
+        if (text, encoding, preset_id) != (self._text, self._encoding, self._preset_id):
+            self._text, self._encoding, self._preset_id = text, encoding, preset_id
+            self.texts_changed.emit()
 
     def snapshot(self) -> ModelSnapshot:
         """The whole model as it is now (network, inputs, texts), for `restore`."""

@@ -384,6 +384,7 @@ class MainWindow(QMainWindow):
         self.hidden_spin.valueChanged.connect(self._on_hidden_spin)
         self.side.currentChanged.connect(self._on_tab)
         state.trace_changed.connect(self._on_trace)
+        state.texts_changed.connect(self._on_texts)
         state.appearance_changed.connect(self._on_appearance)
         state.activated.connect(self._on_activated)
         state.gradients_shown.connect(self._on_gradients_shown)
@@ -1168,6 +1169,17 @@ class MainWindow(QMainWindow):
         self.model_shape.setText(f"{net.kind.upper()} · {_values(net.input_size)} per step · "
                                  f"{net.hidden_size} unit{'s' if net.hidden_size != 1 else ''} · "
                                  f"{st.steps} steps")
+        self._show_model_info()
+
+    def _on_texts(self) -> None:
+        """Only the sequence's text, its encoding or the preset id changed (undo of writing
+        the same numbers another way): the field, the preset box and the status follow."""
+        st = self.state
+        if st.preset_id:
+            self._last_preset = st.preset_id
+        if (st.sequence_text, st.encoding) != self._synced:
+            self.sync_sequence()
+        self._sync_preset_combo()
         self._show_model_info()
 
     def _on_gradients_shown(self, on: bool) -> None:

@@ -62,6 +62,23 @@ def test_typing_a_sequence_changes_the_trace_as_the_engine_computes(qtbot, windo
     assert state.sequence_text == "1,0; 0,0; 0.5,0; 0,1"
 
 
+def test_undo_of_the_same_numbers_written_another_way_puts_the_text_back(qtbot, window, state):
+    type_sequence(qtbot, window, "1,0; 0,1")
+    trace = state.trace
+    type_sequence(qtbot, window, "1,0;0,1")             # same numbers, new text: an undo step
+    assert state.sequence_text == "1,0;0,1" and state.trace is trace
+    window.undo_stack.undo()
+    assert state.sequence_text == "1,0; 0,1"
+    assert window.sequence_input.text() == "1,0; 0,1"   # the field follows at once
+    window.undo_stack.redo()
+    assert window.sequence_input.text() == "1,0;0,1"
+    window.sequence_input.encoding_combo.setCurrentIndex(
+        window.sequence_input.encoding_combo.findData("vectors"))   # the grammar chosen by hand
+    qtbot.waitUntil(lambda: state.encoding == "vectors", timeout=3000)
+    window.undo_stack.undo()
+    assert state.encoding == "auto" and window.sequence_input.encoding() == "auto"
+
+
 def test_space_and_digits_go_into_the_field_not_to_playback(qtbot, window, state):
     type_sequence(qtbot, window, "0,0; 1,0")
     assert state.unit == -1 and not window.playback.playing       # "1" and Space were typed
