@@ -183,10 +183,13 @@ class ComparisonState(QObject):
         tr = self.trace("rnn")
         if tr is None:
             return float("nan")
-        first = backward_window(tr.loss_step, self.state.options)[0]
-        h = tr.h[first + 1: tr.loss_step + 1]
-        with np.errstate(over="ignore", invalid="ignore"):
-            return float(np.mean(1.0 - h * h)) if h.size else float("nan")
+
+        def compute():
+            first = backward_window(tr.loss_step, self.state.options)[0]
+            h = tr.h[first + 1: tr.loss_step + 1]
+            with np.errstate(over="ignore", invalid="ignore"):
+                return float(np.mean(1.0 - h * h)) if h.size else float("nan")
+        return self._memoized("rnn", "slope", tr, compute)
 
     @property
     def rnn_radius(self) -> float:

@@ -313,7 +313,8 @@ def _check_length(steps: int, spans: list[tuple[int, int]]) -> None:
 
 def _one_hot(tokens: list[tuple[str, int, int]], encoding: str,
              vocab: tuple[str, ...] | None) -> Encoded:
-    _check_length(len(tokens), [(s, e) for _, s, e in tokens])
+    spans = [(s, e) for _, s, e in tokens]
+    _check_length(len(tokens), spans)
     if vocab is None:
         seen: dict[str, None] = {}
         for t, (tok, s, e) in enumerate(tokens):
@@ -338,7 +339,7 @@ def _one_hot(tokens: list[tuple[str, int, int]], encoding: str,
                                 "is not in the vocabulary", t + 1, s, e)
         x[t, k] = 1.0
     labels = [visible(tok) if encoding == "chars" else tok for tok, _, _ in tokens]
-    return _encoded(x, labels, encoding, vocab, [(s, e) for _, s, e in tokens])
+    return _encoded(x, labels, encoding, vocab, spans)
 
 
 def _encoded(x: np.ndarray, labels: list[str], encoding: str, vocab: tuple[str, ...] | None,

@@ -303,5 +303,5 @@ def _near_kink(network: Network, trace: Trace) -> tuple[int, int, float] | None:
     return (int(t), int(u), float(a[t, u])) if abs(a[t, u]) < KINK_MARGIN else None
 
 
-__all__ = ["EPS", "KINK_MARGIN", "FLOOR", "INPUT", "READOUT_TENSORS", "STATES", "STATE_STEPS", "TOLERANCE",
-           "GradCheck", "GradEntry", "check_gradients", "rel_error", "state_steps"]
+__all__ = ["EPS", "FLOOR", "INPUT", "KINK_MARGIN", "READOUT_TENSORS", "STATES", "STATE_STEPS",
+           "TOLERANCE", "GradCheck", "GradEntry", "check_gradients", "rel_error", "state_steps"]

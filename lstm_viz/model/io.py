@@ -202,8 +202,6 @@ def _read_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
             head = f.read(len(_NPY_MAGIC))
     except OSError as e:
         raise WeightsFileError(path, f"cannot be read ({e.strerror or e})") from None
-    if not head:
-        raise WeightsFileError(path, "is empty")
     if head.startswith(_NPY_MAGIC):
         raise WeightsFileError(path, "holds one unnamed array (.npy), not named weights; "
                                      "save with np.savez(path, weight_ih_l0=..., ...)")

@@ -1033,10 +1033,9 @@ class MainWindow(QMainWindow):
             self.report_error("Could not open the weights",
                               f"{name} was not opened: {e.reason}\n\nThe current model is unchanged.")
             return False
-        too_big = ([f"{_values(net.input_size)} per step (at most {MAX_OPEN_INPUTS})"]
-                   if net.input_size > MAX_OPEN_INPUTS else []) + (
-                   [f"{net.hidden_size} hidden units (at most {MAX_OPEN_HIDDEN})"]
-                   if net.hidden_size > MAX_OPEN_HIDDEN else [])
+        too_big = [f"{what} (at most {most})" for n, most, what in (
+            (net.input_size, MAX_OPEN_INPUTS, f"{_values(net.input_size)} per step"),
+            (net.hidden_size, MAX_OPEN_HIDDEN, f"{net.hidden_size} hidden units")) if n > most]
         if too_big:
             self.report_error("Could not open the weights",
                               f"{name} was not opened: its {net.kind.upper()} is too large to "

@@ -27,8 +27,16 @@ OKABE_ITO = {
     "purple": "#CC79A7",
 }
 
+def _with_other_cells(colors: dict) -> dict:
+    """``colors`` with the GRU's and the RNN's quantities in the colour of the LSTM one in
+    their place: the update gate z keeps old state on the top line as f does, the reset
+    gate r lets (part of) h into the candidate as i lets the candidate in, and the GRU's
+    candidate n and the RNN's pre-activation a are candidates like g."""
+    return {**colors, "z": colors["f"], "r": colors["i"], "n": colors["g"], "a": colors["g"]}
+
+
 #: One identity colour per quantity, the same in diagram, equations and plots.
-GATE_COLORS_LIGHT = {
+GATE_COLORS_LIGHT = _with_other_cells({
     "f": OKABE_ITO["vermillion"],   # forget gate
     "i": OKABE_ITO["green"],        # input gate
     "g": OKABE_ITO["purple"],       # candidate C~
@@ -36,32 +44,23 @@ GATE_COLORS_LIGHT = {
     "c": OKABE_ITO["orange"],       # cell state
     "h": "#333333",                 # hidden state
     "x": "#777777",                 # input
-    # The GRU's update gate z keeps old state on the top line as f does in the LSTM, so it
-    # takes f's colour; the reset gate r lets (part of) h into the candidate, i's colour.
-    "z": OKABE_ITO["vermillion"],   # GRU update
-    "r": OKABE_ITO["green"],        # GRU reset
-    "n": OKABE_ITO["purple"],       # GRU candidate
-    "a": OKABE_ITO["purple"],       # RNN pre-activation
-}
+})
 
 # The same hues darkened until text in them reads at 4.8:1 or more on white (WCAG AA
 # asks 4.5:1); the light theme's orange, purple and green fall to 2.3-3.4:1.
-GATE_COLORS_CONTRAST = {
+GATE_COLORS_CONTRAST = _with_other_cells({
     **GATE_COLORS_LIGHT,
-    "f": "#BB5300", "z": "#BB5300",
-    "i": "#00825E", "r": "#00825E",
-    "g": "#9D5D81", "n": "#9D5D81", "a": "#9D5D81",
+    "f": "#BB5300", "i": "#00825E", "g": "#9D5D81",
     "c": "#986900",
     "h": "#000000", "x": "#000000",
-}
+})
 # On the dark panel (#2A2A2A) the blue, vermillion and green are lightened to 4.5:1.
-GATE_COLORS_DARK = {
+GATE_COLORS_DARK = _with_other_cells({
     **GATE_COLORS_LIGHT,
-    "f": "#DB7626", "z": "#DB7626",
-    "i": "#0FA47B", "r": "#0FA47B",
+    "f": "#DB7626", "i": "#0FA47B",
     "o": "#4799C8",
     "h": "#DDDDDD", "x": "#AAAAAA",
-}
+})
 
 # Tol BuRd anchors, from strongly negative to strongly positive.
 _BURD = ["#2166AC", "#4393C3", "#92C5DE", "#D1E5F0", "#F7F7F7",
