@@ -425,9 +425,16 @@ class _UpDownScroll(QScrollArea):
             hint.setWidth(max(hint.width(), need))
         return hint
 
+    _min_width = -1
+
     def event(self, ev) -> bool:
         if ev.type() == QEvent.Type.LayoutRequest:      # the widget's minimum may have changed
-            self.updateGeometry()
+            # Only then does the window around need a new layout: a label's new number
+            # (every step of a drag) would otherwise lay out the whole window again.
+            width = self.minimumSizeHint().width()
+            if width != self._min_width:
+                self._min_width = width
+                self.updateGeometry()
         return super().event(ev)
 
 

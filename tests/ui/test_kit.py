@@ -321,3 +321,48 @@ def test_a_fitting_label_shows_the_longest_text_that_fits_its_lines(qtbot):
     w.resize(900, 200)
     qtbot.wait(10)
     assert w.text() == long_ and w.toolTip() == ""
+
+
+def test_a_new_number_in_a_scrolled_panel_does_not_lay_out_the_window_again(qtbot):
+    """A label in a `scrolling` panel that changes on every step of a drag must not make
+    the window around re-run its layout (that cost ~2 ms a frame in the comparison view);
+    a panel that needs more width still asks for it."""
+    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
+
+    from lstm_viz.ui.kit import scrolling
+
+    outer = QWidget()
+    qtbot.addWidget(outer)
+    panel = QWidget()
+    inner = QVBoxLayout(panel)
+    number = QLabel("‖dL/dx₁‖ = 8.4e−24", panel)
+    inner.addWidget(number)
+    area = scrolling(panel, outer)
+    QVBoxLayout(outer).addWidget(area)
+    outer.resize(400, 300)
+    outer.show()
+    qtbot.waitExposed(outer)
+
+    requests = []
+
+    class Count(QObject):
+        def eventFilter(self, obj, ev):  # noqa: N802
+            if ev.type() == QEvent.Type.LayoutRequest:
+                requests.append(obj)
+            return False
+
+    counter = Count()
+    outer.installEventFilter(counter)
+    qtbot.wait(20)
+    requests.clear()
+    for k in range(5):
+        number.setText(f"‖dL/dx₁‖ = 8.{k}e−24")
+        qtbot.wait(5)
+    assert requests == []
+    before = area.minimumSizeHint().width()
+    wide = QPushButton("a much wider control than the panel had before", panel)
+    wide.setMinimumWidth(before + 200)
+    inner.addWidget(wide)
+    qtbot.waitUntil(lambda: bool(requests), timeout=1000)
+    assert area.minimumSizeHint().width() >= before + 200
