@@ -34,11 +34,11 @@ from ..model import Network
 from ..state import AppState
 from .kit import (STYLE_GLYPHS, CurveDrafts, ElidedLabel, LogCurve, key_html, key_label, keyed,
                   log_plot_widget, opaque_viewport, scrolling, set_log_y, step_at, style_axes)
-from .theme import OKABE_ITO, scaled_font
+from .theme import KIND_COLORS, scaled_font
 from .timecursor import TimeCursor
 
 #: Identity colour and line style of each cell kind in this view (colour-blind safe).
-KIND_COLORS = {"lstm": OKABE_ITO["blue"], "gru": OKABE_ITO["orange"], "rnn": OKABE_ITO["vermillion"]}
+
 KIND_STYLES = {"lstm": Qt.PenStyle.SolidLine, "gru": Qt.PenStyle.DashLine,
                "rnn": Qt.PenStyle.DotLine}
 #: Slider positions per unit of spectral radius.
@@ -161,6 +161,7 @@ class ComparisonView(QWidget):
         self.source_note.setWordWrap(True)
         grid = QGridLayout()
         grid.setHorizontalSpacing(14)
+        grid.setVerticalSpacing(2)          # all of it fits the bottom tab at 1920x1080
         self.name_labels: dict[str, QLabel] = {}
         self.source_labels: dict[str, QLabel] = {}
         self.decay_labels: dict[str, QLabel] = {}
@@ -372,7 +373,7 @@ class ComparisonView(QWidget):
             w.setFont(font)
         self.title.setFont(scaled_font(th, s, 1.15, bold=True))
         for kind, lab in self.name_labels.items():
-            lab.setStyleSheet(f"color: {KIND_COLORS[kind]};")   # before the font: it resets it
+            lab.setStyleSheet(f"color: {th.ink(KIND_COLORS[kind])};")   # before the font: it resets it
             lab.setFont(scaled_font(th, s, 1.0, bold=True))
         self.source_note.setStyleSheet(f"color: {th.muted};")
 

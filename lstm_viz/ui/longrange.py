@@ -31,7 +31,7 @@ from ..model.longrange import (DEFAULT_FORGET_BIAS, LENGTHS, VARIANT_NAMES, VARI
                                grad_at_first_step, long_range_network, long_range_task)
 from ..state import AppState
 from .kit import Curve, key_html, key_label, keyed, log_plot_widget, scrolling, style_axes
-from .theme import OKABE_ITO, scaled_font
+from .theme import KIND_COLORS, OKABE_ITO, scaled_font
 
 #: Hidden units and seed of the demonstration's networks.
 HIDDEN = 8
@@ -44,8 +44,7 @@ REDRAW_MS = 150
 BIAS_STEPS = 10
 BIAS_MAX = 8.0
 
-COLORS = {"rnn": OKABE_ITO["vermillion"], "gru": OKABE_ITO["orange"], "lstm": OKABE_ITO["blue"],
-          "lstm_fb": OKABE_ITO["green"]}
+COLORS = {**KIND_COLORS, "lstm_fb": OKABE_ITO["green"]}
 STYLES = {"rnn": Qt.PenStyle.DotLine, "gru": Qt.PenStyle.DashLine, "lstm": Qt.PenStyle.SolidLine,
           "lstm_fb": Qt.PenStyle.SolidLine}
 SYMBOLS = {"rnn": "t", "gru": "s", "lstm": "o", "lstm_fb": "d"}

@@ -27,6 +27,12 @@ OKABE_ITO = {
     "purple": "#CC79A7",
 }
 
+#: One colour per kind of cell wherever cells are compared (the comparison and the
+#: long-range views): blue, orange and purple, far apart in hue and lightness, so
+#: the GRU's and the RNN's lines are not told apart by their dashes alone.
+KIND_COLORS = {"lstm": OKABE_ITO["blue"], "gru": OKABE_ITO["orange"], "rnn": OKABE_ITO["purple"]}
+
+
 def _with_other_cells(colors: dict) -> dict:
     """``colors`` with the GRU's and the RNN's quantities in the colour of the LSTM one in
     their place: the update gate z keeps old state on the top line as f does, the reset
@@ -82,6 +88,13 @@ def _hex_to_rgb(h: str) -> tuple[int, int, int]:
     return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
 
 
+def contrast_luminance(color) -> float:
+    """WCAG's relative luminance of ``color`` (hex text or an RGB triple, 0..255)."""
+    rgb = np.array(_hex_to_rgb(color) if isinstance(color, str) else color, float) / 255
+    lin = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    return float(lin @ np.array([0.2126, 0.7152, 0.0722]))
+
+
 @dataclass(frozen=True)
 class Theme:
     """Colours and base sizes for one look. Views read these, never literals."""
@@ -103,6 +116,19 @@ class Theme:
 
     def qcolor(self, attr: str) -> QColor:
         return QColor(getattr(self, attr))
+
+    def ink(self, color: str, ratio: float = 4.5) -> str:
+        """``color`` for text on this theme's background: moved towards the foreground
+        colour just far enough for a contrast ratio of ``ratio`` (WCAG's 4.5:1 for body
+        text), so a line's orange or purple still names it in words one can read."""
+        bg = contrast_luminance(self.background)
+        c, fg = np.array(_hex_to_rgb(color), float), np.array(_hex_to_rgb(self.foreground), float)
+        for k in range(21):
+            mixed = c + (fg - c) * (k / 20)
+            lum = contrast_luminance(mixed)
+            if (max(lum, bg) + 0.05) / (min(lum, bg) + 0.05) >= ratio:
+                break
+        return "#%02X%02X%02X" % tuple(int(round(v)) for v in mixed)
 
     def lut(self, n: int = 256) -> np.ndarray:
         """(n, 4) uint8 RGBA lookup table of the diverging scale, for heatmaps."""

@@ -311,3 +311,27 @@ def test_the_note_says_when_the_seeded_cells_use_another_loss(view, state):
         "Same inputs and loss step; the seeded cells have no readout, so their loss is the "
         "squared error to the target y.")
     assert view.comparison.trace("gru").loss_class is None
+
+
+def test_the_whole_side_panel_fits_the_bottom_tab_at_1920x1080(qtbot, state, make_window):
+    # the last line (the gradients at the cursor) was cut off and scrolled
+    from lstm_viz.ui.main_window import BOTTOM_COMPARE
+
+    window = make_window(state, size=(1920, 1080))
+    window.resize_for_layout(1920, 1080)
+    window.bottom.setCurrentIndex(BOTTOM_COMPARE)
+    view = window.findChild(ComparisonView)
+    qtbot.waitUntil(lambda: view.isVisible() and view.at_step.text() != "")
+    qtbot.wait(50)
+    assert view.side_scroll.verticalScrollBar().maximum() == 0
+    box = view.at_step.rect().translated(view.at_step.mapTo(view.side_scroll.viewport(), view.at_step.rect().topLeft()))
+    assert view.side_scroll.viewport().rect().contains(box)
+
+
+def test_the_names_of_the_cells_read_in_their_colours(view, state):
+    from lstm_viz.ui.theme import KIND_COLORS, THEMES
+
+    for theme in ("light", "dark"):
+        state.set_theme(theme)
+        for kind, lab in view.name_labels.items():
+            assert THEMES[theme].ink(KIND_COLORS[kind]) in lab.styleSheet()

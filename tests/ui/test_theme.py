@@ -46,3 +46,32 @@ def test_each_gru_gate_has_the_colour_of_the_lstm_gate_in_its_place(theme):
     # lets the candidate in; n is the candidate.
     g = theme.gate_colors
     assert (g["z"], g["r"], g["n"]) == (g["f"], g["i"], g["g"])
+
+
+@pytest.mark.parametrize("theme", [LIGHT, DARK, CONTRAST], ids=lambda t: t.name)
+def test_a_line_colour_used_as_text_reads_at_4_5_to_1_and_keeps_its_hue(theme):
+    from lstm_viz.ui.theme import KIND_COLORS, OKABE_ITO
+
+    for color in list(KIND_COLORS.values()) + list(OKABE_ITO.values()):
+        ink = theme.ink(color)
+        assert contrast_ratio(ink, theme.background) >= 4.5, (color, ink)
+        if contrast_ratio(color, theme.background) >= 4.5:
+            assert ink == color.upper()                 # nothing to fix: left as it is
+    # orange on white (2.0:1) turns a darker orange, not grey or another hue
+    if theme is LIGHT:
+        r, g, b = (int(LIGHT.ink("#E69F00")[k:k + 2], 16) for k in (1, 3, 5))
+        assert r > g > b and r < 0xE6
+
+
+def test_the_compared_cells_have_colours_far_apart():
+    # GRU and RNN were orange and vermillion, told apart mostly by their dashes
+    from lstm_viz.ui.theme import KIND_COLORS
+
+    def rgb(c):
+        return [int(c[k:k + 2], 16) for k in (1, 3, 5)]
+
+    cols = list(KIND_COLORS.values())
+    for a in range(len(cols)):
+        for b in range(a + 1, len(cols)):
+            dist = sum((x - y) ** 2 for x, y in zip(rgb(cols[a]), rgb(cols[b]))) ** 0.5
+            assert dist > 120, (cols[a], cols[b])
