@@ -1251,6 +1251,7 @@ class GradientPanel(QWidget):
                     + self._zero_note(t, v))
         # norms
         h = unit_magnitude(tr.dL_dh[t:t + 1], u)[0]
+        c = 0.0
         lines = [head]
         bars = ("|", "|") if u >= 0 else ("‖", "‖")
         if tr.dL_dc is not None:
@@ -1260,7 +1261,11 @@ class GradientPanel(QWidget):
         lines.append("How strongly a small change of the state at this step would change the loss.")
         if t == tr.loss_step:
             lines.append("★ The loss is measured on this step.")
-        return "\n".join(lines) + self._zero_note(t, h)
+        if h == 0 and c != 0 and np.isfinite(c):
+            # the LSTM's point: the cell state carries what the h path does not
+            lines.append("dL/dhₜ is exactly 0 here: the gradient reaches this step only along "
+                         "the cell state.")
+        return "\n".join(lines) + self._zero_note(t, h + c)
 
     def _zero_note(self, t: int, v: float) -> str:
         if not np.isfinite(v):

@@ -379,3 +379,18 @@ def test_curves_are_thin_drafts_while_an_edit_drags_on_then_full(qtbot, panel, s
     np.testing.assert_allclose(panel.norm_curves["h"].values[1],
                                _gapped(np.linalg.norm(state.trace.dL_dh, axis=1)), rtol=1e-12)
     qtbot.waitUntil(lambda: not any(c.draft for c in curves), timeout=SETTLE_MS + 1000)
+
+
+def test_a_step_reached_only_along_the_cell_state_is_not_called_zero(panel, state):
+    # The demo's latch has no recurrent weights on h: early steps get dL/dh = 0 exactly
+    # while dL/dC carries the gradient back (found by the hover audit: it said "Exactly zero").
+    tr = state.trace
+    early = [t for t in range(tr.loss_step) if not tr.dL_dh[t].any() and tr.dL_dc[t].any()]
+    assert early                                   # the case exists in the demo
+    for t in early:
+        tip = panel.hover_text(panel.norm_view, 0, t, 0.0)
+        assert "zero (a gap" not in tip.lower()
+        assert f"‖dL/dCₜ‖ = {fmt(np.linalg.norm(tr.dL_dc[t]))}" in tip
+        assert "only along the cell state" in tip
+    after = panel.hover_text(panel.norm_view, 0, tr.loss_step, 0.0)
+    assert "only along the cell state" not in after
