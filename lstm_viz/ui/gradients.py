@@ -183,6 +183,7 @@ class _TimeView(pg.GraphicsLayoutWidget):
 
     def __init__(self, panel: "GradientPanel", name: str) -> None:
         super().__init__()
+        self._hover_pos = None              # scene position of the last mouse move
         self.panel, self.state = panel, panel.state
         self.setAccessibleName(name)
         self.setMinimumSize(130, 120)
@@ -347,12 +348,19 @@ class _TimeView(pg.GraphicsLayoutWidget):
         self.state.set_timestep(self._step_at(x))
 
     def _moved(self, pos) -> None:
+        self._hover_pos = pos
         k = self._plot_at(pos)
         if k < 0:
+            self.setToolTip("")         # off the plots: not the last point's numbers
             return
         p = self.plots[k].getViewBox().mapSceneToView(pos)
         text = self.panel.hover_text(self, k, self._step_at(p.x()), p.y())
         self.setToolTip(text)
+
+    def rehover(self) -> None:
+        """After the numbers changed under a resting mouse, the tool tip says the new ones."""
+        if self._hover_pos is not None and self.underMouse():
+            self._moved(self._hover_pos)
 
     def step_pos(self, k: int, t: int, y: float):
         """Viewport position of step ``t`` (0-based) at view height ``y`` in plot ``k``."""
@@ -969,6 +977,7 @@ class GradientPanel(QWidget):
             v.set_loss_step(tr.loss_step)
             v.set_cut(self.paths.first_step, truncate)
             v.set_cursor(st.timestep)
+            v.rehover()
 
     def _update_main(self) -> None:
         """The norms or the heatmaps, whichever is shown."""
@@ -1178,6 +1187,8 @@ class GradientPanel(QWidget):
             return
         self._update_main()
         self._set_titles()
+        for v in self.views:
+            v.rehover()
 
     def _on_appearance(self) -> None:
         th, scale = self.state.theme, self.state.font_scale

@@ -35,6 +35,7 @@ from PySide6.QtCore import QElapsedTimer, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QFontMetrics, QPen, QPixmapCache, QTextDocument
 from PySide6.QtWidgets import QGraphicsItem, QLabel, QSplitter, QVBoxLayout, QWidget
 
+from ..explain import fmt
 from ..state import AppState
 from .equations import unicode_subscripts
 from .kit import (DRAFT_WITHIN_MS, SETTLE_MS, ImageItem, opaque_viewport, shifted, step_at,
@@ -148,6 +149,10 @@ def nice_range(lo: float, hi: float) -> tuple[float, float]:
 
 
 def _fmt(v: float) -> str:
+    """Three decimals, as the plots' axes; a value too small for them as the diagram
+    writes it (``4.8e−4``, not ``0.000``)."""
+    if v != 0 and abs(v) < 0.0005:
+        return fmt(v)
     return f"{v:.3f}".replace("-", "−")
 
 
@@ -369,6 +374,7 @@ class TracePanel(pg.GraphicsLayoutWidget):
             item.hide()
             self.plot.addItem(item, ignoreBounds=True)
         self.hover_value: float | None = None
+        self._hover_pos = None                   # scene position of the last mouse move
         self._time_ticks: list | None = None
         self._ticks_for: tuple | None = None
         self._left_axis: tuple | None = ("unset",)
@@ -446,6 +452,7 @@ class TracePanel(pg.GraphicsLayoutWidget):
         self._stale_lines = self._stale_image = True
         if self.isVisible():
             self._refresh()
+            self._rehover()
         # else: showEvent refreshes
 
     def showEvent(self, ev) -> None:  # noqa: N802 (Qt override)
@@ -652,6 +659,7 @@ class TracePanel(pg.GraphicsLayoutWidget):
         self._stale_lines = True                # the selected unit has a line of its own
         if self.isVisible():
             self._refresh()
+            self._rehover()
 
     def _on_appearance(self) -> None:
         th: Theme = self.state.theme
@@ -772,6 +780,7 @@ class TracePanel(pg.GraphicsLayoutWidget):
         self.state.set_timestep(self._step_at(self.vb.mapSceneToView(pos).x()))
 
     def _moved(self, pos) -> None:
+        self._hover_pos = pos
         if not self.series or not self.vb.sceneBoundingRect().contains(pos):
             self._hide_hover()
             return
@@ -821,6 +830,13 @@ class TracePanel(pg.GraphicsLayoutWidget):
             self.hover_text.hide()
             self.hover_dot.hide()
             self.hover_value = None
+            self.setToolTip("")             # off the plot, the last point's numbers are gone
+
+    def _rehover(self) -> None:
+        """After the numbers or the unit changed under a resting mouse: the hover label
+        and the tool tip say the new value (or go, if that line is no longer drawn)."""
+        if self.hover_text.isVisible() and self._hover_pos is not None:
+            self._moved(self._hover_pos)
 
     def leaveEvent(self, ev) -> None:  # noqa: N802 (Qt override)
         self._hide_hover()

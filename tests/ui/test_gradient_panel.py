@@ -394,3 +394,30 @@ def test_a_step_reached_only_along_the_cell_state_is_not_called_zero(panel, stat
         assert "only along the cell state" in tip
     after = panel.hover_text(panel.norm_view, 0, tr.loss_step, 0.0)
     assert "only along the cell state" not in after
+
+
+def test_the_norms_tool_tip_follows_an_edit_under_a_resting_mouse_and_goes_off_the_plot(
+        qtbot, panel, state):
+    import time
+
+    from PySide6.QtCore import QPointF
+
+    v = panel.norm_view
+    vb = v.plots[0].getViewBox()
+    (x0, x1), (y0, y1) = vb.viewRange()
+    box = vb.sceneBoundingRect()
+    axis = v.mapFromScene(QPointF(box.left() - 15, box.center().y()))
+    on_step = v.mapFromScene(vb.mapViewToScene(QPointF(3.0, (y0 + y1) / 2)))
+    qtbot.mouseMove(v.viewport(), axis)
+    time.sleep(0.012)                                        # pyqtgraph's mouse rate limit
+    qtbot.mouseMove(v.viewport(), on_step)
+    qtbot.waitUntil(lambda: v.toolTip().startswith("Step 3"))
+    params = state.network.params
+    b = params.bias_ih.copy()
+    b[params.gate_rows("f")] -= 2.0                          # the cell forgets more
+    state.set_network(Network(params.replace(bias_ih=b)))
+    new = fmt(np.linalg.norm(state.trace.dL_dc[2]))
+    assert f"‖dL/dCₜ‖ = {new}" in v.toolTip()
+    time.sleep(0.012)
+    qtbot.mouseMove(v.viewport(), axis)
+    qtbot.waitUntil(lambda: v.toolTip() == "")

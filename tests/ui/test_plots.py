@@ -6,6 +6,7 @@ from PySide6.QtCore import QEvent, QObject, QPointF, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication
 
+from lstm_viz.explain import fmt
 from lstm_viz.model import Network, init_params
 from lstm_viz.ui.plots import UNIT_STYLES, TracePlots, peak_decimate
 
@@ -175,6 +176,40 @@ def test_hover_shows_the_value_under_the_mouse(qtbot, plots, state):
     qtbot.waitUntil(lambda: p.hover_text.isVisible())
     assert p.hover_value == y
     assert f"step {t + 1}" in p.hover_text.toPlainText()
+
+
+def test_the_hover_follows_an_edit_made_while_the_mouse_rests_then_goes_off_the_plot(
+        qtbot, plots, state):
+    # found by the hover audit: after an undo or an edit under a resting mouse the label
+    # and the tool tip kept the old number, and off the plot the tool tip stayed
+    p = plots.panels["c"]
+    state.set_unit(0)
+    t = 5
+    scene_pt = p.vb.mapViewToScene(QPointF(t + 1, float(state.trace.c[t, 0])))
+    box = p.vb.sceneBoundingRect()
+    axis = p.mapFromScene(QPointF(box.left() - 15, box.center().y()))
+    qtbot.mouseMove(p.viewport(), axis)                     # (where the mouse was does not matter)
+    import time
+    time.sleep(0.012)                                       # pyqtgraph's mouse rate limit
+    qtbot.mouseMove(p.viewport(), p.mapFromScene(scene_pt))
+    qtbot.waitUntil(lambda: p.hover_text.isVisible())
+    params = state.network.params
+    b = params.bias_ih.copy()
+    b[params.gate_rows("g")] += 0.5                         # the candidate: C changes
+    state.set_network(Network(params.replace(bias_ih=b)))
+    new = float(state.trace.c[t, 0])
+    assert p.hover_value == new != float(scene_pt.y())
+    assert fmt(new)[:4] in p.hover_text.toPlainText() and fmt(new)[:4] in p.toolTip()
+    # off the plot area (over the y axis): no label, no tool tip with a number
+    time.sleep(0.012)
+    qtbot.mouseMove(p.viewport(), axis)
+    qtbot.waitUntil(lambda: not p.hover_text.isVisible())
+    assert p.toolTip() == ""
+
+
+def test_a_value_too_small_for_three_decimals_is_not_shown_as_zero():
+    from lstm_viz.ui.plots import _fmt
+    assert _fmt(4.8e-4) == "4.8e−4" and _fmt(-0.25) == "−0.250" and _fmt(0.0) == "0.000"
 
 
 def test_heatmap_shows_the_trace(plots, state):
