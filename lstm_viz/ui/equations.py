@@ -17,9 +17,9 @@ from __future__ import annotations
 import html
 import re
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QToolTip, QVBoxLayout, QWidget
 
 from .. import explain
 from ..state import AppState
@@ -129,7 +129,6 @@ class EquationRow(QFrame):
         self.symbolic = symbolic
         self.setObjectName(f"eqrow_{key}")
         self.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.setToolTip("Click to select this equation")
         self.sym = QLabel(self)
         self.sym.setTextFormat(Qt.TextFormat.RichText)
         self.sym.setWordWrap(True)
@@ -152,6 +151,23 @@ class EquationRow(QFrame):
         if ev.button() == Qt.MouseButton.LeftButton:
             self.state.set_focus("" if self.state.focus == self.key else self.key)
         super().mousePressEvent(ev)
+
+    def hover_text(self) -> str:
+        """What this step's numbers mean (made when asked: always the current step)."""
+        st = self.state
+        fn = explain.explain_gradient if st.show_gradients else explain.explain
+        click = "Click to keep this explanation in the panel below."
+        try:
+            e = fn(st.trace, st.timestep, st.unit, self.key, st.network)
+        except (KeyError, ValueError):
+            return click
+        return unicode_subscripts(f"{e.numeric}\n{e.meaning}") + f"\n\n{click}"
+
+    def event(self, ev) -> bool:
+        if ev.type() == QEvent.Type.ToolTip:
+            QToolTip.showText(ev.globalPos(), self.hover_text(), self)
+            return True
+        return super().event(ev)
 
 
 class EquationsPanel(QWidget):

@@ -217,3 +217,23 @@ def test_typed_text_in_quotes_keeps_its_underscores():
     assert unicode_subscripts(e.numeric).startswith("xₜ = ")
     assert "“go_home”" in unicode_subscripts(e.numeric)
     assert "“b_1”" in lines_html(explain.explain(trace, 1, -1, "x").numeric, th)
+
+
+def test_hovering_an_equations_numbers_says_what_they_mean_at_the_current_step(qtbot, panel, state):
+    # it only said "Click to select this equation" (found by the hover audit)
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QHelpEvent
+    from PySide6.QtWidgets import QApplication, QToolTip
+
+    row = panel.rows["f"]
+    for t in (2, 9):
+        state.set_timestep(t)
+        pos = row.num.rect().center()
+        QApplication.sendEvent(row.num, QHelpEvent(QEvent.Type.ToolTip, pos, row.num.mapToGlobal(pos)))
+        e = explain.explain(state.trace, t, state.unit, "f", state.network)
+        qtbot.waitUntil(lambda: QToolTip.isVisible())
+        tip = QToolTip.text()
+        assert unicode_subscripts(e.numeric) in tip and unicode_subscripts(e.meaning) in tip
+        f = state.trace.gates["f"][t, 0]
+        assert f"= {fmt(f)}" in tip                       # the engine's number at this step
+        QToolTip.hideText()
