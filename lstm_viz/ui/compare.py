@@ -24,7 +24,7 @@ from typing import Callable
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QPen
+from PySide6.QtGui import QFontMetrics, QPen
 from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QPushButton, QSizePolicy,
                                QSlider, QVBoxLayout, QWidget)
 
@@ -32,8 +32,9 @@ from ..compare import KIND_NAMES, KINDS, RADIUS_MAX, RADIUS_MIN, ComparisonState
 from ..explain import fmt
 from ..model import Network
 from ..state import AppState
-from .kit import (STYLE_GLYPHS, CurveDrafts, ElidedLabel, LogCurve, key_html, key_label, keyed,
-                  log_plot_widget, opaque_viewport, scrolling, set_log_y, step_at, style_axes)
+from .kit import (STYLE_GLYPHS, CurveDrafts, ElidedLabel, LogCurve, NumberLines, key_html,
+                  key_label, keyed, log_plot_widget, opaque_viewport, scrolling, set_log_y, step_at,
+                  style_axes)
 from .theme import KIND_COLORS, scaled_font
 from .timecursor import TimeCursor
 
@@ -164,20 +165,21 @@ class ComparisonView(QWidget):
         grid.setVerticalSpacing(2)          # all of it fits the bottom tab at 1920x1080
         self.name_labels: dict[str, QLabel] = {}
         self.source_labels: dict[str, QLabel] = {}
-        self.decay_labels: dict[str, QLabel] = {}
-        self.dx1_labels: dict[str, QLabel] = {}
+        self.decay_labels: dict[str, NumberLines] = {}
+        self.dx1_labels: dict[str, NumberLines] = {}
         self.use_buttons: dict[str, QPushButton] = {}
         for row, kind in enumerate(KINDS):
             name = QLabel(f"{STYLE_GLYPHS[KIND_STYLES[kind]]} {KIND_NAMES[kind]}", self)
             name.setToolTip(f"The {KIND_NAMES[kind]} line in the plot")
             src = QLabel(self)
-            dec = QLabel(self)
-            dec.setWordWrap(True)
+            # the numbers change on every edit and step: painted text, which asks the
+            # panel for a new layout only when its number of lines changes
+            dec = NumberLines(self)
             dec.setToolTip(
                 "Fitted factor by which the state's gradient changes per step going back from "
                 "the loss step (least squares on the log of the norm, over the steps before the "
                 "loss step). ×0.7 means 30 % smaller each step back.")
-            dx1 = QLabel(self)
+            dx1 = NumberLines(self)
             dx1.setToolTip("‖dL/dx₁‖: how much gradient reaches the first input of the sequence.")
             btn = QPushButton("Use as main cell", self)
             btn.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
@@ -192,8 +194,7 @@ class ComparisonView(QWidget):
             self.name_labels[kind], self.source_labels[kind] = name, src
             self.decay_labels[kind], self.dx1_labels[kind] = dec, dx1
             self.use_buttons[kind] = btn
-        self.at_step = QLabel(self)
-        self.at_step.setWordWrap(True)
+        self.at_step = NumberLines(self)
         self.at_step.setToolTip("The gradient of each cell's state at the time cursor "
                                 "(hₜ; for the LSTM hₜ and Cₜ together)")
 
@@ -369,8 +370,11 @@ class ComparisonView(QWidget):
         self.loss_line.label.setColor(th.foreground)
         self.loss_line.label.setFont(tick_font)
         font = scaled_font(th, s)
-        for w in self.findChildren(QLabel) + self.findChildren(QPushButton):
+        for w in self.findChildren(QLabel) + self.findChildren(QPushButton) + self.findChildren(
+                NumberLines):
             w.setFont(font)
+        for dx1 in self.dx1_labels.values():     # room for the widest number on one line
+            dx1.setMinimumWidth(QFontMetrics(font).horizontalAdvance("‖dL/dx₁‖ = −8.88e−888") + 4)
         self.title.setFont(scaled_font(th, s, 1.15, bold=True))
         for kind, lab in self.name_labels.items():
             lab.setStyleSheet(f"color: {th.ink(KIND_COLORS[kind])};")   # before the font: it resets it
