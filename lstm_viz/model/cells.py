@@ -91,7 +91,8 @@ class Options:
     clip_norm : float or None
         Rescale the parameter gradients so their joint 2-norm is at most this.
         With the readout loss the joint norm includes the readout's gradients
-        (as ``torch.nn.utils.clip_grad_norm_(model.parameters(), ...)`` would).
+        (as ``torch.nn.utils.clip_grad_norm_(model.parameters(), ...)`` would, except
+        that it divides by the norm plus 1e-6, so its clipped norm falls short by that).
     loss_class : int or None
         None: the squared error to the target. A class k (0-based, as PyTorch's
         targets): the cross-entropy of the readout on class k at the loss step;
