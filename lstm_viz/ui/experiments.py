@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFrame, QHB
 from ..explain import fmt
 from ..model import Clamp, ModelInputError, Options, Trace, WeightsError
 from ..state import AppState
+from .kit import style_panel
 from .theme import scaled_font
 
 #: Values above this (in absolute value) raise the warning flag.
@@ -350,13 +351,8 @@ class ExperimentsPanel(QWidget):
 
     def _on_appearance(self) -> None:
         th, s = self.state.theme, self.state.font_scale
-        font = scaled_font(th, s)
-        for w in self.findChildren(QWidget):
-            w.setFont(font)
-        self.title.setFont(scaled_font(th, s, 1.25, bold=True))
-        for hint in (self.relu_hint, self.clamp_hint, self.clip_hint, self.trunc_hint, self.intro):
-            hint.setFont(scaled_font(th, s, 0.92))
-            hint.setStyleSheet(f"color: {th.muted};")
+        style_panel(self, self.title, (self.relu_hint, self.clamp_hint, self.clip_hint,
+                                       self.trunc_hint, self.intro), th, s)
         bad = "#B00020" if th.name != "dark" else "#FF8A80"
         self.flag.setFont(scaled_font(th, s, 1.0, bold=True))
         self.flag.setStyleSheet(f"color: {bad}; border: 2px solid {bad}; padding: 4px;")

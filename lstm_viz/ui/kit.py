@@ -16,6 +16,8 @@ from PySide6.QtGui import (QColor, QFont, QImage, QPainter, QPalette, QPen, QSta
 from PySide6.QtWidgets import (QFrame, QGraphicsItem, QGraphicsPathItem, QLabel, QScrollArea,
                                QSizePolicy, QToolTip, QVBoxLayout, QWidget)
 
+from .theme import scaled_font
+
 
 def step_at(x: float, steps: int) -> int:
     """The 0-based step nearest plot coordinate ``x`` (steps are drawn at 1 .. T), clamped."""
@@ -409,6 +411,18 @@ def style_axes(axes, theme, font, tick_offset: int | None = None) -> None:
         else:
             ax.setStyle(tickFont=font, tickTextOffset=tick_offset)
         ax.label.setFont(font)
+
+
+def style_panel(panel: QWidget, title: QLabel, hints, theme, scale: float) -> None:
+    """The side panels' type: every widget of ``panel`` at the text size, ``title`` larger
+    and bold, the ``hints`` (what to look for, what a control does) smaller and muted."""
+    font = scaled_font(theme, scale)
+    for w in panel.findChildren(QWidget):
+        w.setFont(font)
+    title.setFont(scaled_font(theme, scale, 1.25, bold=True))
+    for hint in hints:
+        hint.setFont(scaled_font(theme, scale, 0.92))
+        hint.setStyleSheet(f"color: {theme.muted};")
 
 
 class _UpDownScroll(QScrollArea):

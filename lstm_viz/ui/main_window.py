@@ -8,10 +8,10 @@ Layout (normal mode)::
     caption: what to watch
     +-------------------------------------------+-----------------------------------+
     | cell diagram (LSTM, GRU or RNN; values    | [Equations] [Weights] [Experiments]|
-    |   or, with G, gradients)                  |  the cell's equations with this   |
-    | unrolled strip (B: backward pass)         |  step's numbers, every weight as  |
-    | [States and gates] [Gradients]            |  a heatmap, or the experiments    |
-    | [LSTM vs GRU vs RNN] [Long range]  (F5)   |  that break the cell              |
+    |   or, with G, gradients)                  | [Train]: the cell's equations with |
+    | unrolled strip (B: backward pass)         |  this step's numbers, every weight |
+    | [States and gates] [Gradients]            |  as a heatmap, the experiments     |
+    | [LSTM vs GRU vs RNN] [Long range]  (F5)   |  that break the cell, or training  |
     +-------------------------------------------+-----------------------------------+
     status bar: the preset and what it shows          LSTM · 2 inputs · 3 units
 
@@ -19,7 +19,7 @@ Every change of the model goes through one ``QUndoStack`` (Edit > Undo,
 Ctrl+Z; Redo, Ctrl+Shift+Z or Ctrl+Y): weight edits (`commands.edit`) and
 sequences, presets, weights files, rebuilds for another size, another cell
 kind (Ctrl+1/2/3), experiments and the long-range task (`commands.change`,
-whole-model snapshots). Changing the input width or the
+whole-model snapshots). A click of the Train tab's steps is one `commands.edit`. Changing the input width or the
 number of hidden units rebuilds the weights with ``init_params(kind, D, H,
 seed=REBUILD_SEED)`` after a confirmation that says what will be replaced.
 The file code takes paths (`open_weights`, `save_weights`); only the menu
@@ -58,7 +58,7 @@ from ..model.examples import EXAMPLES
 from ..model.presets import Preset, list_presets
 from ..state import (DEMO_PRESET, AppState, ModelSnapshot, demo_labels, format_sequence,
                      same_network)
-from .commands import change
+from .commands import change, edit
 from .equations import EquationsPanel
 from .experiments import ExperimentsPanel
 from .kit import ElidedLabel, scrolling
@@ -73,6 +73,7 @@ from .strip import UnrolledStripView
 
 if TYPE_CHECKING:       # the lower tabs' views are imported when first shown (start-up)
     from .compare import ComparisonView
+    from .training import TrainingPanel
     from .gradients import GradientPanel
     from .longrange import LongRangeView
 
@@ -182,7 +183,7 @@ def fit_options(options: Options, kind: str) -> Options:
 
 
 #: Index of the side-panel tabs.
-TAB_EQUATIONS, TAB_WEIGHTS, TAB_EXPERIMENTS = 0, 1, 2
+TAB_EQUATIONS, TAB_WEIGHTS, TAB_EXPERIMENTS, TAB_TRAIN = 0, 1, 2, 3
 #: Index of the bottom tabs.
 BOTTOM_TRACES, BOTTOM_GRADIENTS, BOTTOM_COMPARE, BOTTOM_LONG = 0, 1, 2, 3
 
@@ -279,6 +280,11 @@ class MainWindow(QMainWindow):
                                              "click a gate in the diagram to open its weights")
         self.side.setTabToolTip(TAB_EXPERIMENTS, "Break the cell on purpose: ReLU forget gate, "
                                                  "clamped gates, clipping, truncated BPTT (F6)")
+        self.training: TrainingPanel | None = None      # built when first shown
+        self.training_tab = LazyTab(_weak(self._make_training))
+        self.side.addTab(self.training_tab, "Train")
+        self.side.setTabToolTip(TAB_TRAIN, "Train the cell on this sequence by gradient descent, "
+                                           "one undoable step per click (F7)")
         # the lower tabs other than the traces are built when first shown (or asked for)
         self.gradients_tab = LazyTab(_weak(self._make_gradients))
         self.compare_tab = LazyTab(_weak(self._make_compare))
@@ -440,6 +446,9 @@ class MainWindow(QMainWindow):
         self.act_show_experiments = A(self, "Experiments", "F6",
                                       "Show the experiments that break the cell",
                                       lambda: self.show_side_tab(TAB_EXPERIMENTS))
+        self.act_show_training = A(self, "Train", "F7",
+                                   "Show the training panel (gradient descent by BPTT)",
+                                   lambda: self.show_side_tab(TAB_TRAIN))
         self.act_next_bottom = A(self, "Next lower tab", "F5",
                                  "Cycle the lower tabs: states and gates, gradients, the "
                                  "three cells compared, long range", self._next_bottom_tab)
@@ -454,8 +463,8 @@ class MainWindow(QMainWindow):
         return [*self.theme_actions.values(), self.act_next_theme, self.act_bigger,
                 self.act_smaller, self.act_reset_font, self.act_heatmap, self.act_present,
                 self.act_leave, self.act_equations, self.act_show_equations,
-                self.act_show_weights, self.act_show_experiments, self.act_next_bottom,
-                self.act_shortcuts, self.act_quit]
+                self.act_show_weights, self.act_show_experiments, self.act_show_training,
+                self.act_next_bottom, self.act_shortcuts, self.act_quit]
 
     def _make_model_actions(self) -> None:
         """File, Edit and Presets actions (window shortcuts: a text field keeps its own Ctrl+Z)."""
@@ -552,7 +561,8 @@ class MainWindow(QMainWindow):
         m.addActions([self.act_bigger, self.act_smaller, self.act_reset_font])
         m.addSeparator()
         m.addActions([self.act_heatmap, self.act_equations, self.act_show_equations,
-                      self.act_show_weights, self.act_show_experiments, self.act_next_bottom,
+                      self.act_show_weights, self.act_show_experiments, self.act_show_training,
+                      self.act_next_bottom,
                       self.act_present])
         m = mb.addMenu("&Help")
         m.addAction(self.act_shortcuts)
@@ -615,6 +625,13 @@ class MainWindow(QMainWindow):
         view = ComparisonView(self.state, use_as_main=_weak(self.use_as_main), parent=parent)
         self._space_keys.watch(view)
         return view
+
+    def _make_training(self, parent: QWidget) -> QWidget:
+        from .training import TrainingPanel
+        self.training = TrainingPanel(self.state, apply_network=_weak(self.apply_network),
+                                      parent=parent)
+        self._space_keys.watch(self.training)
+        return scrolling(self.training, parent)
 
     def _make_long_range(self, parent: QWidget) -> LongRangeView:
         from .longrange import LongRangeView
@@ -781,6 +798,10 @@ class MainWindow(QMainWindow):
         if done:
             self.bottom.setCurrentIndex(BOTTOM_GRADIENTS)
         return done
+
+    def apply_network(self, network: Network, text: str) -> bool:
+        """Replace the network (trained weights, say) as one undoable step."""
+        return edit(self.undo_stack, self.state, network, text)
 
     def apply_options(self, options: Options, text: str = "Change the experiments",
                       merge_key=None) -> bool:
@@ -1105,10 +1126,11 @@ class MainWindow(QMainWindow):
 
     def _side_width(self, total: int, index: int) -> int:
         """The side panel's width for tab ``index`` out of ``total``: ~27 % (42 % for the
-        weights), and never less than the tab's page needs (large type on a laptop)
-        while the panels on the left keep what they need."""
+        weights), and never less than the tab's page or the row of tab names needs
+        (large type on a laptop) while the panels on the left keep what they need."""
         page = self.side.widget(index)
         need = page.minimumSizeHint().width() + 4 if page is not None else 0
+        need = max(need, self.side.tabBar().sizeHint().width() + 4)   # every tab's name in view
         room = total - self.left.minimumSizeHint().width()
         want = max(int(total * (0.42 if index == TAB_WEIGHTS else 0.27)), min(need, room))
         return max(300, want)
