@@ -18,6 +18,7 @@ show the loss falling (or, with too large a rate, not).
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,8 +67,12 @@ def _field(name: str) -> str:
 
 
 def descend(network: Network, x: np.ndarray, target: np.ndarray | None, lr: float,
-            steps: int = 1) -> DescentRun:
+            steps: int = 1, time_limit: float | None = None) -> DescentRun:
     """Take ``steps`` steps of gradient descent with learning rate ``lr``.
+
+    With ``time_limit`` (seconds), no new step starts once that much time has
+    passed (at least one step is taken): a long sequence stays responsive, and
+    ``stopped`` says how many steps were done.
 
     Raises
     ------
@@ -86,8 +91,14 @@ def descend(network: Network, x: np.ndarray, target: np.ndarray | None, lr: floa
     norms: list[float] = []
     was_clipped: list[bool] = []
     stopped = ""
+    start = time.perf_counter()
     with np.errstate(over="ignore", invalid="ignore"):
         for k in range(int(steps)):
+            if k and time_limit is not None and time.perf_counter() - start > time_limit:
+                losses.append(float(net.trace(x, target=target, lazy=True).loss))
+                stopped = (f"stopped after {k} of {int(steps)} steps, at the time limit of "
+                           f"{time_limit:g} s (a long sequence)")
+                break
             tr = net.trace(x, target=target)
             loss, norm = float(tr.loss), float(tr.grad_norm)
             if not (math.isfinite(loss) and math.isfinite(norm)):

@@ -33,6 +33,8 @@ from .theme import OKABE_ITO, scaled_font
 
 #: Steps each button takes.
 STEP_COUNTS = (1, 10, 100)
+#: Seconds one click may train for (then it stops and says so: the window stays responsive).
+TIME_LIMIT_S = 3.0
 #: The learning rate's range and its value at start.
 RATE_MIN, RATE_MAX, RATE_START = 1e-4, 100.0, 0.1
 
@@ -56,7 +58,7 @@ def run_text(run: DescentRun, clip: float | None) -> str:
     if run.losses[-1] > run.losses[0]:
         text += ". The loss went up: the rate is too large for this slope."
     if run.stopped:
-        text += f". Then it {run.stopped}."
+        text += f". {run.stopped[0].upper()}{run.stopped[1:]}."
     return text + ("." if not text.endswith(".") else "")
 
 
@@ -137,6 +139,7 @@ class TrainingPanel(QWidget):
         lay.addWidget(self.loss_now)
         lay.addWidget(self.result)
         lay.addWidget(self.plot_widget, 1)
+        lay.addStretch(1)                       # a tall panel: the room goes below, not between
 
         state.trace_changed.connect(self._on_trace)
         state.appearance_changed.connect(self._on_appearance)
@@ -151,7 +154,7 @@ class TrainingPanel(QWidget):
         net = st.network
         QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
-            run = descend(net, st.inputs, st.target, self.rate.value(), steps)
+            run = descend(net, st.inputs, st.target, self.rate.value(), steps, TIME_LIMIT_S)
         except ModelInputError as e:            # (the spin box keeps the rate in range)
             self.result.setText(f"No step taken: {e}.")
             return None

@@ -99,6 +99,14 @@ def test_a_model_that_has_already_blown_up_is_left_as_it_is():
     assert run.steps == 0 and "already" in run.stopped and run.network is broken
 
 
+def test_a_time_limit_stops_between_steps_and_says_so():
+    net, x, y = _problem()
+    run = descend(net, x, y, 0.1, 50, time_limit=0.0)      # at least one step is taken
+    assert run.steps == 1 and "stopped after 1 of 50 steps" in run.stopped
+    assert len(run.losses) == 2
+    assert run.losses[1] == pytest.approx(run.network.trace(x, target=y).loss, abs=0)
+
+
 def test_bad_rates_and_counts_are_refused():
     net, x, y = _problem()
     for lr in (0.0, -1.0, float("nan"), float("inf")):

@@ -78,6 +78,18 @@ def test_a_model_that_overflowed_is_not_stepped_and_the_reason_is_shown(qtbot, p
     assert panel.result.text().startswith("No step taken:") and "infinite or NaN" in panel.result.text()
 
 
+def test_a_step_taken_back_is_said_in_a_sentence(qtbot, panel, state):
+    state.set_options(replace(state.options, forget_activation="relu"))
+    panel.rate.setValue(panel.rate.maximum())
+    run = panel.train(100)
+    text = panel.result.text()
+    if run.stopped:                 # (whether 100 reaches an overflow depends on the model)
+        assert ". Step " in text and "taken back" in text
+    fake = replace(run, stopped="step 3 made the loss or a gradient infinite or NaN and was taken back")
+    assert run_text(fake, None).endswith(". Step 3 made the loss or a gradient infinite or NaN "
+                                         "and was taken back.")
+
+
 def test_in_the_window_a_click_is_one_undo_step_restored_bit_for_bit(qtbot, make_window, state):
     from lstm_viz.ui.main_window import TAB_TRAIN
 
