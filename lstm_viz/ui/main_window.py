@@ -271,7 +271,9 @@ class MainWindow(QMainWindow):
         self.experiments = ExperimentsPanel(state, apply_options=_weak(self.apply_options))
         self.side = QTabWidget()
         self.side.setDocumentMode(True)
-        self.side.addTab(self.equations, "Equations")
+        # in a scroll area, as the experiments below: a step title that wraps onto another
+        # line re-lays out this page only, not the whole window
+        self.side.addTab(scrolling(self.equations, self.side), "Equations")
         self.side.addTab(self.weights, "Weights")
         # in a scroll area: at laptop sizes or large type the hints scroll, never squeezed
         self.side.addTab(scrolling(self.experiments, self.side), "Experiments")

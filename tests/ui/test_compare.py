@@ -322,10 +322,13 @@ def test_the_whole_side_panel_fits_the_bottom_tab_at_1920x1080(qtbot, state, mak
     window.bottom.setCurrentIndex(BOTTOM_COMPARE)
     view = window.findChild(ComparisonView)
     qtbot.waitUntil(lambda: view.isVisible() and view.at_step.text() != "")
-    qtbot.wait(50)
-    assert view.side_scroll.verticalScrollBar().maximum() == 0
-    box = view.at_step.rect().translated(view.at_step.mapTo(view.side_scroll.viewport(), view.at_step.rect().topLeft()))
-    assert view.side_scroll.viewport().rect().contains(box)
+
+    def fits() -> bool:             # (after the layouts have settled, a few passes later)
+        vp = view.side_scroll.viewport()
+        box = view.at_step.rect().translated(view.at_step.mapTo(vp, view.at_step.rect().topLeft()))
+        return view.side_scroll.verticalScrollBar().maximum() == 0 and vp.rect().contains(box)
+
+    qtbot.waitUntil(fits, timeout=2000)
 
 
 def test_the_names_of_the_cells_read_in_their_colours(view, state):
