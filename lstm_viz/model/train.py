@@ -92,13 +92,10 @@ def descend(network: Network, x: np.ndarray, target: np.ndarray | None, lr: floa
     was_clipped: list[bool] = []
     stopped = ""
     start = time.perf_counter()
+    k, steps = 0, int(steps)
     with np.errstate(over="ignore", invalid="ignore"):
-        for k in range(int(steps)):
-            if k and time_limit is not None and time.perf_counter() - start > time_limit:
-                losses.append(float(net.trace(x, target=target, lazy=True).loss))
-                stopped = (f"stopped after {k} of {int(steps)} steps, at the time limit of "
-                           f"{time_limit:g} s (a long sequence)")
-                break
+        while True:
+            # the full pass (gradients too) checks every network, the last one included
             tr = net.trace(x, target=target)
             loss, norm = float(tr.loss), float(tr.grad_norm)
             if not (math.isfinite(loss) and math.isfinite(norm)):
@@ -115,13 +112,18 @@ def descend(network: Network, x: np.ndarray, target: np.ndarray | None, lr: floa
                                "state grow without bound)")
                 break
             losses.append(loss)
+            if k == steps:
+                break
+            if k and time_limit is not None and time.perf_counter() - start > time_limit:
+                stopped = (f"stopped after {k} of {steps} steps, at the time limit of "
+                           f"{time_limit:g} s (a long sequence)")
+                break
             norms.append(norm)
             was_clipped.append(clip is not None and norm > clip)
             p = net.params
             new = {_field(name): p.tensor(name) - lr * g for name, g in tr.grads.items()}
             prev, net = net, net.with_(params=p.replace(**new))
-        else:
-            losses.append(float(net.trace(x, target=target, lazy=True).loss))
+            k += 1
     return DescentRun(net, np.array(losses), np.array(norms), sum(was_clipped), stopped)
 
 

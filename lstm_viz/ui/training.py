@@ -39,12 +39,13 @@ TIME_LIMIT_S = 3.0
 RATE_MIN, RATE_MAX, RATE_START = 1e-4, 100.0, 0.1
 
 INTRO = ("Each step runs the sequence forward and back (BPTT) and moves every weight and "
-         "bias a little against its gradient: W ← W − η·dL/dW. The loss is the one on the "
-         "Gradients tab (target y, loss step); clipping and truncated BPTT from Experiments "
+         "bias against its gradient: W ← W − η·dL/dW (one whose gradient is 0, such as a "
+         "clamped gate's, stays). The loss is the one on the Gradients tab (its step, and the "
+         "target y or the readout's class); clipping and truncated BPTT from Experiments "
          "shape every step. h₀ and c₀ are inputs and stay as they are.")
 
 
-def run_text(run: DescentRun, clip: float | None) -> str:
+def run_text(run: DescentRun, clip: float | None, truncated: bool = False) -> str:
     """One line on what a run did: the loss before and after, the gradient's size, clipping."""
     if run.steps == 0:
         return f"No step taken: {run.stopped}."
@@ -56,7 +57,9 @@ def run_text(run: DescentRun, clip: float | None) -> str:
         text += (f"; {run.clipped} of {n} clipped to {fmt(clip)}" if run.clipped
                  else f"; none clipped (norm ≤ {fmt(clip)})")
     if run.losses[-1] > run.losses[0]:
-        text += ". The loss went up: the rate is too large for this slope."
+        text += (". The loss went up: the steps overshoot (try a smaller η)"
+                 + (", or the clipped or truncated gradient is not the loss's own slope"
+                    if clip is not None or truncated else ""))
     if run.stopped:
         text += f". {run.stopped[0].upper()}{run.stopped[1:]}."
     return text + ("." if not text.endswith(".") else "")
@@ -89,7 +92,8 @@ class TrainingPanel(QWidget):
         self.intro.setWordWrap(True)
         self.rate = QDoubleSpinBox(self)
         self.rate.setAccessibleName("Learning rate")
-        self.rate.setToolTip("η: how far each step moves the weights along the negative gradient")
+        self.rate.setToolTip("η: each step moves the weights by η times the gradient, "
+                             "downhill (so a step's length is η·‖∇‖)")
         self.rate.setDecimals(4)
         self.rate.setRange(RATE_MIN, RATE_MAX)
         self.rate.setStepType(QDoubleSpinBox.StepType.AdaptiveDecimalStepType)
@@ -163,7 +167,7 @@ class TrainingPanel(QWidget):
         if not self._continues():
             self.history = [float(run.losses[0])]
         self.history.extend(float(v) for v in run.losses[1:])
-        text = run_text(run, net.options.clip_norm)
+        text = run_text(run, net.options.clip_norm, net.options.truncate is not None)
         if run.steps:
             undo = (f"Gradient descent: {run.steps} step{'s' if run.steps > 1 else ''} "
                     f"(η = {self.rate.value():g})")

@@ -83,9 +83,11 @@ def test_the_readout_is_trained_with_the_cross_entropy():
     assert probs[2] > net.trace(x).readout_probs[2]
 
 
-def test_a_step_that_blows_up_is_taken_back_and_said():
+@pytest.mark.parametrize("steps", [1, 5])
+def test_a_step_that_blows_up_is_taken_back_and_said(steps):
+    # (the last step of a run is checked too: with 1 step it once went through unchecked)
     net, x, y = _problem(forget_activation="relu")
-    run = descend(net, x, y, 1e300, 5)                     # far too large a rate
+    run = descend(net, x, y, 1e300, steps)                 # far too large a rate
     assert run.steps == 0 and "taken back" in run.stopped
     assert run.network is net and len(run.losses) == 1 and np.isfinite(run.losses[0])
 

@@ -112,3 +112,14 @@ def test_in_the_window_a_click_is_one_undo_step_restored_bit_for_bit(qtbot, make
     assert _same(state.network, before) and panel.history == []
     window.undo_stack.redo()
     assert _same(state.network, trained)
+
+
+def test_a_loss_that_went_up_is_said_with_its_possible_causes(state):
+    from lstm_viz.model.train import DescentRun
+
+    up = DescentRun(state.network, np.array([0.2, 0.5]), np.array([1.0]), 0)
+    assert "overshoot (try a smaller η)" in run_text(up, None)
+    assert "clipped or truncated" not in run_text(up, None)
+    assert "clipped or truncated gradient" in run_text(up, None, truncated=True)
+    down = DescentRun(state.network, np.array([0.5, 0.2]), np.array([1.0]), 0)
+    assert "went up" not in run_text(down, None)
