@@ -43,7 +43,8 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, QSignalBlocker, Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QTextCursor, QUndoStack
+from PySide6.QtGui import (QAction, QActionGroup, QColor, QKeySequence, QPalette, QTextCursor,
+                           QUndoStack)
 from PySide6.QtWidgets import (QAbstractButton, QApplication, QComboBox, QDialog,
                                QDialogButtonBox, QFileDialog, QHBoxLayout, QLabel, QMainWindow,
                                QMessageBox, QSpinBox, QSplitter, QTableWidget, QTableWidgetItem,
@@ -307,7 +308,7 @@ class MainWindow(QMainWindow):
         self.caption = QLabel()
         self.caption.setWordWrap(True)
         self.caption.setObjectName("caption")
-        self.caption.setToolTip("What to watch in this example")
+        self._caption_faded = False             # see `_style_caption`
         self.caption.setContentsMargins(4, 2, 4, 2)
 
         # ---- model controls: sequence, preset, hidden units
@@ -1174,11 +1175,23 @@ class MainWindow(QMainWindow):
             k = self.preset_combo.findData(self.state.preset_id)
             self.preset_combo.setCurrentIndex(max(k, 0))
 
+    def _weights_edited(self) -> bool:
+        """True if the state's preset is known and its weights are no longer the preset's
+        (experiments and the loss are options, not weights: they do not count)."""
+        net, p = self.state.network, self.presets.get(self.state.preset_id)
+        return p is not None and not same_network(net.with_(options=p.network.options), p.network)
+
     def _on_trace(self) -> None:
         st = self.state
         text = st.caption
         self.caption.setText(text)
         self.caption.setVisible(bool(text))
+        # The caption tells what the preset's own weights do: once they are edited or
+        # trained it may no longer hold, so it fades (a colour, never a new layout).
+        edited = bool(text) and self._weights_edited()
+        if edited != self._caption_faded:
+            self._caption_faded = edited
+            self._style_caption()
         if st.preset_id:
             self._last_preset = st.preset_id
         self.sequence_input.set_vocabulary(*self._model_vocabulary())
@@ -1218,12 +1231,10 @@ class MainWindow(QMainWindow):
     def _show_model_info(self) -> None:
         if self._notify_timer.isActive():
             self._notify_timer.stop()
-        st, net = self.state, self.state.network
+        st = self.state
         p = self.presets.get(st.preset_id)
         if p is not None:
-            # experiments and the loss are options, not weights: they do not count as edits
-            edited = "" if same_network(net.with_(options=p.network.options), p.network) else \
-                " (weights edited; Ctrl+R resets)"
+            edited = " (weights edited; Ctrl+R resets)" if self._weights_edited() else ""
             self.model_info.setText(f"Preset “{p.title}”{edited}: {p.explanation}")
             self.model_info.setToolTip(p.explanation)
         elif self._preset_error:
@@ -1245,11 +1256,24 @@ class MainWindow(QMainWindow):
             app.setFont(scaled_font(th, s))
             app.setStyleSheet(stylesheet(th, s))
 
+    def _style_caption(self) -> None:
+        """The caption in the text colour, or faded (muted) once the weights are edited."""
+        th = self.state.theme
+        pal = self.caption.palette()
+        pal.setColor(QPalette.ColorRole.WindowText,
+                     QColor(th.muted if self._caption_faded else th.foreground))
+        self.caption.setPalette(pal)
+        self.caption.setToolTip(
+            "What to watch in the preset, with its own weights: yours are edited now, so it "
+            "may no longer hold (Ctrl+R puts the preset's weights back)" if self._caption_faded
+            else "What to watch in this example")
+
     def _on_appearance(self) -> None:
         st = self.state
         th, s = st.theme, st.font_scale
         self.setPalette(palette(th))
         self.caption.setFont(scaled_font(th, s, 1.2, bold=True))
+        self._style_caption()
         self.menuBar().setFont(scaled_font(th, s))
         self.sequence_input.apply_appearance(th, s)
         normal = scaled_font(th, s)

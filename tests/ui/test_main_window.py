@@ -345,3 +345,24 @@ def test_the_window_starts_with_a_broken_preset_file_and_keeps_the_others(
     w = make_window(state)
     assert list(w.presets) == list(P.BUILDERS)
     assert "zz_broken.json" in w._preset_error
+
+
+def test_the_caption_fades_once_the_presets_weights_are_edited_and_returns_on_undo(window, state):
+    from dataclasses import replace
+
+    from PySide6.QtGui import QPalette
+
+    def color():
+        return window.caption.palette().color(QPalette.ColorRole.WindowText).name().lower()
+
+    assert state.preset_id and color() == state.theme.foreground.lower()
+    p = state.network.params
+    window.apply_network(state.network.with_(params=p.with_value("bias_ih", 0, p.bias_ih[0] + 1.0)),
+                         "Edit a bias")
+    assert color() == state.theme.muted.lower()
+    assert "may no longer hold" in window.caption.toolTip()
+    state.set_options(replace(state.options, truncate=3))   # an option is not a weight edit
+    assert color() == state.theme.muted.lower()
+    window.undo_stack.undo()                                 # (the options were set directly)
+    assert color() == state.theme.foreground.lower()
+    assert "may no longer hold" not in window.caption.toolTip()
