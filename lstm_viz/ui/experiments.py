@@ -245,6 +245,7 @@ class ExperimentsPanel(QWidget):
         lay.addStretch(1)
 
         self._kind: str | None = None
+        self._synced: tuple | None = None       # (options, kind, steps) the controls show
         state.trace_changed.connect(self._on_trace)
         state.appearance_changed.connect(self._on_appearance)
         self._on_trace()
@@ -259,7 +260,11 @@ class ExperimentsPanel(QWidget):
     # ------------------------------------------------------------------ state -> view
 
     def _on_trace(self) -> None:
-        self._sync_controls()
+        st = self.state
+        synced = (st.options, st.network.kind, st.steps)
+        if synced != self._synced:          # (not on every frame of a weight drag)
+            self._synced = synced
+            self._sync_controls()
         if self.isVisible():
             self._update_flag()
         else:

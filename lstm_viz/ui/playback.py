@@ -123,6 +123,7 @@ class Playback(QObject):
 
         for a in self.actions():
             host.addAction(a)
+        self._units_for = -1                # the hidden size the unit actions are set for
         state.animation_changed.connect(self._on_animation)
         state.trace_changed.connect(self._on_trace)
         self._on_animation()
@@ -212,6 +213,9 @@ class Playback(QObject):
 
     def _on_trace(self) -> None:
         H = self.state.trace.hidden_size
+        if H == self._units_for:
+            return
+        self._units_for = H
         for k, a in enumerate(self.unit_actions[1:]):
             a.setEnabled(k < H)
             a.setVisible(k < H)
@@ -282,6 +286,7 @@ class PlaybackBar(QWidget):
 
         self.extra_buttons = [button(a, a.iconText()) for a in extra_actions]
         self._unit_entries: list | None = None   # what the unit list holds
+        self._shown: tuple | None = None          # what `_on_trace` last showed
         self._fitted_for: tuple | None = None    # what the step label's width was fitted to
 
         lay = QHBoxLayout(self)
@@ -315,6 +320,10 @@ class PlaybackBar(QWidget):
     def _on_trace(self) -> None:
         st = self.state
         T = st.steps
+        shown = (T, st.labels, st.unit_names, st.trace.hidden_size, st.unit, st.timestep)
+        if shown == self._shown:            # a weight drag: nothing here changes
+            return
+        self._shown = shown
         with QSignalBlocker(self.slider):
             self.slider.setRange(0, T - 1)
             self.slider.setPageStep(max(1, T // PAGE_FRACTION))
