@@ -45,10 +45,11 @@ import numpy as np
 from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, QSignalBlocker, Qt, QTimer
 from PySide6.QtGui import (QAction, QActionGroup, QColor, QKeySequence, QPalette, QTextCursor,
                            QUndoStack)
-from PySide6.QtWidgets import (QAbstractButton, QApplication, QComboBox, QDialog,
-                               QDialogButtonBox, QFileDialog, QHBoxLayout, QLabel, QMainWindow,
-                               QMessageBox, QSpinBox, QSplitter, QTableWidget, QTableWidgetItem,
-                               QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractButton, QAbstractSpinBox, QApplication, QComboBox,
+                               QDialog, QDialogButtonBox, QFileDialog, QHBoxLayout, QLabel,
+                               QLineEdit, QMainWindow, QMessageBox, QPlainTextEdit, QSpinBox,
+                               QSplitter, QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout,
+                               QWidget)
 
 from ..explain import class_name
 from ..model import (ENCODINGS, GATES, ModelInputError, Network, Options, SequenceError,
@@ -110,6 +111,38 @@ def _weak(method):
         m = ref()
         return m(*args, **kwargs) if m is not None else None
     return call
+
+
+class LeaveFieldKeys(QObject):
+    """Enter and Esc hand the keyboard back from a text field or number box to the window.
+
+    In a field the arrows, Space, Home and End edit the text, as they should; without
+    a way out a presenter's clicker would go on editing it after the Enter that applied
+    it. So Enter, once the field has taken it (and the window agrees, see
+    ``MainWindow.hand_back_keys``), and Esc at any time move the focus to the diagram,
+    and the keys step and play again. (An application-wide filter: it sees the fields
+    of tabs built later too.)
+    """
+
+    KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Escape)
+
+    def __init__(self, window: "MainWindow") -> None:
+        super().__init__(window)
+        self._window = weakref.ref(window)
+
+    def eventFilter(self, obj, ev) -> bool:  # noqa: N802 (Qt override)
+        if ev.type() != QEvent.Type.KeyPress or ev.key() not in self.KEYS:
+            return False
+        w = self._window()
+        if (w is None or not isinstance(obj, (QLineEdit, QAbstractSpinBox, QPlainTextEdit))
+                or obj.window() is not w
+                or ev.modifiers() & ~Qt.KeyboardModifier.KeypadModifier):
+            return False
+        if ev.key() == Qt.Key.Key_Escape:
+            w.hand_back_keys(obj)
+            return True
+        QTimer.singleShot(0, lambda: w.hand_back_keys(obj, applied=True))
+        return False
 
 
 class SpaceForButtons(QObject):
@@ -400,6 +433,8 @@ class MainWindow(QMainWindow):
         self._on_trace()
         self._space_keys = SpaceForButtons(self.playback.act_play)
         self._space_keys.watch(self)
+        self._field_keys = LeaveFieldKeys(self)
+        QApplication.instance().installEventFilter(self._field_keys)
         # once, at the end: creating the widgets under the app's style sheet costs more
         self._apply_app_style()
         self._on_appearance()
@@ -439,7 +474,7 @@ class MainWindow(QMainWindow):
                            lambda: self.set_presentation(False))
         self.act_leave.setEnabled(False)
         self.act_equations = A(self, "Side panel", "F9",
-                               "Show or hide the side panel (equations and weights)",
+                               "Show or hide the side panel (equations, weights, experiments, training)",
                                self._toggle_equations, checkable=True)
         self.act_equations.setChecked(True)
         self.act_show_equations = A(self, "Equations", "F3", "Show the equations panel",
@@ -457,7 +492,7 @@ class MainWindow(QMainWindow):
                                  "three cells compared, long range", self._next_bottom_tab)
         self.act_shortcuts = A(self, "Keyboard shortcuts", "F1", "List every keyboard shortcut",
                                self.show_shortcuts)
-        self.act_quit = A(self, "Quit", QKeySequence.StandardKey.Quit, "Close the window",
+        self.act_quit = A(self, "Quit", "Ctrl+Q", "Close the window",     # (Cmd+Q on a Mac)
                           self.close)
         for a in self.view_actions():
             self.addAction(a)
@@ -658,6 +693,25 @@ class MainWindow(QMainWindow):
             self.act_equations.setChecked(True)
         self.side.setCurrentIndex(index)
 
+    def hand_back_keys(self, field: QWidget, applied: bool = False) -> None:
+        """Move the keyboard focus from ``field`` to the diagram (`LeaveFieldKeys`).
+
+        With ``applied`` (after Enter) only if the field still has the focus (Enter
+        did not open a dialog) and, for the sequence, if its text is now the one shown:
+        a text with a typo, or one that asks for new weights, keeps the focus.
+        """
+        try:
+            focus = QApplication.focusWidget()
+            if applied and focus is not field and not (focus is not None and field.isAncestorOf(focus)):
+                return
+        except RuntimeError:                        # (the field is gone)
+            return
+        seq = self.sequence_input
+        if applied and field is seq.field and (seq.text(), seq.encoding()) != (
+                self.state.sequence_text, self.state.encoding):
+            return
+        self.diagram.setFocus(Qt.FocusReason.OtherFocusReason)
+
     def set_presentation(self, on: bool) -> None:
         """Enter or leave presentation mode (full screen, large type, fewer panels)."""
         on = bool(on)
@@ -687,12 +741,18 @@ class MainWindow(QMainWindow):
             self.bottom.setCurrentIndex(getattr(self, "_bottom_before", BOTTOM_TRACES))
         self.bottom.tabBar().setVisible(not on)
         self.plots.set_only("c" if on else None)
+        # what presentation hides, its keys leave alone (F9 would otherwise hide the
+        # side panel unseen, to be missing after leaving)
+        for a in (self.act_equations, self.act_show_equations, self.act_show_weights,
+                  self.act_show_experiments, self.act_show_training, self.act_next_bottom):
+            a.setEnabled(not on)
 
     def show_shortcuts(self) -> None:
         """A dialog listing every action with its shortcut."""
         dlg = QDialog(self)
         dlg.setWindowTitle("Keyboard shortcuts")
-        acts = [a for a in self.all_actions() if a.isVisible() and a.shortcuts()]
+        acts = [a for a in self.all_actions()         # (Quit has no key on some systems)
+                if a.isVisible() and any(not k.isEmpty() for k in a.shortcuts())]
         table = QTableWidget(len(acts), 2, dlg)
         table.setHorizontalHeaderLabels(["Action", "Keys"])
         table.verticalHeader().hide()

@@ -138,8 +138,14 @@ def test_presentation_mode_keeps_diagram_strip_and_one_trace(qtbot, window, stat
     assert state.font_scale == pytest.approx(PRESENTATION_FACTOR)
     qtbot.keyClick(window, Qt.Key.Key_Right)          # stepping still works
     assert state.timestep == 1
+    # the keys of what presentation hides do nothing there (F9 once hid the side panel
+    # unseen, and it was missing after leaving)
+    assert not window.act_equations.isEnabled() and not window.act_show_training.isEnabled()
+    window.act_equations.trigger()
+    assert window.act_equations.isChecked()
     qtbot.keyClick(window, Qt.Key.Key_Escape)
     assert not window.presenting
+    assert window.act_equations.isEnabled() and window.act_show_training.isEnabled()
     assert not window.side.isHidden() and not window.playback_bar.isHidden()
     assert window.plots.visible_panels() == ["c", "h", "gates"]
     assert state.font_scale == pytest.approx(1.0)
@@ -366,3 +372,17 @@ def test_the_caption_fades_once_the_presets_weights_are_edited_and_returns_on_un
     window.undo_stack.undo()                                 # (the options were set directly)
     assert color() == state.theme.foreground.lower()
     assert "may no longer hold" not in window.caption.toolTip()
+
+
+def test_f1_lists_every_shortcut_with_its_keys(qtbot, window):
+    from PySide6.QtWidgets import QTableWidget
+
+    window.act_shortcuts.trigger()
+    dlg = window._shortcuts_dialog
+    qtbot.waitUntil(dlg.isVisible)
+    table = dlg.findChild(QTableWidget)
+    rows = {table.item(r, 0).text(): table.item(r, 1).text() for r in range(table.rowCount())}
+    assert all(keys.strip() for keys in rows.values()), rows      # no row without a key
+    assert rows["Quit"] == "Ctrl+Q" and rows["Train"] == "F7"
+    assert rows["Step forward"] == "Right, PgDown"
+    dlg.close()

@@ -228,3 +228,57 @@ def test_space_presses_a_check_box_reached_with_tab_and_plays_otherwise(qtbot, w
     assert window.playback.playing and not relu.isChecked()
     key(qtbot, window, Qt.Key.Key_Space)
     assert not window.playback.playing
+
+
+def test_enter_or_esc_in_a_field_hands_the_keys_back_to_stepping(qtbot, window, state):
+    # found by a keyboard audit: after typing a sequence and Enter, focus stayed in the
+    # field, and a clicker's Left/Right/Space went on editing the text
+    field = window.sequence_input.field
+    field.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is field)
+    field.selectAll()
+    qtbot.keyClicks(field, "0,0; 1,0; 0,0; 0,1; 0,0")      # the demo's two inputs a step
+    key(qtbot, window, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is window.diagram, timeout=2000)
+    assert state.steps == 5
+    t = state.timestep
+    key(qtbot, window, Qt.Key.Key_Right)                  # the clicker steps again
+    assert state.timestep == t + 1 and field.toPlainText() == "0,0; 1,0; 0,0; 0,1; 0,0"
+
+
+def test_a_text_that_does_not_apply_keeps_the_focus_and_esc_leaves(qtbot, window, state):
+    field = window.sequence_input.field
+    field.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is field)
+    field.selectAll()
+    qtbot.keyClicks(field, "0,0; 1,x")                     # a typo: underlined, not applied
+    key(qtbot, window, Qt.Key.Key_Return)
+    qtbot.wait(20)
+    assert QApplication.focusWidget() is field
+    key(qtbot, window, Qt.Key.Key_Escape)
+    assert QApplication.focusWidget() is window.diagram
+    t = state.timestep
+    key(qtbot, window, Qt.Key.Key_Right)                  # the keys step again
+    assert state.timestep == t + 1
+    assert field.toPlainText() == "0,0; 1,x"               # (Esc keeps the text)
+
+
+def test_enter_in_a_number_box_applies_it_and_hands_the_keys_back(qtbot, window, state):
+    from lstm_viz.ui.main_window import TAB_WEIGHTS
+
+    window.show_side_tab(TAB_WEIGHTS)
+    ed = window.weights
+    ed.show_gate("f")
+    hm = ed.heatmap("f", "hh")
+    qtbot.waitUntil(hm.isVisible)
+    qtbot.mouseClick(hm.viewport(), Qt.MouseButton.LeftButton, pos=hm.cell_pos(0, 0))
+    spin = ed.spin                                          # a click on a cell: type its value
+    qtbot.waitUntil(lambda: QApplication.focusWidget() in (spin, spin.lineEdit()))
+    spin.lineEdit().selectAll()
+    qtbot.keyClicks(spin.lineEdit(), "0.5")
+    key(qtbot, window, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is window.diagram, timeout=2000)
+    assert spin.value() == 0.5
+    t = state.timestep
+    key(qtbot, window, Qt.Key.Key_Right)
+    assert state.timestep == t + 1
