@@ -48,8 +48,8 @@ from PySide6.QtGui import (QAction, QActionGroup, QColor, QKeySequence, QPalette
 from PySide6.QtWidgets import (QAbstractButton, QAbstractSpinBox, QApplication, QComboBox,
                                QDialog, QDialogButtonBox, QFileDialog, QHBoxLayout, QLabel,
                                QLineEdit, QMainWindow, QMessageBox, QPlainTextEdit, QSpinBox,
-                               QSplitter, QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout,
-                               QWidget)
+                               QSplitter, QTabBar, QTableWidget, QTableWidgetItem, QTabWidget,
+                               QVBoxLayout, QWidget)
 
 from ..explain import class_name
 from ..model import (ENCODINGS, GATES, ModelInputError, Network, Options, SequenceError,
@@ -148,7 +148,15 @@ class LeaveFieldKeys(QObject):
 class SpaceForButtons(QObject):
     """Space plays and pauses everywhere (a presenter's clicker sends it), except on a
     button or check box reached with Tab: there it presses it, so that the keyboard
-    alone can switch an experiment on. A click leaves Space to playback."""
+    alone can switch an experiment on. A click leaves Space to playback.
+
+    A combo box or a tab bar reached with Tab keeps Space and the arrows, Home and End
+    too (to open the list, to move between tabs) instead of stepping.
+    """
+
+    #: Keys a combo box or tab bar reached with Tab takes for itself.
+    LIST_KEYS = (Qt.Key.Key_Space, Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_Up,
+                 Qt.Key.Key_Down, Qt.Key.Key_Home, Qt.Key.Key_End)
 
     def __init__(self, play: QAction) -> None:
         super().__init__(play)
@@ -157,12 +165,18 @@ class SpaceForButtons(QObject):
         self.on_button = False
 
     def watch(self, root: QWidget) -> None:
-        """Watch every button and check box under ``root`` (built so far)."""
-        for b in root.findChildren(QAbstractButton):
+        """Watch every button, check box, combo box and tab bar under ``root`` (built so far)."""
+        for b in (*root.findChildren(QAbstractButton), *root.findChildren(QComboBox),
+                  *root.findChildren(QTabBar)):
             b.installEventFilter(self)
 
     def eventFilter(self, obj, ev) -> bool:  # noqa: N802 (Qt override)
         t = ev.type()
+        if (t == QEvent.Type.ShortcutOverride and self.on_button
+                and isinstance(obj, (QComboBox, QTabBar)) and ev.key() in self.LIST_KEYS
+                and not ev.modifiers() & ~Qt.KeyboardModifier.KeypadModifier):
+            ev.accept()                     # the key goes to the list, not to a shortcut
+            return True
         if t == QEvent.Type.FocusIn:
             tabbed = ev.reason() in (Qt.FocusReason.TabFocusReason,
                                      Qt.FocusReason.BacktabFocusReason)

@@ -282,3 +282,23 @@ def test_enter_in_a_number_box_applies_it_and_hands_the_keys_back(qtbot, window,
     t = state.timestep
     key(qtbot, window, Qt.Key.Key_Right)
     assert state.timestep == t + 1
+
+
+def test_a_tab_bar_or_combo_box_reached_with_tab_keeps_its_keys(qtbot, window, state):
+    # found by a keyboard audit: Right on a tab bar reached with Tab stepped the timeline
+    bar = window.side.tabBar()
+    bar.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is bar)
+    t, tab = state.timestep, window.side.currentIndex()
+    key(qtbot, window, Qt.Key.Key_Right)
+    assert state.timestep == t and window.side.currentIndex() == tab + 1
+    combo = window.preset_combo
+    combo.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is combo)
+    key(qtbot, window, Qt.Key.Key_Home)
+    assert state.timestep == t
+    # clicked, not tabbed to: the keys step again
+    qtbot.mouseClick(window.diagram.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(5, 5))
+    window.diagram.setFocus()
+    key(qtbot, window, Qt.Key.Key_Right)
+    assert state.timestep == t + 1
