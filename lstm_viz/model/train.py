@@ -24,7 +24,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from .cells import ModelInputError, Network
-from .weights import READOUT
 
 #: Most steps one call takes (a run of the app's "steps" buttons stays well below).
 MAX_STEPS = 10_000
@@ -59,11 +58,6 @@ class DescentRun:
     @property
     def steps(self) -> int:
         return len(self.grad_norms)
-
-
-def _field(name: str) -> str:
-    """The `Params` field of a state_dict name (``weight_ih_l0`` -> ``weight_ih``)."""
-    return READOUT.get(name, name.removesuffix("_l0"))
 
 
 def descend(network: Network, x: np.ndarray, target: np.ndarray | None, lr: float,
@@ -121,8 +115,8 @@ def descend(network: Network, x: np.ndarray, target: np.ndarray | None, lr: floa
             norms.append(norm)
             was_clipped.append(clip is not None and norm > clip)
             p = net.params
-            new = {_field(name): p.tensor(name) - lr * g for name, g in tr.grads.items()}
-            prev, net = net, net.with_(params=p.replace(**new))
+            new = {name: p.tensor(name) - lr * g for name, g in tr.grads.items()}
+            prev, net = net, net.with_(params=p.with_tensors(new))
             k += 1
     return DescentRun(net, np.array(losses), np.array(norms), sum(was_clipped), stopped)
 

@@ -242,11 +242,17 @@ class Params:
                 fields["readout_classes"] = None
         return Params(**fields)
 
+    def with_tensors(self, arrays: dict[str, np.ndarray]) -> "Params":
+        """A copy with tensors replaced, named as in a state_dict (``weight_hh_l0``, the
+        suffix optional, or ``readout.weight``), as `tensor` reads them."""
+        return self.replace(**{READOUT.get(name, name.removesuffix("_l0")): a
+                               for name, a in arrays.items()})
+
     def with_value(self, name: str, index: int | tuple[int, ...], value: float) -> "Params":
         """A copy with one entry of tensor ``name`` set to ``value``."""
         arr = self.tensor(name).copy()
         arr[index] = value
-        return self.replace(**{READOUT.get(name, name.removesuffix("_l0")): arr})
+        return self.with_tensors({name: arr})
 
     # -- exchange ----------------------------------------------------------
     def to_state_dict(self, prefix: str = "") -> dict[str, np.ndarray]:
