@@ -279,6 +279,7 @@ class WireItem(ElementItem):
         self._separators: list[QLineF] = []
         self._bounds = self._shape.boundingRect().adjusted(-HALO, -HALO, HALO, HALO)
         self._units = 0
+        self._images: dict[int, tuple[tuple, QImage]] = {}
         self.set_units(1)
 
     def set_units(self, n: int) -> None:
@@ -302,6 +303,22 @@ class WireItem(ElementItem):
                             QLineF(r.topLeft(), r.bottomLeft()) for r in self._cells[1:]]
         self._bounds = self._shape.boundingRect().united(self._strip).adjusted(
             -HALO, -HALO, HALO, HALO)
+
+    def _strip_image(self, cells: tuple) -> QImage:
+        """``cells`` (one colour per unit) as an image of one pixel per unit, laid along
+        the wire; the last two are kept (a step's animation blends between them)."""
+        memo = self._images
+        img = memo.get(id(cells))
+        if img is None or img[0] is not cells:
+            n = len(cells)
+            image = QImage(1, n, QImage.Format.Format_RGB32) if self.spec.vertical \
+                else QImage(n, 1, QImage.Format.Format_RGB32)
+            for k, c in enumerate(cells):
+                image.setPixel(0, k, c.rgb()) if self.spec.vertical else image.setPixel(k, 0, c.rgb())
+            if len(memo) >= 2:
+                memo.pop(next(iter(memo)))
+            img = memo[id(cells)] = (cells, image)
+        return img[1]
 
     def _cell_px(self, painter: QPainter) -> float:
         """Length of one strip cell along the wire, in device pixels."""
@@ -389,18 +406,20 @@ class WireItem(ElementItem):
         new = self._to.cells
         if new and not self._strip.isEmpty():
             # Axis-aligned cells, hairline separators and frame, without antialiasing:
-            # whole pixels (crisp, each unit's cell clearly apart from the next) and
-            # several times cheaper to fill than antialiased shapes.
+            # whole pixels (crisp, each unit's cell clearly apart from the next). The cells
+            # are one image of a pixel per unit, scaled up unsmoothed: one call instead of
+            # one fill per unit (~100 fills a step over the whole diagram, ~1 ms).
             aa = painter.testRenderHint(QPainter.RenderHint.Antialiasing)
+            smooth = painter.testRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
             painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
             old = self._from.cells if self._from is not None else ()
-            if old and self._p < 1.0:
-                for r, c in zip(self._cells, old):
-                    painter.fillRect(r, c)
+            if old and self._p < 1.0 and len(old) == len(self._cells):
+                painter.drawImage(self._strip, self._strip_image(old))
                 painter.setOpacity(self._p)
-            for r, c in zip(self._cells, new):
-                painter.fillRect(r, c)
+            painter.drawImage(self._strip, self._strip_image(new))
             painter.setOpacity(1.0)
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, smooth)
             painter.setPen(st.hair_pen)
             painter.setBrush(Qt.BrushStyle.NoBrush)
             if self._separators and self._cell_px(painter) >= MIN_SEPARATED_CELL_PX:
