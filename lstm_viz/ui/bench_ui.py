@@ -13,8 +13,10 @@ At T = 100 steps and H = 8 units (a seeded random LSTM, 3 inputs):
     The same, at ten steps a second as a teacher's key presses or a clicker send
     them, in a fresh window (each step a first visit): the event loop runs idle
     for ``PACE_S`` before each step (untimed), so the views prepare the steps
-    beside the one shown (`kit.IdleWork`). ``gui.cursor_step`` steps back to back
-    with no idle time between; 100 of its 150 steps are first visits.
+    beside the one shown (`kit.IdleWork`), and the diagram draws their pictures
+    ahead (``painted["diagram_from_frame"]`` counts the steps its repaint copied from one).
+    ``gui.cursor_step`` steps back to back with no idle time between; 100 of its
+    150 steps are first visits.
 ``gui.animation_frame``
     One frame of the step animation: after one animation tick's worth of time,
     ``processEvents()`` advances the diagram and repaints what changed.
@@ -241,19 +243,21 @@ def _cursor_step(app, state, window, n: int, pause_s: float = 0.0,
     counter = _PaintCounter(_views(window))
     app.processEvents()
     out = []
-    painted = {k: 0 for k in counter.counts}
+    painted = {k: 0 for k in counter.counts} | {"diagram_from_frame": 0}
     for k in range(n):
         end = time.perf_counter() + pause_s
         while time.perf_counter() < end:            # idle, as between key presses
             app.processEvents()
             time.sleep(0.002)
         counter.reset()
+        copied = window.diagram.frame_blits
         t0 = time.perf_counter()
         state.set_timestep((start + k + 1) % state.steps)
         app.processEvents()                 # delivers the update requests: the views paint
         out.append((time.perf_counter() - t0) * 1e3)
         for name, c in counter.counts.items():
             painted[name] += c > 0
+        painted["diagram_from_frame"] += window.diagram.frame_blits > copied
     return out, painted
 
 

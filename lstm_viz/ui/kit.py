@@ -10,9 +10,9 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QElapsedTimer, QEvent, QObject, Qt, QTimer
-from PySide6.QtGui import (QColor, QFont, QImage, QPainter, QPalette, QPen, QStaticText,
-                           QTextDocument, QTextOption, QTransform)
+from PySide6.QtCore import QElapsedTimer, QEvent, QObject, QRect, Qt, QTimer
+from PySide6.QtGui import (QColor, QFont, QImage, QPainter, QPalette, QPen, QPixmap,
+                           QStaticText, QTextDocument, QTextOption, QTransform)
 from PySide6.QtWidgets import (QFrame, QGraphicsItem, QGraphicsPathItem, QLabel, QScrollArea,
                                QSizePolicy, QToolTip, QVBoxLayout, QWidget)
 
@@ -508,6 +508,15 @@ class TextLayouts:
                 self._layouts.clear()
             st = self._layouts[text] = static_text(text, self._font, self._width, self.option)
         return st
+
+
+def draw_from(painter: QPainter, region, pixmap: QPixmap) -> None:
+    """Draw the part of ``pixmap`` (a snapshot of the widget ``painter`` paints, at its
+    device pixel ratio) under each rectangle of ``region`` (widget coordinates)."""
+    dpr = pixmap.devicePixelRatio()
+    for r in region:
+        painter.drawPixmap(r, pixmap, QRect(round(r.x() * dpr), round(r.y() * dpr),
+                                            round(r.width() * dpr), round(r.height() * dpr)))
 
 
 def opaque_viewport(view) -> None:

@@ -42,6 +42,8 @@ from PySide6.QtCore import QEvent, QObject, QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPen, QPixmap, QRegion
 from PySide6.QtWidgets import QToolTip
 
+from .kit import draw_from
+
 #: How near (px) the mouse must be to the cursor line to grab it.
 GRAB_PX = 6
 
@@ -187,10 +189,7 @@ class TimeCursor(QObject):
         self._strips = self._strips.subtracted(region)
         p = QPainter(vp)
         if blit:
-            dpr = snap.devicePixelRatio()
-            for r in region:
-                p.drawPixmap(r, snap, QRect(round(r.x() * dpr), round(r.y() * dpr),
-                                            round(r.width() * dpr), round(r.height() * dpr)))
+            draw_from(p, region, snap)
             self.snapshot_blits += 1
         p.setClipRegion(region)
         pen = self.hover_pen if self.hovering or self.dragging is not None else self.pen

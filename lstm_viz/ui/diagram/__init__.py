@@ -4,15 +4,28 @@
 (``view.scene()``) exposes ``set_timestep(t)``, draws the trace's cell kind
 and follows ``state.show_gradients``. The picture always fits the view (aspect
 ratio kept) and is drawn antialiased, so it is crisp at any size.
+
+Frames drawn ahead. Painting the picture for a new step takes a few milliseconds
+(every wire, node and strip changes). Once stepping pauses, the view draws the
+pictures of the step shown and of the steps on either side into pixmaps; when
+the next key press shows one of them, the repaint copies it instead. A frame is
+filed under the scene's `CellScene.frame_key`: what each item draws, from its
+own state (its look, highlight, animation progress, visibility, style), plus the
+view's size and transform. A repaint uses a frame only when the key of the
+picture as it stands is the frame's key, so a hover, an edit, a theme or an
+animation between two steps is painted as usual. A frame is drawn by the view's
+own paint into the pixmap (``QWidget.render``), so it is the same pixels.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QPainter
+from collections import OrderedDict
+
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QPainter, QPixmap, QRegion
 from PySide6.QtWidgets import QFrame, QGraphicsView, QWidget
 
-from ..kit import opaque_viewport
+from ..kit import draw_from, opaque_viewport
 from .layout import GRU_LAYOUT, LAYOUTS, LSTM_LAYOUT, RNN_LAYOUT, CellLayout, NodeSpec, WireSpec
 from .scene import CLICKABLE, GRADIENTS, SERIES, CellScene
 
@@ -20,6 +33,9 @@ __all__ = ["CellDiagramView", "CellScene", "CellLayout", "NodeSpec", "WireSpec",
            "LSTM_LAYOUT", "GRU_LAYOUT", "RNN_LAYOUT", "CLICKABLE", "SERIES", "GRADIENTS"]
 
 _NAMES = {"lstm": "LSTM", "gru": "GRU", "rnn": "Simple RNN"}
+
+#: Frames drawn ahead are kept up to this many bytes in all (at least two frames).
+FRAME_BYTES = 48 * 2 ** 20
 
 
 class CellDiagramView(QGraphicsView):
@@ -50,8 +66,15 @@ class CellDiagramView(QGraphicsView):
         self.setMinimumSize(320, 200)
         self.setToolTip("")
         self._name_for_kind()
+        # frames drawn ahead: key -> (pixmap, objects the key names by id)
+        self._frames: OrderedDict[tuple, tuple[QPixmap, list]] = OrderedDict()
+        self.frame_blits = 0            # repaints copied from a frame (tests, bench)
         self._scene.sceneRectChanged.connect(self._fit)
+        self._scene.neighbours_ready.connect(self.draw_ahead)
         state.trace_changed.connect(self._name_for_kind)
+        for signal in (state.trace_changed, state.unit_changed, state.appearance_changed,
+                       state.gradients_shown):
+            signal.connect(self._frames.clear)      # their frames would never be shown again
 
     def _name_for_kind(self) -> None:
         name = f"{_NAMES.get(self._scene.kind, self._scene.kind.upper())} cell diagram"
@@ -68,3 +91,58 @@ class CellDiagramView(QGraphicsView):
     def showEvent(self, ev) -> None:  # noqa: N802 (Qt override)
         super().showEvent(ev)
         self._fit()
+
+    # ------------------------------------------------------------------ frames drawn ahead
+
+    def _frame_key(self) -> tuple[tuple, list] | None:
+        scene = self._scene.frame_key()
+        if scene is None:
+            return None
+        key, pins = scene
+        vp = self.viewport()
+        t = self.viewportTransform()
+        return (key, vp.width(), vp.height(), vp.devicePixelRatioF(), t.m11(), t.m12(),
+                t.m21(), t.m22(), t.dx(), t.dy()), pins
+
+    def paintEvent(self, ev) -> None:  # noqa: N802 (Qt override)
+        if self._frames:
+            found = self._frame_key()
+            frame = self._frames.get(found[0]) if found is not None else None
+            if frame is not None:
+                self._frames.move_to_end(found[0])
+                p = QPainter(self.viewport())
+                draw_from(p, ev.region(), frame[0])
+                p.end()
+                self.frame_blits += 1
+                return
+        super().paintEvent(ev)
+
+    def draw_ahead(self) -> None:
+        """Draw the pictures of the step shown and of the steps beside it into frames
+        (once stepping has paused: the scene's ``neighbours_ready``)."""
+        scene = self._scene
+        vp = self.viewport()
+        if not vp.isVisible() or vp.width() <= 0 or scene.is_animating():
+            return
+        shown, steps = scene.timestep, self.state.trace.steps
+        if shown < 0:
+            return
+        dpr = vp.devicePixelRatioF()
+        w, h = round(vp.width() * dpr), round(vp.height() * dpr)
+        keep = max(2, FRAME_BYTES // max(w * h * 4, 1))
+        for t in (shown, shown + 1, shown - 1)[:keep]:
+            if not 0 <= t < steps:
+                continue
+            if t != scene.timestep:
+                scene.set_timestep(t)
+            found = self._frame_key()
+            if found is None or found[0] in self._frames:
+                continue
+            pixmap = QPixmap(w, h)
+            pixmap.setDevicePixelRatio(dpr)
+            vp.render(pixmap, QPoint(), QRegion(vp.rect()))     # the view's own paint
+            self._frames[found[0]] = (pixmap, found[1])
+            while len(self._frames) > keep:
+                self._frames.popitem(last=False)
+        if scene.timestep != shown:
+            scene.set_timestep(shown)           # (its frame is kept: the repaint copies it)

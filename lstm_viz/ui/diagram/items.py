@@ -173,6 +173,7 @@ class ElementItem(QGraphicsObject):
         else:
             if (look is self._to or look == self._to) and self._from is self._to \
                     and self._p == 1.0:
+                self._from = self._to = look    # the same picture (frame keys name this one)
                 return
             self._from = self._to = look
             self._p = 1.0
@@ -216,6 +217,15 @@ class ElementItem(QGraphicsObject):
 
     def _halo_alpha(self) -> int:
         return round(210 * max(1.0 if self._hi else 0.0, self._glow))
+
+    def frame_state(self, pins: list) -> tuple:
+        """Everything ``paint`` reads that can change, as a tuple of plain values and the
+        ids of the objects it reads (appended to ``pins``, which keeps them alive, so an
+        id is never another object's): equal states draw equal pixels."""
+        blending = self._p < 1.0
+        pins += (self._to, self._style, self._from) if blending else (self._to, self._style)
+        return (id(self._to), id(self._from) if blending else 0, self._p, self._glow,
+                self._hi, self._color.rgba(), id(self._style), self.isVisible())
 
     # ------------------------------------------------------------------ hover
 
@@ -365,6 +375,9 @@ class WireItem(ElementItem):
         if w > 0 and w not in self._cores:
             self._cores[w] = (_outline(self._lines, w + GRAD_CASING), _outline(self._lines, w))
 
+    def frame_state(self, pins: list) -> tuple:
+        return (super().frame_state(pins), self._width, self._thin, self._units)
+
     @property
     def core_width(self) -> float:
         """Width of the core drawn now (0: the normal, fixed core)."""
@@ -489,6 +502,9 @@ class NodeItem(ElementItem):
         super().show_look(look, animate)
         self._ink = look.ink or QColor()
 
+    def frame_state(self, pins: list) -> tuple:
+        return (super().frame_state(pins), self.symbol)
+
     def symbol_font(self, style: Style | None = None) -> QFont:
         st = style or self._style
         if self.symbol in ("×", "+"):
@@ -590,13 +606,20 @@ class LabelItem(QGraphicsTextItem):
         self._at = QPointF(*at)
         self._align = align
         self._sink = sink
+        self._styled: Style | None = None
         self.document().setDocumentMargin(0)
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.setZValue(3)
         if sink is not None and key:
             self.setAcceptHoverEvents(True)
 
+    def frame_state(self, pins: list) -> tuple:
+        """As `ElementItem.frame_state`: the label changes only with the style."""
+        pins.append(self._styled)
+        return (id(self._styled), self.isVisible())
+
     def set_style(self, style: Style) -> None:
+        self._styled = style
         self.setFont(style.name_font)
         self.setDefaultTextColor(style.foreground)
         self.setHtml(self._html(style.theme))
@@ -649,6 +672,11 @@ class TextItem(QGraphicsObject):
 
     def text(self) -> str:
         return self._text
+
+    def frame_state(self, pins: list) -> tuple:
+        """As `ElementItem.frame_state`."""
+        pins.append(self._style)
+        return (self._text, id(self._style), self._rect.height(), self.isVisible())
 
     def prepare(self, text: str) -> None:
         """Lay ``text`` out now, so that showing it later only draws it."""
@@ -705,6 +733,11 @@ class LegendItem(QGraphicsObject):
 
     def note(self) -> str:
         return self._note
+
+    def frame_state(self, pins: list) -> tuple:
+        """As `ElementItem.frame_state`."""
+        pins.append(self._style)
+        return (self._note, id(self._style), self.isVisible())
 
     def note_fits(self) -> bool:
         """Whether the wrapped note fits its rectangle in the current font."""

@@ -32,7 +32,7 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-from PySide6.QtCore import QEasingCurve, QRectF, Qt, QVariantAnimation
+from PySide6.QtCore import QEasingCurve, QRectF, Qt, QVariantAnimation, Signal
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QGraphicsScene
 
@@ -239,7 +239,12 @@ class CellScene(QGraphicsScene):
     state : AppState
         Read for the trace, step, unit, theme, font scale and gradient mode; written
         only through ``set_focus`` (hover) and ``activate`` (click).
+
+    ``neighbours_ready`` is emitted once stepping has paused and the steps beside the
+    one shown are prepared (the view then draws them ahead, `CellDiagramView`).
     """
+
+    neighbours_ready = Signal()
 
     def __init__(self, state, parent=None) -> None:
         super().__init__(parent)
@@ -588,6 +593,22 @@ class CellScene(QGraphicsScene):
                 self._looks_at[t] = self._looks(t, self.state.unit)
             if 0 <= t < T:
                 self.caption.prepare(self._caption(t))
+        self.neighbours_ready.emit()
+
+    def frame_key(self) -> tuple[tuple, list] | None:
+        """What the picture depends on now: ``(key, pins)``, where equal keys draw equal
+        pixels (each item's `frame_state`, the background's inputs) and ``pins`` keeps
+        the objects whose ids the key holds alive. None while a step animates."""
+        if self.is_animating():
+            return None
+        pins: list = [self._style, self.layout_spec]
+        key = [id(self._style), id(self.layout_spec), self._supported]
+        for item in self.items():
+            state = getattr(item, "frame_state", None)
+            if state is None:
+                return None                 # an item that cannot say what it draws
+            key.append(state(pins))
+        return tuple(key), pins
 
     def _on_phase(self, phase) -> None:
         phase = float(phase)
