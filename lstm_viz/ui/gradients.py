@@ -1099,8 +1099,9 @@ class GradientPanel(QWidget):
                 legend += f"<br><span style='color:{col('f')}'>{note}</span>"
             return legend
 
-        self.headers["norm"].set_texts(head(f"Gradient size (log) · {where}", norm_legend(solid + " ")),
-                                       head("Gradient size (log)", norm_legend(solid + " ")),
+        sample = solid + "&nbsp;"
+        self.headers["norm"].set_texts(head(f"Gradient size (log) · {where}", norm_legend(sample)),
+                                       head("Gradient size (log)", norm_legend(sample)),
                                        head("Gradient (log)", norm_legend("")))
         zero = "dark grey" if th.name == "dark" else "white"
         if self.heat_log:
@@ -1117,9 +1118,9 @@ class GradientPanel(QWidget):
         along_key = {"lstm": "f", "gru": "z"}.get(kind, "h")
         what = "dL/dC<sub>t</sub>" if lstm else "dL/dh<sub>t</sub>"
 
-        def path_legend(a: str, b: str) -> str:
-            return (f"<span style='color:{col(along_key)}'>{solid} {html.escape(a)}</span> &nbsp; "
-                    f"<span style='color:{col('h')}'>{dashed} {html.escape(b)}</span>")
+        def path_legend(a: str, b: str) -> str:      # (no break between a sample and its name)
+            return (f"<span style='color:{col(along_key)}'>{solid}&nbsp;{html.escape(a)}</span>"
+                    f" &nbsp; <span style='color:{col('h')}'>{dashed}&nbsp;{html.escape(b)}</span>")
 
         self.headers["path"].set_texts(
             head(f"Paths into {what} (log, ‖·‖)", path_legend(along, through)),
