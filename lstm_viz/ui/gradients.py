@@ -16,7 +16,7 @@ A vertical cursor marks the current step in every plot (click or drag to move it
 dashed line marks the loss step. Hovering any plot names the number under the mouse
 and what it means.
 
-Controls on the left: the loss step (spin box, or "Loss at cursor"), which loss
+Controls on the left: the loss step (spin box, or "At cursor"), which loss
 (the squared error to a target y, or, when the model has a readout layer, the
 readout's cross-entropy on a chosen class), the target y (typed as H numbers; bad
 text turns red with the reason and changes nothing), the loss value, the readout's
@@ -602,13 +602,13 @@ class GradientPanel(QWidget):
         self.controls = QWidget(self)
         grid = QGridLayout(self.controls)
         grid.setContentsMargins(4, 4, 4, 4)
-        self.loss_step_label = QLabel("Loss on step")
+        self.loss_step_label = QLabel("Loss step")
         self.loss_spin = QSpinBox()
         self.loss_spin.setKeyboardTracking(False)
         self.loss_spin.setAccessibleName("Loss step")
         self.loss_spin.setToolTip(TIPS["loss_step"])
         self.loss_step_label.setToolTip(TIPS["loss_step"])
-        self.loss_here = QPushButton("Loss at cursor")
+        self.loss_here = QPushButton("At cursor")
         self.loss_here.setToolTip(TIPS["loss_here"])
         self.target_label = QLabel("Target y")
         self.target_label.setToolTip(TIPS["target"])
@@ -650,30 +650,33 @@ class GradientPanel(QWidget):
         self.check_label = QLabel(NOT_CHECKED)
         self.check_label.setToolTip(TIPS["check"])
         self.check_label.setWordWrap(True)
+        # One row fewer than a row per control: at 1600x900 the check's result shows
+        # without scrolling.
+        self.loss_step_label.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Preferred)
         grid.addWidget(self.loss_step_label, 0, 0)
         grid.addWidget(self.loss_spin, 0, 1)
-        grid.addWidget(self.loss_here, 1, 0, 1, 2)
-        grid.addWidget(self.loss_kind, 2, 0, 1, 2)
+        grid.addWidget(self.loss_here, 0, 2)
+        grid.addWidget(self.loss_kind, 2, 0, 1, 3)
         grid.addWidget(self.class_label, 3, 0)
-        grid.addWidget(self.class_spin, 3, 1)
-        grid.addWidget(self.loss_error, 4, 0, 1, 2)
+        grid.addWidget(self.class_spin, 3, 1, 1, 2)
+        grid.addWidget(self.loss_error, 4, 0, 1, 3)
         grid.addWidget(self.target_label, 5, 0)
-        grid.addWidget(self.target_edit, 5, 1)
-        grid.addWidget(self.target_error, 6, 0, 1, 2)
-        grid.addWidget(self.loss_label, 7, 0, 1, 2)
-        grid.addWidget(self.probs, 9, 0, 1, 2)
+        grid.addWidget(self.target_edit, 5, 1, 1, 2)
+        grid.addWidget(self.target_error, 6, 0, 1, 3)
+        grid.addWidget(self.loss_label, 7, 0, 1, 3)
+        grid.addWidget(self.probs, 9, 0, 1, 3)
         modes = QHBoxLayout()
         modes.setSpacing(0)
         modes.addWidget(self.lines_button)
         modes.addWidget(self.heat_button)
-        grid.addLayout(modes, 10, 0, 1, 2)
+        grid.addLayout(modes, 10, 0, 1, 3)
         self.heat_log_box = QCheckBox("Log colours", self.controls)
         self.heat_log_box.setChecked(True)
         self.heat_log_box.setToolTip(TIPS["heat_log"].format(d=HEAT_DECADES))
         self.heat_log_box.setVisible(False)          # with the heatmaps only
-        grid.addWidget(self.heat_log_box, 11, 0, 1, 2)
-        grid.addWidget(self.check_button, 12, 0, 1, 2)
-        grid.addWidget(self.check_label, 13, 0, 1, 2)
+        grid.addWidget(self.heat_log_box, 11, 0, 1, 3)
+        grid.addWidget(self.check_button, 12, 0, 1, 3)
+        grid.addWidget(self.check_label, 13, 0, 1, 3)
         grid.setRowStretch(14, 1)
 
         # ---------------------------------------------------------------- plots
@@ -911,10 +914,11 @@ class GradientPanel(QWidget):
         finally:
             QGuiApplication.restoreOverrideCursor()
         self.last_check = res
-        verdict = "agree ✓" if res.ok else "DISAGREE ✗"
+        # the verdict first: in a short window it is the line that shows without scrolling
+        verdict = "Exact and numerical agree ✓" if res.ok else "Exact and numerical DISAGREE ✗"
         note = f" {res.note}" if res.note else ""
-        self.check_label.setText(f"Max relative error {fmt(res.max_rel_error)} "
-                                 f"over {_compared(res)}: {verdict}{note}")
+        self.check_label.setText(f"{verdict}: max relative error {fmt(res.max_rel_error)} "
+                                 f"over {_compared(res)}.{note}")
         self.check_label.setToolTip(self._check_table(res))
         return res
 

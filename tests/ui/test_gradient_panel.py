@@ -216,7 +216,7 @@ def test_check_gradients_reports_a_small_error(qtbot, panel, state):
     res = panel.last_check
     assert res is not None and res.max_rel_error < 1e-5 and len(res.entries) == 34
     text = panel.check_label.text()
-    assert "agree" in text and fmt(res.max_rel_error) in text
+    assert text.startswith("Exact and numerical agree ✓") and fmt(res.max_rel_error) in text
     assert "20 parameters, 4 inputs and 10 plotted state gradients (dL/dh, dL/dC)" in text
     tip = panel.check_label.toolTip()
     assert tip.count("<tr") == 35 and "weight_hh_l0" in tip
@@ -241,7 +241,7 @@ def test_check_names_what_it_compared_for_a_gru(qtbot, panel, state):
     qtbot.mouseClick(panel.check_button, Qt.MouseButton.LeftButton)
     res = panel.last_check
     assert res is not None and res.ok
-    assert "20 parameters, 4 inputs and 5 plotted state gradients (dL/dh):" in panel.check_label.text()
+    assert "20 parameters, 4 inputs and 5 plotted state gradients (dL/dh)." in panel.check_label.text()
     tip = panel.check_label.toolTip()
     assert "dL/dC" not in tip and tip.count("dL/dh at step") == 5
 

@@ -224,6 +224,26 @@ def test_larger_type_on_the_gradients_tab_still_makes_the_diagram_larger(qtbot, 
     assert w.diagram.viewport().height() >= 240
 
 
+@pytest.mark.parametrize("size", [(1600, 900), (1920, 1080)])
+def test_the_gradient_controls_show_whole_at_normal_type(qtbot, make_window, state, size):
+    """Every control and the check's line without scrolling, and the check's verdict on
+    the line that shows first."""
+    w = make_window(state, size=size)
+    w.resize_for_layout(*size)
+    w.bottom.setCurrentIndex(BOTTOM_GRADIENTS)
+    qtbot.wait(50)
+    panel = w.gradients
+    area = panel.controls_area
+    assert not area.verticalScrollBar().isVisible()
+    assert area.viewport().height() >= panel.controls.minimumHeight() - 1
+    bottom = panel.check_label.mapTo(panel.controls, panel.check_label.rect().bottomLeft()).y()
+    assert bottom <= area.viewport().height()
+    for label in (panel.loss_step_label, panel.target_label):       # names not cut short
+        assert label.width() >= label.sizeHint().width()
+    qtbot.mouseClick(panel.check_button, Qt.MouseButton.LeftButton)
+    assert panel.check_label.text().startswith("Exact and numerical agree ✓")
+
+
 def test_ctrl_3_makes_the_comparisons_seeded_rnn_the_main_cell(qtbot, window, state):
     # "The RNN" is one network: the one the comparison plots is the one Ctrl+3 brings in,
     # so its curve does not jump when it becomes the main cell.
