@@ -114,6 +114,41 @@ def test_a_log_curve_draws_its_values_where_pyqtgraph_puts_them_on_a_log_axis(qt
     assert (mine != theirs).sum() < 0.05 * theirs.sum()
 
 
+@pytest.mark.parametrize("width", [1, 3])
+def test_a_curves_bounds_are_pyqtgraphs_bounds(qtbot, width):
+    """The quick bounding rectangle is the one pyqtgraph computes (data bounds grown by
+    the pen's padding in pixels), gaps and all; moved or filled curves use pyqtgraph's."""
+    from lstm_viz.ui.kit import LogCurve
+
+    widget = pg.PlotWidget()
+    qtbot.addWidget(widget)
+    widget.resize(400, 300)
+    widget.show()
+    qtbot.waitExposed(widget)
+    curve = LogCurve(pen=pg.mkPen("#0072B2", width=width))
+    widget.getPlotItem().addItem(curve)
+    widget.getPlotItem().setRange(xRange=(0, 20), yRange=(-6, 2), padding=0)
+    curve.set_values(np.arange(1.0, 12.0), [1, .1, np.nan, 0, 1e-3, 3, 1e-5, 1, 2, -1, .5])
+    qtbot.wait(20)                      # the view box applies its range (pyqtgraph's reads that)
+
+    def pyqtgraphs():
+        curve._boundingRect = None
+        return pg.PlotCurveItem.boundingRect(curve)
+
+    want = pyqtgraphs()
+    curve._boundingRect = None
+    got = curve.boundingRect()
+    assert want.width() > 10 and want.height() > 5           # (the data: x 1..11, y -5..0.5)
+    for a, b in ((got.left(), want.left()), (got.right(), want.right()),
+                 (got.top(), want.top()), (got.bottom(), want.bottom())):
+        assert a == pytest.approx(b, rel=1e-9, abs=1e-9)
+    curve.set_values(np.arange(3.0), [np.nan, 0.0, -2.0])      # nothing drawable
+    assert curve.boundingRect().isEmpty()
+    curve.set_values(np.arange(3.0), [1.0, 2.0, 3.0])
+    curve.setPos(1.0, 0.0)                                     # moved: pyqtgraph's own
+    assert curve.boundingRect() == pyqtgraphs()
+
+
 def test_a_draft_curve_is_one_thin_line_until_it_settles(qtbot):
     from lstm_viz.ui.kit import SETTLE_MS, CurveDrafts, LogCurve
 
