@@ -39,7 +39,7 @@ from ..explain import fmt
 from ..state import AppState
 from .equations import unicode_subscripts
 from .kit import (DRAFT_WITHIN_MS, SETTLE_MS, ImageItem, opaque_viewport, shifted, step_at,
-                  style_axes, thin_passes)
+                  style_axes, thin_passes, view_pixel)
 from .theme import Theme, colormap, scaled_font
 from .timecursor import TimeCursor
 
@@ -271,9 +271,12 @@ class UnitLines(pg.GraphicsObject):
             if self._data_rect is None:
                 return QRectF()
             r = QRectF(self._data_rect)
-            px, py = self.pixelVectors()         # one device pixel in data units
-            if px is not None and py is not None:
-                dx, dy = px.length() * self._pad_px, py.length() * self._pad_px
+            pixel = view_pixel(self)             # one device pixel in data units
+            if pixel is None:
+                px, py = self.pixelVectors()
+                pixel = (px.length(), py.length()) if px is not None and py is not None else None
+            if pixel is not None:
+                dx, dy = pixel[0] * self._pad_px, pixel[1] * self._pad_px
                 r.adjust(-dx, -dy, dx, dy)
             self._rect = r
         return self._rect
@@ -289,6 +292,8 @@ class UnitLines(pg.GraphicsObject):
         return (r.left(), r.right()) if ax == 0 else (r.top(), r.bottom())
 
     def paint(self, p, option, *_args) -> None:
+        if not len(self._x) or not self._units:
+            return          # (nothing to draw; a polygon of no points would crash Qt here)
         p.setRenderHint(p.RenderHint.Antialiasing, self.antialias)
         # Only the points whose segments can reach the exposed rectangle: moving the
         # time cursor exposes two thin strips, so it redraws a few points, not all.

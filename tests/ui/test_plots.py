@@ -369,6 +369,38 @@ def test_a_blown_up_value_breaks_the_line_there(qapp):
     assert line.drawn(2) is None
 
 
+def test_unit_lines_bounds_are_the_data_grown_by_the_pen_in_pixels(qtbot):
+    """The pixel's size read off the view box is the one pyqtgraph's device transform
+    gives, so the rectangle holds the widest pen's half width all round."""
+    import pyqtgraph as pg
+    from PySide6.QtGui import QPen
+
+    from lstm_viz.ui.plots import UnitLines
+
+    widget = pg.PlotWidget()
+    qtbot.addWidget(widget)
+    widget.resize(500, 300)
+    widget.show()
+    qtbot.waitExposed(widget)
+    line = UnitLines()
+    widget.getPlotItem().addItem(line)
+    widget.getPlotItem().setRange(xRange=(0, 12), yRange=(-2, 4), padding=0)
+    qtbot.wait(20)
+    Y = np.column_stack([np.linspace(-1, 1, 10), np.linspace(2, 3, 10)])
+    line.set_units(np.arange(1.0, 11.0), Y, [0, 1])
+    pen = QPen(QColor("black"))
+    pen.setWidthF(4.0)
+    pen.setCosmetic(True)
+    line.set_pens({0: pen, 1: pen}, True)
+    r = line.boundingRect()
+    px, py = line.pixelVectors()
+    pad = 4.0 / 2 + 1
+    assert r.left() == pytest.approx(1.0 - pad * px.length(), rel=1e-9)
+    assert r.right() == pytest.approx(10.0 + pad * px.length(), rel=1e-9)
+    assert r.top() == pytest.approx(-1.0 - pad * py.length(), rel=1e-9)
+    assert r.bottom() == pytest.approx(3.0 + pad * py.length(), rel=1e-9)
+
+
 @pytest.mark.parametrize("width", [2.0, 3.0, 4.5])
 @pytest.mark.parametrize("style", [Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine])
 def test_a_wide_line_drawn_as_thin_copies_inks_about_what_the_wide_pen_does(qapp, width, style):
