@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QElapsedTimer, QEvent, QObject, QRect, QRectF, Qt, QTimer
+from PySide6.QtCore import QElapsedTimer, QEvent, QObject, QPoint, QRectF, Qt, QTimer
 from PySide6.QtGui import (QColor, QFont, QImage, QPainter, QPalette, QPen, QPixmap,
                            QStaticText, QTextDocument, QTextOption, QTransform)
 from PySide6.QtWidgets import (QFrame, QGraphicsItem, QGraphicsPathItem, QLabel, QScrollArea,
@@ -551,13 +551,25 @@ class TextLayouts:
         return st
 
 
+def device_size(widget: QWidget) -> tuple[int, int]:
+    """``widget``'s size in device pixels, rounded as Qt rounds it (half up; Python's
+    ``round`` takes 1648.5 to 1648, a pixel short of what Qt renders)."""
+    dpr = widget.devicePixelRatioF()
+    return int(widget.width() * dpr + 0.5), int(widget.height() * dpr + 0.5)
+
+
 def draw_from(painter: QPainter, region, pixmap: QPixmap) -> None:
     """Draw the part of ``pixmap`` (a snapshot of the widget ``painter`` paints, at its
-    device pixel ratio) under each rectangle of ``region`` (widget coordinates)."""
-    dpr = pixmap.devicePixelRatio()
+    device pixel ratio) under each rectangle of ``region`` (widget coordinates).
+
+    The whole pixmap is drawn at the origin, clipped to one rectangle at a time: its
+    pixels land where they were rendered at any pixel ratio (cutting a source rectangle
+    out at 1.5 or 1.75 would round it a pixel off), and a one-rectangle clip keeps Qt
+    on its fast path (a many-rectangle clip is ~50x slower per copy)."""
     for r in region:
-        painter.drawPixmap(r, pixmap, QRect(round(r.x() * dpr), round(r.y() * dpr),
-                                            round(r.width() * dpr), round(r.height() * dpr)))
+        painter.setClipRect(r)
+        painter.drawPixmap(QPoint(0, 0), pixmap)
+    painter.setClipping(False)
 
 
 def opaque_viewport(view) -> None:

@@ -42,7 +42,7 @@ from PySide6.QtCore import QEvent, QObject, QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPen, QPixmap, QRegion
 from PySide6.QtWidgets import QToolTip
 
-from .kit import draw_from
+from .kit import device_size, draw_from
 
 #: How near (px) the mouse must be to the cursor line to grab it.
 GRAB_PX = 6
@@ -160,7 +160,7 @@ class TimeCursor(QObject):
         if not vp.isVisible() or vp.width() <= 0 or vp.height() <= 0:
             return
         dpr = vp.devicePixelRatioF()
-        w, h = round(vp.width() * dpr), round(vp.height() * dpr)
+        w, h = device_size(vp)
         snap = self._snapshot
         if snap is None or snap.width() != w or snap.height() != h:
             snap = self._snapshot = QPixmap(w, h)

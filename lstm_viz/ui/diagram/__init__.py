@@ -15,17 +15,25 @@ view's size and transform. A repaint uses a frame only when the key of the
 picture as it stands is the frame's key, so a hover, an edit, a theme or an
 animation between two steps is painted as usual. A frame is drawn by the view's
 own paint into the pixmap (``QWidget.render``), so it is the same pixels.
+
+A copied repaint skips Qt's own drawing of the items, and with it Qt's record
+of where each item was last painted (which the next repaint's area comes from)
+and its reset of a pending whole-scene update. So: no item changes its size
+with the step (the caption's rectangle only grows, `TextItem`); a repaint of the
+whole viewport (a whole-scene update, a new size or transform) is always painted,
+never copied; and the frames are drawn one per turn of the event loop, so that a
+key pressed meanwhile is not kept waiting.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
 
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtGui import QPainter, QPixmap, QRegion
 from PySide6.QtWidgets import QFrame, QGraphicsView, QWidget
 
-from ..kit import draw_from, opaque_viewport
+from ..kit import device_size, draw_from, opaque_viewport
 from .layout import GRU_LAYOUT, LAYOUTS, LSTM_LAYOUT, RNN_LAYOUT, CellLayout, NodeSpec, WireSpec
 from .scene import CLICKABLE, GRADIENTS, SERIES, CellScene
 
@@ -34,8 +42,10 @@ __all__ = ["CellDiagramView", "CellScene", "CellLayout", "NodeSpec", "WireSpec",
 
 _NAMES = {"lstm": "LSTM", "gru": "GRU", "rnn": "Simple RNN"}
 
-#: Frames drawn ahead are kept up to this many bytes in all (at least two frames).
-FRAME_BYTES = 48 * 2 ** 20
+#: Frames drawn ahead are kept up to this many bytes in all, and up to MAX_FRAMES of them;
+#: a view too large for three (the step shown and its two neighbours) draws none ahead.
+FRAME_BYTES = 64 * 2 ** 20
+MAX_FRAMES = 4
 
 
 class CellDiagramView(QGraphicsView):
@@ -69,12 +79,18 @@ class CellDiagramView(QGraphicsView):
         # frames drawn ahead: key -> (pixmap, objects the key names by id)
         self._frames: OrderedDict[tuple, tuple[QPixmap, list]] = OrderedDict()
         self.frame_blits = 0            # repaints copied from a frame (tests, bench)
+        self._ahead: list[int] = []     # steps still to draw ahead, one per loop turn
+        self._ahead_timer = QTimer(self)
+        self._ahead_timer.setSingleShot(True)
+        self._ahead_timer.setInterval(0)
+        self._ahead_timer.timeout.connect(self._draw_next)
         self._scene.sceneRectChanged.connect(self._fit)
         self._scene.neighbours_ready.connect(self.draw_ahead)
         state.trace_changed.connect(self._name_for_kind)
+        state.timestep_changed.connect(self._ahead.clear)    # a step: what comes next changes
         for signal in (state.trace_changed, state.unit_changed, state.appearance_changed,
                        state.gradients_shown):
-            signal.connect(self._frames.clear)      # their frames would never be shown again
+            signal.connect(self.drop_frames)        # their frames would never be shown again
 
     def _name_for_kind(self) -> None:
         name = f"{_NAMES.get(self._scene.kind, self._scene.kind.upper())} cell diagram"
@@ -86,6 +102,7 @@ class CellDiagramView(QGraphicsView):
 
     def resizeEvent(self, ev) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(ev)
+        self.drop_frames()                  # (drawn at the old size, and holding memory)
         self._fit()
 
     def showEvent(self, ev) -> None:  # noqa: N802 (Qt override)
@@ -105,44 +122,60 @@ class CellDiagramView(QGraphicsView):
                 t.m21(), t.m22(), t.dx(), t.dy()), pins
 
     def paintEvent(self, ev) -> None:  # noqa: N802 (Qt override)
-        if self._frames:
+        vp = self.viewport()
+        region = ev.region()
+        whole = QRegion(vp.rect()).subtracted(region).isEmpty()
+        if self._frames and not whole:                  # (a repaint of it all is Qt's own)
             found = self._frame_key()
             frame = self._frames.get(found[0]) if found is not None else None
             if frame is not None:
                 self._frames.move_to_end(found[0])
-                p = QPainter(self.viewport())
-                draw_from(p, ev.region(), frame[0])
+                p = QPainter(vp)
+                draw_from(p, region, frame[0])
                 p.end()
                 self.frame_blits += 1
                 return
         super().paintEvent(ev)
 
+    def drop_frames(self) -> None:
+        """Forget every frame drawn ahead (and any still to draw)."""
+        self._frames.clear()
+        self._ahead.clear()
+
+    def _frames_kept(self) -> int:
+        w, h = device_size(self.viewport())
+        return min(MAX_FRAMES, FRAME_BYTES // max(w * h * 4, 1))
+
     def draw_ahead(self) -> None:
-        """Draw the pictures of the step shown and of the steps beside it into frames
-        (once stepping has paused: the scene's ``neighbours_ready``)."""
+        """Draw the pictures of the step shown, the next and the previous step into
+        frames, one per turn of the event loop (once stepping has paused: the scene's
+        ``neighbours_ready``)."""
+        shown, steps = self._scene.timestep, self.state.trace.steps
+        if shown < 0 or self._frames_kept() < 3:
+            return
+        self._ahead[:] = [t for t in (shown, shown + 1, shown - 1) if 0 <= t < steps]
+        self._ahead_timer.start()
+
+    def _draw_next(self) -> None:
         scene = self._scene
         vp = self.viewport()
-        if not vp.isVisible() or vp.width() <= 0 or scene.is_animating():
+        if (not self._ahead or not vp.isVisible() or vp.width() <= 0
+                or scene.is_animating()):
+            self._ahead.clear()
             return
-        shown, steps = scene.timestep, self.state.trace.steps
-        if shown < 0:
-            return
-        dpr = vp.devicePixelRatioF()
-        w, h = round(vp.width() * dpr), round(vp.height() * dpr)
-        keep = max(2, FRAME_BYTES // max(w * h * 4, 1))
-        for t in (shown, shown + 1, shown - 1)[:keep]:
-            if not 0 <= t < steps:
-                continue
-            if t != scene.timestep:
-                scene.set_timestep(t)
-            found = self._frame_key()
-            if found is None or found[0] in self._frames:
-                continue
+        shown, t = scene.timestep, self._ahead.pop(0)
+        if t != shown:
+            scene.set_timestep(t)
+        found = self._frame_key()
+        if found is not None and found[0] not in self._frames:
+            w, h = device_size(vp)
             pixmap = QPixmap(w, h)
-            pixmap.setDevicePixelRatio(dpr)
+            pixmap.setDevicePixelRatio(vp.devicePixelRatioF())
             vp.render(pixmap, QPoint(), QRegion(vp.rect()))     # the view's own paint
             self._frames[found[0]] = (pixmap, found[1])
-            while len(self._frames) > keep:
+            while len(self._frames) > self._frames_kept():
                 self._frames.popitem(last=False)
         if scene.timestep != shown:
-            scene.set_timestep(shown)           # (its frame is kept: the repaint copies it)
+            scene.set_timestep(shown)           # (the repaint copies the step's frame)
+        if self._ahead:
+            self._ahead_timer.start()

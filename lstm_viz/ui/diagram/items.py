@@ -663,6 +663,7 @@ class TextItem(QGraphicsObject):
     def set_style(self, style: Style) -> None:
         self._style = style
         self._layouts.use(getattr(style, self._font_attr), self._width)
+        self._rect = QRectF()           # (the room taken is measured again in this font)
         self._relayout()
 
     def set_text(self, text: str) -> None:
@@ -676,7 +677,7 @@ class TextItem(QGraphicsObject):
     def frame_state(self, pins: list) -> tuple:
         """As `ElementItem.frame_state`."""
         pins.append(self._style)
-        return (self._text, id(self._style), self._rect.height(), self.isVisible())
+        return (self._text, id(self._style), self.isVisible())
 
     def prepare(self, text: str) -> None:
         """Lay ``text`` out now, so that showing it later only draws it."""
@@ -684,13 +685,19 @@ class TextItem(QGraphicsObject):
             self._layouts.get(text)
 
     def _relayout(self) -> None:
-        """Lay the text out once (wrapped to the width); paint only draws it."""
+        """Lay the text out once (wrapped to the width); paint only draws it.
+
+        The item's rectangle grows to the tallest text it has shown in this style and
+        never shrinks back: a step whose caption wraps onto fewer lines than the last
+        one's must still repaint the lines that go away, and the diagram's frames drawn
+        ahead (`CellDiagramView`) bypass Qt's record of where an item last painted."""
         if self._style is None:
             return
         st = self._static = self._layouts.get(self._text)   # (a step's caption shown before)
-        height = st.size().height() if self._text else 0.0
-        self.prepareGeometryChange()
-        self._rect = QRectF(self._at.x(), self._at.y(), self._width, height + 2)
+        height = (st.size().height() if self._text else 0.0) + 2
+        if height > self._rect.height() or self._rect.isNull():
+            self.prepareGeometryChange()
+            self._rect = QRectF(self._at.x(), self._at.y(), self._width, height)
         self.update()
 
     def boundingRect(self) -> QRectF:  # noqa: N802 (Qt override)
