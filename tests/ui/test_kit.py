@@ -129,7 +129,8 @@ def test_a_curves_bounds_are_pyqtgraphs_bounds(qtbot, width):
     widget.getPlotItem().addItem(curve)
     widget.getPlotItem().setRange(xRange=(0, 20), yRange=(-6, 2), padding=0)
     curve.set_values(np.arange(1.0, 12.0), [1, .1, np.nan, 0, 1e-3, 3, 1e-5, 1, 2, -1, .5])
-    qtbot.wait(20)                      # the view box applies its range (pyqtgraph's reads that)
+    qtbot.wait(20)
+    widget.getPlotItem().getViewBox().updateMatrix()    # (pyqtgraph's reads the applied range)
 
     def pyqtgraphs():
         curve._boundingRect = None

@@ -392,6 +392,9 @@ def test_unit_lines_bounds_are_the_data_grown_by_the_pen_in_pixels(qtbot):
     pen.setWidthF(4.0)
     pen.setCosmetic(True)
     line.set_pens({0: pen, 1: pen}, True)
+    qtbot.wait(20)
+    widget.getPlotItem().getViewBox().updateMatrix()    # (a pending resize, applied now)
+    line.viewTransformChanged()
     r = line.boundingRect()
     px, py = line.pixelVectors()
     pad = 4.0 / 2 + 1
