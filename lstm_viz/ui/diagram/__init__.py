@@ -124,9 +124,8 @@ class CellDiagramView(QGraphicsView):
     def paintEvent(self, ev) -> None:  # noqa: N802 (Qt override)
         vp = self.viewport()
         region = ev.region()
-        whole = QRegion(vp.rect()).subtracted(region).isEmpty()
-        if self._frames and not whole:                  # (a repaint of it all is Qt's own)
-            found = self._frame_key()
+        if self._frames and not QRegion(vp.rect()).subtracted(region).isEmpty():
+            found = self._frame_key()                   # (a repaint of it all is Qt's own)
             frame = self._frames.get(found[0]) if found is not None else None
             if frame is not None:
                 self._frames.move_to_end(found[0])

@@ -136,6 +136,7 @@ class Look:
     cells: tuple = ()               # per-unit strip colours (all units shown), one per unit
     ink: QColor | None = None       # node symbol colour on ``color``
     width: float = 0.0              # wire core width (gradient mode); 0: the normal core
+    strip: QImage | None = field(default=None, compare=False)   # ``cells``, a pixel each
 
 
 class ElementItem(QGraphicsObject):
@@ -289,7 +290,6 @@ class WireItem(ElementItem):
         self._separators: list[QLineF] = []
         self._bounds = self._shape.boundingRect().adjusted(-HALO, -HALO, HALO, HALO)
         self._units = 0
-        self._images: dict[int, tuple[tuple, QImage]] = {}
         self.set_units(1)
 
     def set_units(self, n: int) -> None:
@@ -313,22 +313,6 @@ class WireItem(ElementItem):
                             QLineF(r.topLeft(), r.bottomLeft()) for r in self._cells[1:]]
         self._bounds = self._shape.boundingRect().united(self._strip).adjusted(
             -HALO, -HALO, HALO, HALO)
-
-    def _strip_image(self, cells: tuple) -> QImage:
-        """``cells`` (one colour per unit) as an image of one pixel per unit, laid along
-        the wire; the last two are kept (a step's animation blends between them)."""
-        memo = self._images
-        img = memo.get(id(cells))
-        if img is None or img[0] is not cells:
-            n = len(cells)
-            image = QImage(1, n, QImage.Format.Format_RGB32) if self.spec.vertical \
-                else QImage(n, 1, QImage.Format.Format_RGB32)
-            for k, c in enumerate(cells):
-                image.setPixel(0, k, c.rgb()) if self.spec.vertical else image.setPixel(k, 0, c.rgb())
-            if len(memo) >= 2:
-                memo.pop(next(iter(memo)))
-            img = memo[id(cells)] = (cells, image)
-        return img[1]
 
     def _cell_px(self, painter: QPainter) -> float:
         """Length of one strip cell along the wire, in device pixels."""
@@ -416,8 +400,8 @@ class WireItem(ElementItem):
         if casing is not None:
             painter.fillPath(casing, st.casing)
         painter.fillPath(core, self._color)
-        new = self._to.cells
-        if new and not self._strip.isEmpty():
+        new = self._to.strip
+        if new is not None and not self._strip.isEmpty():
             # Axis-aligned cells, hairline separators and frame, without antialiasing:
             # whole pixels (crisp, each unit's cell clearly apart from the next). The cells
             # are one image of a pixel per unit, scaled up unsmoothed: one call instead of
@@ -426,11 +410,11 @@ class WireItem(ElementItem):
             smooth = painter.testRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
             painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
             painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
-            old = self._from.cells if self._from is not None else ()
-            if old and self._p < 1.0 and len(old) == len(self._cells):
-                painter.drawImage(self._strip, self._strip_image(old))
+            old = self._from.strip if self._from is not None else None
+            if old is not None and self._p < 1.0 and old.size() == new.size():
+                painter.drawImage(self._strip, old)
                 painter.setOpacity(self._p)
-            painter.drawImage(self._strip, self._strip_image(new))
+            painter.drawImage(self._strip, new)
             painter.setOpacity(1.0)
             painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, smooth)
             painter.setPen(st.hair_pen)

@@ -33,7 +33,7 @@ import functools
 
 import numpy as np
 from PySide6.QtCore import QEasingCurve, QRectF, Qt, QVariantAnimation, Signal
-from PySide6.QtGui import QColor, QPainter
+from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QGraphicsScene
 
 from ... import explain
@@ -208,6 +208,15 @@ def _qcolors(rgb: np.ndarray) -> list[QColor]:
     return [QColor(r, g, b) for r, g, b in rgb.tolist()]
 
 
+def _strip_image(argb: np.ndarray, vertical: bool) -> QImage:
+    """A per-unit strip as an image of one pixel per unit (``argb``: 0xAARRGGBB values),
+    along x, or down for a vertical wire; the wire scales it up to the strip."""
+    n = len(argb)
+    w, h = (1, n) if vertical else (n, 1)
+    data = np.ascontiguousarray(argb, dtype=np.uint32).tobytes()
+    return QImage(data, w, h, 4 * w, QImage.Format.Format_RGB32).copy()
+
+
 def _overflow_ok(fn):
     """Run ``fn`` with NumPy's overflow/invalid warnings off.
 
@@ -264,6 +273,7 @@ class CellScene(QGraphicsScene):
         # visit to a step otherwise computes them while the user waits)
         self._prefetch = IdleWork(self, self._prefetch_neighbours, PREFETCH_MS)
         self._qlut: list[QColor] = []                        # the value scale's 256 colours
+        self._lut32 = np.zeros(0, dtype=np.uint32)           # ... as 0xAARRGGBB (strips)
         self._hover_key = ""
         self._clicked = False
         self._supported = True
@@ -502,7 +512,10 @@ class CellScene(QGraphicsScene):
 
     def _on_appearance(self) -> None:
         self._style = Style(self.state.theme, self.state.font_scale)
-        self._qlut = _qcolors(self._style.theme.lut(256)[:, :3])
+        lut = self._style.theme.lut(256)
+        self._qlut = _qcolors(lut[:, :3])
+        rgb = lut[:, :3].astype(np.uint32)
+        self._lut32 = 0xFF000000 | (rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2]
         self.setBackgroundBrush(self._style.background)
         self.invalidate(self.sceneRect(), QGraphicsScene.SceneLayer.BackgroundLayer)
         for item in self._styled_items():
@@ -638,13 +651,14 @@ class CellScene(QGraphicsScene):
         if grad:
             m = grad_strength(rows, self._gmax)
             mx = grad_strength(x_row, self._gmax)
-            idx, idx_x = _lut_index(m, 1.0).tolist(), _lut_index(mx, 1.0).tolist()
+            at, at_x = _lut_index(m, 1.0), _lut_index(mx, 1.0)
             mag, mag_x = np.abs(m), np.abs(mx)
         else:
             vmax = np.array([self._vmax[self._scale_of.get(k, "unit")] for k in keys])
-            idx = _lut_index(rows, vmax[:, None]).tolist()
-            idx_x = _lut_index(x_row, self._vmax.get("input", 1.0)).tolist()
+            at = _lut_index(rows, vmax[:, None])
+            at_x = _lut_index(x_row, self._vmax.get("input", 1.0))
             mag, mag_x = np.abs(rows), np.abs(x_row)
+        idx, idx_x = at.tolist(), at_x.tolist()
         if unit >= 0:
             strengths = mag[:, unit]
         else:
@@ -660,7 +674,9 @@ class CellScene(QGraphicsScene):
                 wires[key] = Look(qlut[idx[n][unit]], number_text(rows[n, unit]), (), None, width)
             else:
                 core = mix(st.neutral, st.flow, a) if grad else st.neutral
-                wires[key] = Look(core, "", tuple([qlut[i] for i in idx[n]]), None, width)
+                wire = self.wires.get(key)              # (a node's key has no strip)
+                strip = _strip_image(self._lut32[at[n]], wire.spec.vertical) if wire else None
+                wires[key] = Look(core, "", tuple([qlut[i] for i in idx[n]]), None, width, strip)
         # The input: one number when it is a single value, else a strip per input feature.
         if x_row.shape[0] == 1:
             a = float(mag_x[0])
@@ -669,7 +685,8 @@ class CellScene(QGraphicsScene):
         else:
             a = float(mag_x.max()) if grad else float(mag_x.mean())
             wires["x"] = Look(mix(st.neutral, st.flow, a) if grad else st.neutral, "",
-                              tuple([qlut[i] for i in idx_x]), None, _width(a) if grad else 0.0)
+                              tuple([qlut[i] for i in idx_x]), None, _width(a) if grad else 0.0,
+                              _strip_image(self._lut32[at_x], self.wires["x"].spec.vertical))
         nodes: dict[str, Look] = {}
         black, white = QColor("#000000"), QColor("#FFFFFF")
         bg = st.background
