@@ -413,10 +413,18 @@ def set_log_y(plot: pg.PlotItem, lo: float, hi: float) -> None:
     _set_y(plot, lo_r, max(hi_r, lo_r + 1.0), 0.04)
 
 
+AXIS_LIMIT = 1e300
+"""The largest value a linear axis or colour bar is given (see `nice_limit`)."""
+
+
 def nice_limit(m: float) -> float:
-    """The smallest of 1, 2, 5 × 10^k that is at least ``m`` (1 for 0 or non-finite)."""
+    """The smallest of 1, 2, 5 × 10^k that is at least ``m`` (1 for 0 or non-finite), and
+    never above `AXIS_LIMIT`: pyqtgraph's axes and colour bars overflow on a range that
+    spans more than the largest float (an exploding experiment reaches 1e308)."""
     if not np.isfinite(m) or m <= 0:
         return 1.0
+    if m >= AXIS_LIMIT:
+        return AXIS_LIMIT
     k = np.floor(np.log10(m))
     for f in (1.0, 2.0, 5.0, 10.0):
         if f * 10.0 ** k >= m * (1 - 1e-12):

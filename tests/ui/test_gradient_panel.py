@@ -350,6 +350,32 @@ def test_an_overflowed_experiment_shows_gaps_and_refuses_the_check(qtbot, panel,
     assert panel.last_check is None and "not finite" in panel.check_label.text()
 
 
+def test_gradients_near_the_largest_float_draw_in_both_colour_modes(qtbot, panel, state):
+    """A ReLU forget gate of 3 triples dL/dC at each step back: at the start of 1000 steps
+    it nears 1e308. The heatmaps' levels, colour bar and saliency axis must stay finite
+    (pyqtgraph's ticks overflowed on ±2e308 and on ±1.8e308, an exception in paint)."""
+    from lstm_viz.ui.kit import AXIS_LIMIT
+
+    H, T = 3, 1000
+    b = np.zeros(4 * H)
+    b[H:2 * H] = 3.0                                   # f = relu(3), the rest 0: C stays 0
+    p = init_params("lstm", 2, H, seed=1).replace(weight_ih=np.zeros((4 * H, 2)), weight_hh=np.zeros((4 * H, H)),
+                                                  bias_ih=b, bias_hh=np.zeros(4 * H))
+    x = np.random.default_rng(0).normal(size=(T, 2))
+    state.set_model(Network(p, options=Options(forget_activation="relu")), x, target=np.ones(H))
+    top = np.nanmax(np.abs(state.trace.dL_dc[np.isfinite(state.trace.dL_dc)]))
+    assert top > 1e300                                 # the case this test is about
+    assert nice_limit(top) == AXIS_LIMIT and nice_limit(1e299) == 1e299 and nice_limit(3e299) == 5e299
+    panel.set_heatmap(True)
+    for log in (True, False):
+        panel.set_heat_log(log)
+        panel.repaint()                                # an exception in paint fails the test
+        for key in ("h", "c"):
+            assert np.isfinite(panel.heat_images[key].image).all()
+            panel.heat_plots[key].getViewBox().scene().views()[0].grab()
+        assert all(np.isfinite(panel.colorbar.levels()))
+
+
 def test_path_legend_names_both_paths(panel, state):
     def plain(key: str) -> str:          # (a word joiner keeps "dL/dC" on one line)
         return panel.headers[key].full_text().replace("\u2060", "")
