@@ -40,6 +40,21 @@ dL/dc_{t+1}``):
   nudging C_t recomputes h_t from it (o_t kept: it does not depend on c_t)
   before the rest runs on.
 
+Steps too wide for a sharply curved loss. Where an experiment makes the loss
+curve sharply (a ReLU forget gate above 1 multiplies a nudge by itself at every
+step), ``eps`` can be far outside the range where the loss is linear: the exact
+gradient is right and the difference quotient is not its slope. An entry that
+disagrees is therefore measured again with steps ``eps/10``, ``eps/100`` and
+``eps/1000`` (`RETRIES`). Rounding in the quotient grows as ``1/step``, so the
+floor grows with it: at ``eps/1000`` it is a thousand times larger. If one of
+them agrees, the entry agrees, at that step (``GradEntry.eps``). If none does,
+the last two quotients tell the rest: when they agree with each other within
+`SETTLED` the quotient has settled on a slope that is not the exact gradient
+(a real disagreement); when they do not, the quotient is still moving as its
+step shrinks, and the entry is ``settled = False``: neither confirmed nor
+refuted. A wrong backward term gives a settled difference, so it cannot hide
+as an unsettled one unless the loss is sharply curved at that very entry.
+
 The steps are spread from the loss step back to the first step, geometrically
 in their distance from the loss step (`state_steps`): gradients usually fade
 about geometrically going back, so this samples where they are large and the
@@ -64,6 +79,10 @@ KINK_MARGIN = 1e-4
 FLOOR = 1e-5
 #: Relative error below which a gradient counts as correct.
 TOLERANCE = 1e-4
+#: Smaller steps tried, each a tenth of the last, for an entry that disagrees at ``EPS``.
+RETRIES = 3
+#: Relative difference between the last two quotients below which they have settled.
+SETTLED = 1e-2
 #: Parameter tensors sampled, PyTorch names.
 TENSORS = ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")
 #: Sampled too when the loss is the readout's cross-entropy.
@@ -81,7 +100,10 @@ class GradEntry:
 
     ``name`` is a parameter tensor (PyTorch name, ``index`` into it), ``"x"`` (the
     input, ``index = (t, d)``), ``"h"`` or ``"c"`` (the state gradients dL/dh_t and
-    dL/dC_t, ``index = (t, unit)``). Indices are 0-based.
+    dL/dC_t, ``index = (t, unit)``). Indices are 0-based. ``eps`` is the step of the
+    difference shown (smaller than the check's when that one disagreed and a smaller
+    one agrees); ``settled`` is False when no step agreed and the quotient kept changing
+    as the step shrank (see the module docstring), so ``rel_error`` measures nothing.
     """
 
     name: str
@@ -89,6 +111,8 @@ class GradEntry:
     exact: float
     numeric: float
     rel_error: float
+    eps: float = EPS
+    settled: bool = True
 
 
 @dataclass(frozen=True)
@@ -99,6 +123,7 @@ class GradCheck:
     ----------
     entries : tuple of GradEntry
     max_rel_error : float
+        Over the settled entries.
     eps : float
     note : str
         What the check changed, if anything ("" if nothing).
@@ -114,13 +139,49 @@ class GradCheck:
 
     @property
     def ok(self) -> bool:
-        """True if every entry agrees within `TOLERANCE`."""
-        return bool(self.max_rel_error <= TOLERANCE)
+        """True if every entry agrees within `TOLERANCE` (none unsettled)."""
+        return bool(self.max_rel_error <= TOLERANCE) and not self.unsettled
+
+    @property
+    def disagreeing(self) -> tuple[GradEntry, ...]:
+        """Entries whose difference settled on another value than the exact gradient."""
+        return tuple(e for e in self.entries if e.settled and e.rel_error > TOLERANCE)
+
+    @property
+    def unsettled(self) -> tuple[GradEntry, ...]:
+        """Entries no difference could measure (see the module docstring)."""
+        return tuple(e for e in self.entries if not e.settled)
+
+    @property
+    def smaller_steps(self) -> tuple[GradEntry, ...]:
+        """Entries that agreed only at a step smaller than the check's."""
+        return tuple(e for e in self.entries if e.settled and e.eps < self.eps)
 
 
 def rel_error(a: float, b: float, floor: float = FLOOR) -> float:
     """``|a - b| / max(|a|, |b|, floor)``."""
     return float(abs(a - b) / max(abs(a), abs(b), floor))
+
+
+def _compare(name: str, index: tuple[int, ...], exact: float, slope, eps: float,
+             floor: float) -> GradEntry:
+    """The entry for ``exact`` against ``slope(step)``, a central difference: at ``eps``,
+    then, while it disagrees, at up to `RETRIES` smaller steps (see the module docstring)."""
+    num = slope(eps)
+    err = rel_error(exact, num, floor)
+    if err <= TOLERANCE or not np.isfinite(exact):
+        return GradEntry(name, index, exact, num, err, eps)
+    last, step = num, eps
+    for _ in range(RETRIES):
+        step /= 10.0
+        fl = floor * eps / step                  # the quotient's rounding grows as 1 / step
+        now = slope(step)
+        e = rel_error(exact, now, fl)
+        if e <= TOLERANCE:
+            return GradEntry(name, index, exact, now, e, step)
+        prev, last = last, now
+    settled = rel_error(prev, last, floor * eps / step) <= SETTLED
+    return GradEntry(name, index, exact, num, err, eps, settled)
 
 
 def state_steps(s: int, n: int = STATE_STEPS) -> list[int]:
@@ -168,22 +229,26 @@ def _state_entries(network: Network, trace: Trace, target: np.ndarray | None,
     for t in state_steps(s, n_steps):
         u = int(rng.integers(H))
         h, c = trace.h[t].copy(), (trace.c[t].copy() if lstm else None)
-        up, down = h.copy(), h.copy()
-        up[u] += eps
-        down[u] -= eps                            # h_t nudged, c_t kept
-        num = (rest(t, up, c) - rest(t, down, c)) / (2.0 * eps)
-        exact = float(trace.dL_dh[t, u])
-        entries["h"].append(GradEntry("h", (t, u), exact, num, rel_error(exact, num, floor)))
+
+        def h_slope(e, t=t, u=u, h=h, c=c):
+            up, down = h.copy(), h.copy()
+            up[u] += e
+            down[u] -= e                          # h_t nudged, c_t kept
+            return (rest(t, up, c) - rest(t, down, c)) / (2.0 * e)
+
+        entries["h"].append(_compare("h", (t, u), float(trace.dL_dh[t, u]), h_slope, eps, floor))
         if not lstm:
             continue
         u = int(rng.integers(H))
         o = trace.gates["o"][t]
-        up, down = c.copy(), c.copy()
-        up[u] += eps
-        down[u] -= eps                            # c_t nudged, h_t = o_t tanh(c_t) follows
-        num = (rest(t, o * np.tanh(up), up) - rest(t, o * np.tanh(down), down)) / (2.0 * eps)
-        exact = float(trace.dL_dc[t, u])
-        entries["c"].append(GradEntry("c", (t, u), exact, num, rel_error(exact, num, floor)))
+
+        def c_slope(e, t=t, u=u, c=c, o=o):
+            up, down = c.copy(), c.copy()
+            up[u] += e
+            down[u] -= e                          # c_t nudged, h_t = o_t tanh(c_t) follows
+            return (rest(t, o * np.tanh(up), up) - rest(t, o * np.tanh(down), down)) / (2.0 * e)
+
+        entries["c"].append(_compare("c", (t, u), float(trace.dL_dc[t, u]), c_slope, eps, floor))
     return entries["h"] + entries["c"]
 
 
@@ -238,7 +303,7 @@ def check_gradients(network: Network, x: np.ndarray, target: np.ndarray | None,
     if not (np.isfinite(trace.loss) and all(np.all(np.isfinite(g)) for g in states)
             and np.all(np.isfinite(trace.dL_dx))
             and all(np.all(np.isfinite(g)) for g in trace.grads.values())):
-        raise ModelInputError("the loss or its gradients are not finite numbers (the states "
+        raise ModelInputError("the loss or its gradients are not finite numbers (they "
                               "overflowed), so there is nothing to compare")
     p = network.params
     rng = np.random.default_rng(seed)
@@ -259,32 +324,36 @@ def check_gradients(network: Network, x: np.ndarray, target: np.ndarray | None,
         arr = p.tensor(name)
         idx = tuple(int(i) for i in np.unravel_index(int(flat - offsets[k]), arr.shape))
         v = float(arr[idx])
-        up = loss(network.with_(params=p.with_value(name, idx, v + eps)), x)
-        down = loss(network.with_(params=p.with_value(name, idx, v - eps)), x)
-        num = (up - down) / (2.0 * eps)
-        exact = float(trace.grads[name][idx])
-        entries.append(GradEntry(name, idx, exact, num, rel_error(exact, num, floor)))
+
+        def p_slope(e, name=name, idx=idx, v=v):
+            up = loss(network.with_(params=p.with_value(name, idx, v + e)), x)
+            down = loss(network.with_(params=p.with_value(name, idx, v - e)), x)
+            return (up - down) / (2.0 * e)
+
+        entries.append(_compare(name, idx, float(trace.grads[name][idx]), p_slope, eps, floor))
 
     m = min(int(n_inputs), x.size)
     for flat in np.sort(rng.choice(x.size, size=m, replace=False)) if m > 0 else ():
         idx = tuple(int(i) for i in np.unravel_index(int(flat), x.shape))
-        xp, xm = x.copy(), x.copy()
-        xp[idx] += eps
-        xm[idx] -= eps
-        num = (loss(network, xp) - loss(network, xm)) / (2.0 * eps)
-        exact = float(trace.dL_dx[idx])
-        entries.append(GradEntry(INPUT, idx, exact, num, rel_error(exact, num, floor)))
+
+        def x_slope(e, idx=idx):
+            xp, xm = x.copy(), x.copy()
+            xp[idx] += e
+            xm[idx] -= e
+            return (loss(network, xp) - loss(network, xm)) / (2.0 * e)
+
+        entries.append(_compare(INPUT, idx, float(trace.dL_dx[idx]), x_slope, eps, floor))
 
     entries += _state_entries(network, trace, target, rng, int(n_states), eps, floor)
 
-    worst = max((e.rel_error for e in entries), default=0.0)
+    worst = max((e.rel_error for e in entries if e.settled), default=0.0)
     note = ""
     if notes:
         it = "they change" if len(notes) > 1 else "it changes"
         note = (" and ".join(notes).capitalize()
                 + f" switched off for the check: {it} the gradient on purpose.")
     kink = _near_kink(network, trace)
-    if kink is not None:
+    if kink is not None and any(not e.settled or e.rel_error > TOLERANCE for e in entries):
         t, u, a = kink
         note = (note + " " if note else "") + (
             f"The ReLU forget gate's input is {a:.1e} at step {t + 1}, unit {u + 1}: so near its "
@@ -303,5 +372,6 @@ def _near_kink(network: Network, trace: Trace) -> tuple[int, int, float] | None:
     return (int(t), int(u), float(a[t, u])) if abs(a[t, u]) < KINK_MARGIN else None
 
 
-__all__ = ["EPS", "FLOOR", "INPUT", "KINK_MARGIN", "READOUT_TENSORS", "STATES", "STATE_STEPS",
-           "TOLERANCE", "GradCheck", "GradEntry", "check_gradients", "rel_error", "state_steps"]
+__all__ = ["EPS", "FLOOR", "INPUT", "KINK_MARGIN", "READOUT_TENSORS", "RETRIES", "SETTLED", "STATES",
+           "STATE_STEPS", "TOLERANCE", "GradCheck", "GradEntry", "check_gradients", "rel_error",
+           "state_steps"]

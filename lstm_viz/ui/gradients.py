@@ -48,7 +48,7 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QGridLayout, 
 from ..explain import class_label, class_name, fmt, readout_prob_text, zero_gradient_note
 from ..model import ModelInputError
 from ..model.analysis import step_norms, unit_magnitude
-from ..model.gradcheck import INPUT, STATES, TOLERANCE, GradCheck, GradEntry, check_gradients
+from ..model.gradcheck import INPUT, RETRIES, STATES, TOLERANCE, GradCheck, GradEntry, check_gradients
 from ..model.paths import GradientPaths, gradient_paths
 from ..state import AppState
 from .diagram.scene import grad_strength
@@ -142,6 +142,7 @@ def format_target(y: np.ndarray) -> str:
 
 
 _SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+_SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 
 
 def _blend(a: str, b: str, t: float) -> QColor:
@@ -915,10 +916,7 @@ class GradientPanel(QWidget):
             QGuiApplication.restoreOverrideCursor()
         self.last_check = res
         # the verdict first: in a short window it is the line that shows without scrolling
-        verdict = "Exact and numerical agree ✓" if res.ok else "Exact and numerical DISAGREE ✗"
-        note = f" {res.note}" if res.note else ""
-        self.check_label.setText(f"{verdict}: max relative error {fmt(res.max_rel_error)} "
-                                 f"over {_compared(res)}.{note}")
+        self.check_label.setText(_verdict(res))
         self.check_label.setToolTip(self._check_table(res))
         return res
 
@@ -1312,11 +1310,14 @@ class GradientPanel(QWidget):
     def _check_table(self, res: GradCheck) -> str:
         rows = []
         for e in res.entries:
-            bad = e.rel_error > TOLERANCE
+            bad = e.settled and e.rel_error > TOLERANCE
             style = f" style='color:{ERROR_COLOR}'" if bad else ""
+            err = f"{e.rel_error:.1e}" if e.settled else "unsettled"
+            if e.eps != res.eps:
+                err += f" (±{e.eps:g})"
             rows.append(f"<tr{style}><td>{html.escape(self._entry_name(e))}</td>"
                         f"<td align=right>{e.exact:.6g}</td><td align=right>{e.numeric:.6g}</td>"
-                        f"<td align=right>{e.rel_error:.1e}</td></tr>")
+                        f"<td align=right>{err}</td></tr>")
         note = f"<p>{html.escape(res.note)}</p>" if res.note else ""
         states = ("For dL/dh and dL/dC the state hₜ or Cₜ is nudged (hₜ = oₜ·tanh(Cₜ) "
                   "follows Cₜ)" if self.state.trace.c is not None
@@ -1325,9 +1326,43 @@ class GradientPanel(QWidget):
                 f"(nudge ±{res.eps:g}). {states} and the sequence runs on from it to the loss "
                 f"step. Relative error = "
                 f"|a − b| / max(|a|, |b|, {fmt(res.floor)}); below {TOLERANCE:g} the two "
-                f"agree.</p>{note}"
+                f"agree. An entry that disagrees is measured again with nudges 10, 100 and "
+                f"1000 times smaller (the floor as many times larger, for rounding); a nudge "
+                f"in brackets is the one that agreed. “Unsettled”: no nudge agreed and the "
+                f"difference kept changing as the nudge shrank, so it measured no slope.</p>{note}"
                 "<table cellspacing=4><tr><th align=left>entry</th><th>exact</th>"
                 "<th>finite diff.</th><th>rel. error</th></tr>" + "".join(rows) + "</table>")
+
+
+def _verdict(res: GradCheck) -> str:
+    """The check's result in words, the verdict first (see `GradientPanel.run_check`)."""
+    note = f" {res.note}" if res.note else ""
+    smaller = res.smaller_steps
+    if smaller:
+        least = min(e.eps for e in smaller)
+        n = len(smaller)
+        note += (f" {n} {'entry' if n == 1 else 'entries'} agreed only with a smaller nudge "
+                 f"(down to ±{_power(least)}): the loss curves sharply there.")
+    if res.disagreeing:
+        verdict = "Exact and numerical DISAGREE ✗"
+    elif res.unsettled:
+        n, total = len(res.unsettled), len(res.entries)
+        verdict = ("Exact and numerical agree where measurable ⚠" if n < total
+                   else "Exact and numerical cannot be compared ⚠")
+        note += (f" {n} of {total} could not be measured: the loss curves so sharply that the "
+                 f"difference kept changing as the nudge shrank to ±{_power(res.eps / 10 ** RETRIES)} "
+                 "(neither confirmed nor refuted).")
+    else:
+        verdict = "Exact and numerical agree ✓"
+    if res.unsettled and len(res.unsettled) == len(res.entries):
+        return f"{verdict}.{note}"
+    return f"{verdict}: max relative error {fmt(res.max_rel_error)} over {_compared(res)}.{note}"
+
+
+def _power(v: float) -> str:
+    """A nudge such as 1e-07 as "10⁻⁷" (the nudges are powers of ten)."""
+    k = int(round(np.log10(v)))
+    return "10" + str(k).translate(_SUPERSCRIPTS)
 
 
 def _compared(res: GradCheck) -> str:

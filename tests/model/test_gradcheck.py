@@ -235,6 +235,7 @@ def test_one_wrong_state_gradient_is_caught(monkeypatch, name):
     assert [(e.name, e.index) for e in bad] == [(target.name, target.index)]
     assert bad[0].rel_error == pytest.approx(1e-3, rel=1e-2)
     assert not res.ok
+    assert res.disagreeing == tuple(bad) and not res.unsettled   # smaller nudges settle on it
 
 
 @pytest.mark.torch
@@ -272,19 +273,53 @@ def test_state_gradients_match_torch_autograd():
 
 def test_a_relu_forget_input_at_the_kink_is_named_in_the_note():
     # All weights 0 and x = 0: every pre-activation is its bias. The forget bias of unit 2
-    # is 1e-9, so a nudge of 1e-6 on it crosses the ReLU's kink (slope 1 on one side, 0 on
-    # the other) and its difference quotient is about half the one-sided derivative.
+    # is 1e-12, so even the smallest nudge (1e-9) on it crosses the ReLU's kink (slope 1 on
+    # one side, 0 on the other) and its difference quotient is about half the one-sided
+    # derivative, whatever the nudge: a settled disagreement, which the note explains.
     from lstm_viz.model import Params
     H = 2
-    b = np.array([0.5, 0.5, 1.0, 1e-9, 0.3, 0.3, 2.0, 2.0])       # i, f, g, o blocks
+    b = np.array([0.5, 0.5, 1.0, 1e-12, 0.3, 0.3, 2.0, 2.0])      # i, f, g, o blocks
     p = Params("lstm", np.zeros((4 * H, 1)), np.zeros((4 * H, H)), b, np.zeros(4 * H))
     net = Network(p, c0=np.array([0.5, 0.5]), options=Options(forget_activation="relu"))
     x, y = np.zeros((3, 1)), np.array([1.0, -1.0])
     res = check_gradients(net, x, y, n=4 * H * (H + 3), n_inputs=0, n_states=0)
     assert "step 1, unit 2" in res.note and "kink" in res.note
-    assert not res.ok                                   # the disagreement the note explains
+    assert not res.ok and res.disagreeing               # the disagreement the note explains
+    for e in res.disagreeing:                           # unit 2's forget rows: half the slope
+        assert e.numeric == pytest.approx(e.exact / 2, rel=1e-3)
+    # 1e-9 from the kink: the nudges 1e-6 .. 1e-8 cross it, 1e-9 ends on it and measures
+    # the slope of the side the gradient is taken on, so those entries agree there
+    near = check_gradients(net.with_(params=p.replace(bias_ih=b + np.r_[0, 0, 0, 1e-9 - 1e-12, 0, 0, 0, 0])),
+                           x, y, n=4 * H * (H + 3), n_inputs=0, n_states=0)
+    assert near.ok and near.note == ""
+    assert {e.index for e in near.smaller_steps if e.name == "bias_ih_l0"} == {(3,)}
+    assert all(e.eps == pytest.approx(1e-9) for e in near.smaller_steps)
     far = check_gradients(net.with_(params=p.replace(bias_ih=b + np.r_[0, 0, 0, 0.2, 0, 0, 0, 0])),
                           x, y, n=20, n_inputs=0, n_states=0)
-    assert far.note == "" and far.ok
+    assert far.note == "" and far.ok and not far.smaller_steps
     sig = check_gradients(net.with_(options=Options()), x, y, n=5, n_inputs=0, n_states=0)
     assert "kink" not in sig.note
+
+
+def test_an_exploding_loss_is_unmeasured_not_a_disagreement():
+    # A ReLU forget gate of 3 and no candidate: C stays 0, but a nudge to the candidate's
+    # weights starts a C that triples at every step, and tanh(C) saturates long before
+    # step 30. The loss is linear only within ~1e-14 of the point, so every central
+    # difference down to 1e-9 is far outside it: the quotient grows about tenfold with
+    # each tenfold smaller nudge and measures nothing. The exact gradient (checked against
+    # PyTorch elsewhere) is right, so this must not read as a disagreement.
+    H, T = 3, 30
+    b = np.zeros(4 * H)
+    b[H:2 * H] = 3.0
+    p = init_params("lstm", 2, H, seed=1)
+    w_ih, w_hh = p.weight_ih.copy(), p.weight_hh.copy()
+    w_ih[H:3 * H] = 0.0
+    w_hh[H:3 * H] = 0.0
+    net = Network(p.replace(weight_ih=w_ih, weight_hh=w_hh, bias_ih=b, bias_hh=np.zeros(4 * H)),
+                  options=Options(forget_activation="relu"))
+    x = np.random.default_rng(0).normal(size=(T, 2))
+    res = check_gradients(net, x, np.ones(H))
+    assert res.unsettled and not res.disagreeing and not res.ok
+    for e in res.unsettled:
+        assert abs(e.exact) > 1e9 and abs(e.numeric) < 1e-3 * abs(e.exact)
+    assert res.max_rel_error < 1e-5                     # over the entries it could measure
