@@ -1,9 +1,13 @@
 """The unrolled strip: the whole sequence as a row of small cells, one per step.
 
-The cell-state highway runs through every cell, coloured by C_t (the focused
-unit, or the mean over units when all are shown; h_t for cells without a cell
-state); a small swatch shows h_t; the input token sits under each cell; the
-current step is outlined. Click a cell to jump there; hover it for its numbers.
+The cell-state highway runs through every cell, coloured by C_t (h_t for cells
+without a cell state); a small swatch shows h_t; the input token sits under each
+cell; the current step is outlined. With one unit focused both show that unit;
+with all units shown, the band and the swatch are split into one row per unit,
+top to bottom (as the diagram's strips are one cell per unit), so a unit that
+holds its value is seen holding it whatever the others do. Cell states past
+`DISPLAY_LIMIT` (an experiment that overflows) are drawn at the scale's ends.
+Click a cell to jump there; hover it for its numbers.
 
 Long sequences (thousands of steps) stay cheap: the widget is one scroll area
 whose ``paintEvent`` draws only the visible cells from colours precomputed when
@@ -32,7 +36,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QEasingCurve, QEvent, QRect, QSize, Qt, QVariantAnimation
-from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPen, QPixmap, QStaticText
+from PySide6.QtGui import QColor, QFontMetrics, QImage, QPainter, QPen, QPixmap, QStaticText
 from PySide6.QtWidgets import QAbstractScrollArea, QSizePolicy, QToolTip, QWidget
 
 from ..explain import fmt, loss_formula
@@ -40,6 +44,7 @@ from ..model.analysis import unit_magnitude
 from ..model.paths import backward_window
 from .equations import unicode_subscripts
 from .kit import static_text
+from .plots import DISPLAY_LIMIT
 from .theme import highlight_color, scaled_font
 
 #: Cell width limits in pixels at font scale 1.
@@ -120,6 +125,15 @@ def _colors(theme, values: np.ndarray, vmax: float) -> list[QColor]:
     return [lut[i] for i in idx.tolist()]
 
 
+def _unit_rows(theme, values: np.ndarray, vmax: float) -> QImage:
+    """Values (T, H) as an image one pixel per step across and one per unit down, on the
+    theme's diverging scale: painting scales a step's column up to its band or swatch."""
+    rgb = theme.value_rgb(np.nan_to_num(values.T, nan=0.0), vmax).astype(np.uint32)   # (H, T, 3)
+    argb = 0xFF000000 | (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
+    H, T = argb.shape
+    return QImage(np.ascontiguousarray(argb).tobytes(), T, H, 4 * T, QImage.Format.Format_RGB32).copy()
+
+
 class UnrolledStripView(QAbstractScrollArea):
     """The sequence as a strip of cells for one `AppState`."""
 
@@ -136,6 +150,7 @@ class UnrolledStripView(QAbstractScrollArea):
         self.horizontalScrollBar().valueChanged.connect(self.viewport().update)
         self._c_colors: list[QColor] = []
         self._h_colors: list[QColor] = []
+        self._rows: tuple[QImage, QImage] | None = None    # (C, h) by unit, all units shown
         self._cell = MIN_CELL
         self._shown_t = state.timestep
         self._state_name = "C"
@@ -201,14 +216,17 @@ class UnrolledStripView(QAbstractScrollArea):
         tr, u, th = self.state.trace, self.state.unit, self.state.theme
         cells = tr.c if tr.c is not None else tr.h
         self._state_name = "C" if tr.c is not None else "h"
-        with np.errstate(over="ignore", invalid="ignore"):   # an overflowed experiment
-            c = cells[:, u] if u >= 0 else cells.mean(axis=1)
-            h = tr.h[:, u] if u >= 0 else tr.h.mean(axis=1)
-        # the scale comes from the finite values: inf and NaN show at the scale's ends
+        # the scale comes from the finite values, at most DISPLAY_LIMIT: past it, and inf
+        # and NaN, show at the scale's ends
         finite = np.abs(cells[np.isfinite(cells)])
-        vmax = max(1.0, float(finite.max())) if finite.size else 1.0
-        self._c_colors = _colors(th, c, vmax)
-        self._h_colors = _colors(th, h, 1.0)
+        vmax = min(max(1.0, float(finite.max())) if finite.size else 1.0, DISPLAY_LIMIT)
+        if u >= 0 or tr.hidden_size == 1:
+            u = max(u, 0)
+            self._c_colors = _colors(th, cells[:, u], vmax)
+            self._h_colors = _colors(th, tr.h[:, u], 1.0)
+            self._rows = None
+        else:
+            self._rows = (_unit_rows(th, cells, vmax), _unit_rows(th, tr.h, 1.0))
         self._loss_step = tr.loss_step
         self._first_step = backward_window(tr.loss_step, self.state.options)[0]
         self._front = min(self._front, float(tr.steps))
@@ -356,6 +374,13 @@ class UnrolledStripView(QAbstractScrollArea):
         x = self._origin() + t * self._cell
         return QRect(x + 2, PAD, self._cell - 4, self._box_h)
 
+    def band_rect(self, t: int) -> QRect:
+        """Viewport rectangle of the highway band in step ``t``'s cell."""
+        return QRect(self._origin() + t * self._cell, self._band_y(), self._cell, self._band_h)
+
+    def _band_y(self) -> int:
+        return PAD + self._box_h // 3 - self._band_h // 2
+
     def column_rect(self, t: int) -> QRect:
         """Viewport rectangle of everything step ``t`` draws (box, outline, token)."""
         return QRect(self._origin() + t * self._cell - 2, 0, self._cell + 4,
@@ -401,7 +426,7 @@ class UnrolledStripView(QAbstractScrollArea):
             p.end()
             return
         cur = self._shown_t = self.state.timestep
-        band_y = PAD + self._box_h // 3 - self._band_h // 2
+        band_y = self._band_y()
         sw = max(6, min(cw - 12, round(14 * self._scale)))
         p.drawPixmap(exposed, self._static_layer(x0, cw), exposed)   # boxes and tokens
         if first <= cur < last:
@@ -415,15 +440,26 @@ class UnrolledStripView(QAbstractScrollArea):
         else:
             # The highway: one continuous band through every visible cell.
             p.setPen(Qt.PenStyle.NoPen)
-            for t in range(first, last):
-                p.fillRect(QRect(x0 + t * cw, band_y, cw, self._band_h), self._c_colors[t])
+            rows = self._rows
+            if rows is not None:                     # a row per unit, scaled up unsmoothed
+                H = rows[0].height()
+                p.drawImage(QRect(left, band_y, right - left, self._band_h), rows[0],
+                            QRect(first, 0, last - first, H))
+            else:
+                for t in range(first, last):
+                    p.fillRect(QRect(x0 + t * cw, band_y, cw, self._band_h), self._c_colors[t])
             p.setPen(self._pens["swatch"])
             p.drawLine(left, band_y - 1, right, band_y - 1)
             p.drawLine(left, band_y + self._band_h, right, band_y + self._band_h)
             hy = PAD + self._box_h - sw - 5
+            if rows is not None:
+                p.setBrush(Qt.BrushStyle.NoBrush)
             for t in range(first, last):
                 x = x0 + t * cw + (cw - sw) // 2
-                p.setBrush(self._h_colors[t])
+                if rows is not None:
+                    p.drawImage(QRect(x, hy, sw, sw), rows[1], QRect(t, 0, 1, H))
+                else:
+                    p.setBrush(self._h_colors[t])
                 p.drawRect(QRect(x, hy, sw, sw))
         if first <= self._loss_step < last:
             self._paint_loss_badge(p, self._loss_step)
@@ -568,6 +604,9 @@ class UnrolledStripView(QAbstractScrollArea):
             if cells is not None:
                 lines.append("Cₜ = (" + ", ".join(fmt(v) for v in cells[t, :8]) + (", …)" if tr.hidden_size > 8 else ")"))
             lines.append("hₜ = (" + ", ".join(fmt(v) for v in tr.h[t, :8]) + (", …)" if tr.hidden_size > 8 else ")"))
+            if tr.hidden_size > 1:
+                lines.append(f"Band and swatch: one row per unit, unit 1 at the top, unit {tr.hidden_size} "
+                             "at the bottom.")
         if t == tr.loss_step:
             # subscripts in the formula's symbols (hₛ, pₖ), not in a class's name (user text)
             formula, sep, which = loss_formula(tr, st.class_names).partition(", class k = ")

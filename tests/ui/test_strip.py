@@ -42,9 +42,32 @@ def test_highway_colours_follow_the_cell_state(strip, state):
     vmax = max(1.0, float(np.max(np.abs(tr.c))))
     state.set_unit(1)
     assert [c.name() for c in strip._c_colors] == [th.value_color(v, vmax).name() for v in tr.c[:, 1]]
+    state.set_unit(-1)                       # all units: a row per unit, unit 1 on top
+    c_rows, h_rows = strip._rows
+    assert (c_rows.width(), c_rows.height()) == (tr.steps, tr.hidden_size)
+    for t in range(tr.steps):
+        for u in range(tr.hidden_size):
+            assert c_rows.pixelColor(t, u).name() == th.value_color(tr.c[t, u], vmax).name()
+            assert h_rows.pixelColor(t, u).name() == th.value_color(tr.h[t, u], 1.0).name()
+    assert "one row per unit, unit 1 at the top" in strip.tooltip_at(strip.cell_rect(2).center().x())
+
+
+def test_all_units_show_a_held_unit_that_the_mean_would_hide(qtbot, strip, state):
+    """The latch after its release pulse: unit 3 still holds C ≈ 1 while the others have
+    emptied. On screen its row of the band stays strong at that step (it read pale 0.34
+    when the band showed the mean)."""
+    tr, th = state.trace, state.theme
+    t = tr.steps - 1
+    assert abs(tr.c[t, 2]) > 0.9 and abs(tr.c[t].mean()) < 0.5      # the case in question
     state.set_unit(-1)
-    mean = tr.c.mean(axis=1)
-    assert [c.name() for c in strip._c_colors] == [th.value_color(v, vmax).name() for v in mean]
+    state.set_timestep(0)                                             # (no outline on step t)
+    strip.viewport().repaint()
+    img = strip.viewport().grab().toImage()
+    band = strip.band_rect(t)
+    y3 = band.top() + int(band.height() * 2.5 / tr.hidden_size)         # unit 3's row, its middle
+    got = img.pixelColor(band.center().x(), y3).name()
+    assert got == th.value_color(tr.c[t, 2], max(1.0, float(np.abs(tr.c).max()))).name()
+    assert got != th.value_color(tr.c[t].mean(), 1.0).name()
 
 
 def test_long_sequences_scroll_to_keep_the_current_step_visible(qtbot, strip, state):
