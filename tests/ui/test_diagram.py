@@ -367,3 +367,33 @@ def test_the_legend_names_each_colour_range_once(view, state):
     note = scene.legend.note()
     assert note.startswith("Wire colour = value on a fixed scale: ±1.00 for gates, C̃, tanh(C), h, x; ")
     assert note.count("±") == 2 and f"±{fmt(cmax)} for C." in note
+
+
+def test_a_cell_state_past_the_display_limit_is_clipped_and_flagged(view, state):
+    """A ReLU forget gate of ~6 in the latch: unit 3's C grows sixfold a step, to 3.6e8 at
+    step 14. The wires' scale stops at the plots' DISPLAY_LIMIT, as the trace plots do,
+    and the legend says how far C went; an overflow to inf keeps the finite scale (it
+    used to fall back to ±1)."""
+    from lstm_viz.model import Options
+    from lstm_viz.ui.plots import DISPLAY_LIMIT
+
+    scene = view.scene()
+    state.set_options(Options(forget_activation="relu"))
+    peak = float(np.max(np.abs(state.trace.c)))
+    assert peak > DISPLAY_LIMIT                                        # the case in question
+    state.set_timestep(state.trace.steps - 1)
+    note = scene.legend.note()
+    assert f"±{fmt(DISPLAY_LIMIT)} for C (⚠ clipped: reaches ±{fmt(peak)})" in note
+    v = state.trace.c[-1, 2]                                           # 3.6e8: the scale's end
+    state.set_unit(2)
+    assert scene.wires["c"].look.color == state.theme.value_color(v, DISPLAY_LIMIT)
+    assert scene.wires["c"].look.color == state.theme.value_color(1.0, 1.0)   # full red
+    # overflowed: C is inf from some step on, the scale stays the finite values', clipped
+    H = state.trace.hidden_size
+    state.set_network(state.network.with_(c0=np.full(H, 1e300)))
+    assert np.isinf(state.trace.c).any()
+    assert "clipped: reaches ±∞ or NaN" in scene.legend.note()
+    assert scene._vmax["cell"] == DISPLAY_LIMIT
+    state.set_options(Options())
+    state.set_network(state.network.with_(c0=np.zeros(H)))
+    assert "clipped" not in scene.legend.note()

@@ -40,6 +40,7 @@ from ... import explain
 from ...model import GATES, Trace
 from ..equations import equation_html
 from ..kit import PREFETCH_MS, IdleWork
+from ..plots import DISPLAY_LIMIT
 from ..theme import value_index
 from .items import (ElementItem, LabelItem, LegendItem, Look, NodeItem, Style, TextItem,
                     ValueItem, WireItem, mix)
@@ -267,6 +268,7 @@ class CellScene(QGraphicsScene):
         self._gmax = 0.0
         self._gbroken = False         # some gradients are inf or NaN (an overflowed experiment)
         self._vmax: dict[str, float] = {}
+        self._vclipped: dict[str, float] = {}  # scales cut at DISPLAY_LIMIT -> the largest |value|
         self._scale_of: dict[str, str] = {}
         self._looks_at: dict[int, tuple[dict, dict]] = {}   # step -> looks (memo)
         # once stepping pauses, the looks of the steps beside the one shown (a first
@@ -471,12 +473,20 @@ class CellScene(QGraphicsScene):
             self._gbroken = any(f.size < a.size for f, a in zip(finite, self._series.values()))
         else:
             self._series = SERIES[tr.kind](tr)
-            vmax = {"unit": 1.0}
+            vmax, peak = {"unit": 1.0}, {}
             for key, scale in self._scale_of.items():
                 if scale != "unit":
-                    m = float(np.max(np.abs(self._series[key])))
-                    vmax[scale] = max(vmax.get(scale, 1.0), m if np.isfinite(m) else 1.0)
+                    a = np.abs(self._series[key])
+                    m = float(np.max(a))
+                    if not np.isfinite(m):                 # inf or NaN: the finite ones' scale
+                        fin = a[np.isfinite(a)]
+                        m = float(fin.max()) if fin.size else 1.0
+                        peak[scale] = np.inf
+                    peak[scale] = max(peak.get(scale, 0.0), m)
+                    vmax[scale] = max(vmax.get(scale, 1.0), min(m, DISPLAY_LIMIT))
             self._vmax = vmax
+            # scales cut at DISPLAY_LIMIT, with what they would have reached (the legend says)
+            self._vclipped = {k: v for k, v in peak.items() if v > DISPLAY_LIMIT}
         for key, w in self.wires.items():
             w.set_units(self._series[key].shape[1])
 
@@ -663,6 +673,9 @@ class CellScene(QGraphicsScene):
             strengths = mag[:, unit]
         else:
             strengths = mag.max(axis=1) if grad else mag.mean(axis=1)
+        # an overflowed experiment: a NaN shows pale (no strength), inf as full
+        strengths = np.nan_to_num(strengths, nan=0.0, posinf=1.0)
+        mag_x = np.nan_to_num(mag_x, nan=0.0, posinf=1.0)
 
         wires: dict[str, Look] = {"": Look(st.neutral)}
         strength: dict[str, float] = {}
@@ -749,10 +762,21 @@ class CellScene(QGraphicsScene):
         goes past 1, "±1.00 for every wire" when nothing does."""
         groups: dict[str, list[str]] = {}         # the range as shown -> what it covers
         for scale, words in _SCALE_WORDS.get(self.kind, ()):
-            groups.setdefault(explain.fmt(self._vmax.get(scale, 1.0)), []).append(words)
+            top = explain.fmt(self._vmax.get(scale, 1.0))
+            if scale in self._vclipped:            # its own group: the note says how far it went
+                top = (top, scale)
+            groups.setdefault(top, []).append(words)
         if len(groups) == 1:
             return f"Wire colour = value on one fixed scale, ±{next(iter(groups))} for every wire."
-        parts = [f"±{v} for " + ", ".join(words) for v, words in groups.items()]
+        parts = []
+        for v, words in groups.items():
+            if isinstance(v, tuple):
+                v, scale = v
+                reach = self._vclipped[scale]
+                far = "±∞ or NaN" if not np.isfinite(reach) else f"±{explain.fmt(reach)}"
+                parts.append(f"±{v} for " + ", ".join(words) + f" (⚠ clipped: reaches {far})")
+            else:
+                parts.append(f"±{v} for " + ", ".join(words))
         return "Wire colour = value on a fixed scale: " + "; ".join(parts) + "."
 
     # ------------------------------------------------------------------ explanations
