@@ -1001,10 +1001,15 @@ def _gradient_story(trace: Trace, t: int, u: int, key: str) -> str:
         return (f" Back to h_{{t−1}} a share z_t = {fmt(z)} of it passes straight through, "
                 "with no weights and no squashing on the way; more arrives through the "
                 "gates' weights.")
-    if kind == "rnn" and key in ("h", "a"):
+    if kind == "rnn" and key == "h":
         h = float(trace.h[t, u])
         return (f" Back to h_{{t−1}} it must pass the tanh's slope 1 − h_t² = {fmt(1.0 - h * h)} and "
                 "W_hh at every step, so over many steps it tends to fade (or blow up).")
+    if kind == "rnn" and key == "a":
+        # dL/da_t = dL/dh_t (1 − h_t²): the slope is behind it already
+        return (" Back to h_{t−1} it passes W_hh, and then the previous step's tanh slope: "
+                "the same two factors at every step, so over many steps it tends to fade "
+                "(or blow up).")
     return ""
 
 

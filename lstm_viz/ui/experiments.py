@@ -79,36 +79,41 @@ def _label_clamp(gate: str, value: float) -> str:
 
 
 def overflow_report(trace: Trace, limit: float = HUGE) -> str:
-    """One line naming the first huge or non-finite value in a trace, "" if none.
+    """One line naming where a trace's values are huge or not finite, "" if nowhere.
 
-    Looks at C_t, h_t, dL/dh_t, dL/dC_t, dL/dx_t and the weight gradients.
+    The states first (C_t, h_t), from the first step where one is: they run forward,
+    so that is where the trouble starts. Else the gradients (dL/dh_t, dL/dC_t, dL/dx_t),
+    which run backward from the loss step and so are worst at the early steps: the
+    range of steps where one is. Else the weight gradients.
     """
-    per_step = [("Cₜ", trace.c), ("hₜ", trace.h), ("dL/dhₜ", trace.dL_dh),
-                ("dL/dCₜ", trace.dL_dc), ("dL/dxₜ", trace.dL_dx)]
-    first = None
+    states = [("Cₜ", trace.c), ("hₜ", trace.h)]
+    grads = [("dL/dhₜ", trace.dL_dh), ("dL/dCₜ", trace.dL_dc), ("dL/dxₜ", trace.dL_dx)]
     worst = 0.0
+    where = ""
     with np.errstate(invalid="ignore", over="ignore"):
-        for name, arr in per_step:
-            if arr is None:
-                continue
-            bad_steps = np.flatnonzero(~(np.abs(arr) <= limit).all(axis=1))    # NaN counts as bad
-            if bad_steps.size:
-                t = int(bad_steps[0])
-                if first is None or t < first[1]:
-                    first = (name, t)
-            a = np.abs(arr)
-            if np.isnan(a).any():
-                worst = np.nan
-            elif not np.isnan(worst):
-                worst = max(worst, float(a.max()))
+        for group in (states, grads):
+            found = None                              # (name, first bad step, last bad step)
+            for name, arr in group:
+                if arr is None:
+                    continue
+                bad = np.flatnonzero(~(np.abs(arr) <= limit).all(axis=1))    # NaN counts as bad
+                if bad.size and (found is None or bad[0] < found[1]):
+                    found = (name, int(bad[0]), int(bad[-1]))
+                a = np.abs(arr)
+                if np.isnan(a).any():
+                    worst = np.nan
+                elif not np.isnan(worst):
+                    worst = max(worst, float(a.max()))
+            if found is not None and not where:
+                name, a, b = found
+                if group is states:
+                    where = f"{name} from step {a + 1}"
+                else:
+                    where = f"{name} at step {a + 1}" if a == b else f"{name} at steps {a + 1}–{b + 1}"
         grads_bad = any(not (np.abs(g) <= limit).all() for g in trace.grads.values())
-    if first is None and not grads_bad:
+    if not where and not grads_bad:
         return ""
-    if first is not None:
-        name, t = first
-        where = f"{name} from step {t + 1}"
-    else:
-        where = "the weight gradients"
+    where = where or "the weight gradients"
     size = "some are NaN, not a number" if np.isnan(worst) else f"largest {fmt(worst)}"
     return (f"⚠ Huge or broken numbers: {where} ({size}). They are not meaningful: "
             "turn the experiment off or shrink the weights.")

@@ -1241,7 +1241,7 @@ class GradientPanel(QWidget):
         if view is self.saliency_view:
             v = self.saliency[t]
             return (f"{head}\n‖dL/dxₜ‖ = {fmt(v)}: how much the loss would change per unit "
-                    f"change of this step's input (the bar's height)." + self._zero_note(t, v))
+                    f"change of this step's input (the bar's height)." + self._zero_note(t, v, log=False))
         if view is self.path_view:
             p = self.paths
             a, b = p.along_norm[t], p.through_norm[t]
@@ -1250,7 +1250,8 @@ class GradientPanel(QWidget):
             share = f" ({100 * a / total:.0f}% of the two sizes together)" if total > 0 else ""
             return (f"{head}\n{p.names[0]}: ‖·‖ = {fmt(a)}{share}\n"
                     f"{p.names[1]}: ‖·‖ = {fmt(b)}\n"
-                    f"The two parts add up to dL/d{state}, the gradient of {state}."
+                    f"The two parts add up to dL/d{state}, the gradient of {state}.\n"
+                    + _path_terms(p.kind, t == p.loss_step, tr.loss_class is not None)
                     + self._zero_note(t, a + b))
         if view is self.heat_view:
             key = "h" if k == 0 else "c"
@@ -1281,20 +1282,20 @@ class GradientPanel(QWidget):
                          "the cell state.")
         return "\n".join(lines) + self._zero_note(t, h + c)
 
-    def _zero_note(self, t: int, v: float) -> str:
+    def _zero_note(self, t: int, v: float, log: bool = True) -> str:
+        """Why a value has no point or bar: not finite, or zero (``log``: on a log axis, a gap)."""
         if not np.isfinite(v):
-            return ("\nNot a finite number: the states overflowed, so the log axis leaves "
-                    "a gap here.")
+            return ("\nNot a finite number: the experiment made it overflow, so the plot "
+                    + ("leaves a gap here." if log else "draws no bar here."))
         if v != 0:
             return ""
+        gap = "Zero (a gap on the log axis)" if log else "Zero"
         p = self.paths
         if t > p.loss_step:
-            return ("\nZero (a gap on the log axis): this step comes after the loss step, "
-                    "so it cannot change the loss.")
+            return (f"\n{gap}: this step comes after the loss step, so it cannot change the loss.")
         if t < p.first_step:
-            return ("\nZero (a gap on the log axis): truncated backpropagation stops before "
-                    "this step.")
-        return "\nExactly zero (a gap on the log axis)."
+            return f"\n{gap}: truncated backpropagation stops before this step."
+        return "\nExactly zero (a gap on the log axis)." if log else "\nExactly zero."
 
     def _entry_name(self, e: GradEntry) -> str:
         """A check entry as the rest of the panel says it: 1-based steps and units."""
@@ -1332,6 +1333,24 @@ class GradientPanel(QWidget):
                 f"difference kept changing as the nudge shrank, so it measured no slope.</p>{note}"
                 "<table cellspacing=4><tr><th align=left>entry</th><th>exact</th>"
                 "<th>finite diff.</th><th>rel. error</th></tr>" + "".join(rows) + "</table>")
+
+
+def _path_terms(kind: str, at_loss: bool, readout: bool) -> str:
+    """How the paths plot splits a step's gradient, in symbols, for a hover."""
+    own = ("the readout's cross-entropy" if readout else "½‖hₛ − y‖², whose slope is hₛ − y")
+    if kind == "lstm":
+        text = ("Along C: dL/dCₜ₊₁ ⊙ fₜ₊₁, what comes back from the next step's cell state. "
+                "Through h: dL/dhₜ ⊙ oₜ ⊙ (1 − tanh²Cₜ), what reaches Cₜ through hₜ (the next "
+                "step's gates, by W_hh). Each is counted as it arrives here: gradient that is "
+                "along C now may have entered the cell state through h at a later step.")
+    elif kind == "gru":
+        text = ("Along h: dL/dhₜ₊₁ ⊙ zₜ₊₁, the share the update gate copies back from the next "
+                "step. Through W_hh: the rest, through the next step's gates and candidate.")
+    else:
+        text = "A simple RNN has no copy path: all of dL/dhₜ comes back through W_hh and the tanh."
+    if at_loss:
+        text += f" On this, the loss step, the through part also holds the loss's own term ({own})."
+    return text
 
 
 def _verdict(res: GradCheck) -> str:

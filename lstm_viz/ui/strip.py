@@ -627,7 +627,7 @@ class UnrolledStripView(QAbstractScrollArea):
         else:
             out.append(f"{what[0]}dL/dhₜ{what[-1]} = {fmt(self._grad_h[t])}  (band thickness)")
         if np.isnan(self._grad_c[t]) or np.isnan(self._grad_h[t]):
-            out.append("Not a number: the states overflowed, so the gradient is undefined.")
+            out.append("Not a number: the experiment overflowed, so the gradient is undefined.")
         elif t > tr.loss_step:
             out.append("No gradient: this step comes after the loss step, so it cannot change the loss.")
         elif t < self._first_step:

@@ -193,8 +193,11 @@ def test_relu_with_large_weights_does_not_crash_and_raises_the_flag(qtbot, qapp)
     assert st.options.forget_activation == "relu"
     assert not np.all(np.isfinite(st.trace.c))
     assert w.flag.isVisible() and w.flagged
-    assert "Huge or broken numbers" in w.flag.text() and "from step" in w.flag.text()
-    assert "dL/dhₜ from step 1" in w.flag.text()          # named as the equations write it
+    from lstm_viz.ui.experiments import HUGE
+    with np.errstate(invalid="ignore"):
+        k = int(np.flatnonzero(~(np.abs(st.trace.c) <= HUGE).all(axis=1))[0])
+    assert k > 0                                     # the states run forward: named where C
+    assert f"Huge or broken numbers: Cₜ from step {k + 1} (" in w.flag.text()   # goes wrong
     w.relu.click()
     assert not w.flag.isVisible()
 
@@ -218,3 +221,29 @@ def test_a_refused_change_shows_a_message_and_leaves_the_state(qtbot, state):
     assert state.options == before
     assert not w.trunc.isChecked()                    # back in step with the state
     assert w.status.isVisible() and "at least 1 step" in w.status.text()
+
+
+def test_an_overflow_of_the_gradients_alone_names_the_steps_they_fill(qtbot, qapp):
+    """ReLU forget gate of 3 and no candidate: C stays 0, but dL/dC triples at each step
+    back from the loss, past HUGE at the early steps. The flag names the gradient and
+    those steps (it used to say 'from step 1' as if the trouble ran forward from there)."""
+    from lstm_viz.ui.experiments import HUGE
+
+    H, T = 3, 400
+    b = np.zeros(4 * H)
+    b[H:2 * H] = 3.0
+    p = init_params("lstm", 2, H, seed=1)
+    z = np.zeros_like
+    st = AppState(Network(p.replace(weight_ih=z(p.weight_ih), weight_hh=z(p.weight_hh), bias_ih=b,
+                                    bias_hh=z(p.bias_hh))), np.random.default_rng(0).normal(size=(T, 2)))
+    st.set_target(np.ones(H))
+    w = ExperimentsPanel(st)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    w.relu.click()
+    assert np.all(st.trace.c == 0) and np.all(np.isfinite(st.trace.h))
+    with np.errstate(invalid="ignore"):
+        bad = np.flatnonzero(~(np.abs(st.trace.dL_dc) <= HUGE).all(axis=1))
+    assert bad[0] == 0 and bad[-1] < T - 1
+    assert f"Huge or broken numbers: dL/dCₜ at steps 1–{bad[-1] + 1} (" in w.flag.text()

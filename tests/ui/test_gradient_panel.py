@@ -368,7 +368,7 @@ def test_an_overflowed_experiment_shows_gaps_and_refuses_the_check(qtbot, panel,
     state.set_model(Network(p, options=Options(forget_activation="relu")), np.ones((5, 1)))
     y = panel.norm_curves["c"].values[1]
     assert np.isnan(y[:4]).all()
-    assert "overflowed" in panel.hover_text(panel.norm_view, 0, 1, 0.0)
+    assert "made it overflow" in panel.hover_text(panel.norm_view, 0, 1, 0.0)
     panel.set_heatmap(True)
     assert np.isfinite(panel.heat_images["c"].image).all()
     qtbot.mouseClick(panel.check_button, Qt.MouseButton.LeftButton)
@@ -472,3 +472,22 @@ def test_the_norms_tool_tip_follows_an_edit_under_a_resting_mouse_and_goes_off_t
     time.sleep(0.012)
     qtbot.mouseMove(v.viewport(), axis)
     qtbot.waitUntil(lambda: v.toolTip() == "")
+
+
+def test_the_paths_hover_says_how_the_split_is_made(panel, state):
+    _lstm_model(state)
+    s = state.trace.loss_step
+    before = panel.hover_text(panel.path_view, 0, s - 1, 0.0)
+    assert "Along C: dL/dCₜ₊₁ ⊙ fₜ₊₁" in before and "Through h: dL/dhₜ ⊙ oₜ ⊙ (1 − tanh²Cₜ)" in before
+    assert "loss's own term" not in before
+    assert "loss's own term (½‖hₛ − y‖², whose slope is hₛ − y)" in panel.hover_text(panel.path_view, 0, s, 0.0)
+    state.set_model(Network(init_params("gru", 2, 3, seed=1)), np.zeros((4, 2)))
+    assert "dL/dhₜ₊₁ ⊙ zₜ₊₁" in panel.hover_text(panel.path_view, 0, 1, 0.0)
+
+
+def test_a_zero_saliency_bar_is_not_called_a_gap_on_a_log_axis(panel, state):
+    _lstm_model(state)
+    state.set_loss_step(4)
+    tip = panel.hover_text(panel.saliency_view, 0, 7, 0.0)          # after the loss step: 0
+    assert "cannot change the loss" in tip and "log axis" not in tip
+    assert "a gap on the log axis" in panel.hover_text(panel.norm_view, 0, 7, 0.0)
