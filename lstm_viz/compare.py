@@ -7,7 +7,12 @@ state's inputs, target and loss step through each:
 * the kind of the state's own network is the state's network itself, so the
   comparison shows the model the user edited (its trace is the state's trace:
   no extra work);
-* the other two kinds get their own seeded weights, ``init_params(kind, D, H,
+* a kind that was the main cell earlier in this session (and has the state's
+  D and H) keeps the weights it had when it stopped being the main one (`kept`):
+  switching the main cell to the GRU and back finds the user's LSTM (the
+  hand-built latch, say) as they left it, and an edited GRU too. Its options
+  are the carried ones below, like a seeded network's;
+* the other kinds get their own seeded weights, ``init_params(kind, D, H,
   seed)`` (PyTorch's uniform scheme), re-made when D or H changes. The seeded
   RNN's biases are zero, so with no input it rests at h = 0, where its gradient
   goes back through ``W_hh^T`` alone and the spectral radius decides whether it
@@ -20,8 +25,9 @@ activation and gate clamps stay with the state's own network.
 
 The simple RNN's recurrent matrix can be rescaled to a chosen spectral radius
 (`set_rnn_radius`) to show vanishing (radius < 1) and exploding (> 1)
-gradients. That acts on the seeded RNN only; when the state's network is the
-RNN it is the user's model, which the comparison never edits.
+gradients. That acts on the RNN the comparison shows, seeded or kept (a kept
+one starts at its own radius); when the state's network is the RNN it is the
+user's model, which the comparison never edits.
 
 Work is small and lazy. A weight edit of the user's model reruns nothing (the
 main kind's trace is the state's); the seeded networks rerun only when the
@@ -78,7 +84,9 @@ class ComparisonState(QObject):
         self._active = False
         self._shape: tuple[int, int] | None = None
         self._seeded: dict[str, Network] = {}
-        self._rnn_base: Network | None = None      # the seeded RNN before rescaling
+        self._kept: dict[str, Network] = {}        # kinds that were the main cell earlier
+        self._main = state.network                 # the main network as last seen
+        self._scaled: tuple[Network, float, Network] | None = None   # (source, radius, scaled)
         self._rnn_radius: float | None = None      # None: as seeded
         self._traces: dict[str, Trace | None] = {}
         self._errors: dict[str, str] = {}
@@ -122,11 +130,34 @@ class ComparisonState(QObject):
         return kind == self.main_kind
 
     def network(self, kind: str) -> Network:
-        """The network used for ``kind``: the state's own, or the seeded one."""
+        """The network used for ``kind``: the state's own, the one kept from when it was
+        the main cell, or the seeded one (see the module docstring)."""
         if kind == self.main_kind:
             return self.state.network
         self._ensure_shape()
-        return self._seeded[kind].with_(options=self._carried_options())
+        return self._source(kind).with_(options=self._carried_options())
+
+    def kept(self, kind: str) -> bool:
+        """True if ``kind`` (not the main cell) shows the weights it had as the main cell."""
+        return kind != self.main_kind and self._kept_fits(kind)
+
+    def _kept_fits(self, kind: str) -> bool:
+        net, st = self._kept.get(kind), self.state.network
+        return net is not None and (net.input_size, net.hidden_size) == (st.input_size, st.hidden_size)
+
+    def _source(self, kind: str) -> Network:
+        """The kept or seeded network of a kind that is not the main one (the RNN at the
+        radius the slider set, if it did)."""
+        net = self._kept[kind] if self._kept_fits(kind) else self._seeded[kind]
+        if kind != "rnn" or self._rnn_radius is None:
+            return net
+        if self._scaled is None or self._scaled[0] is not net or self._scaled[1] != self._rnn_radius:
+            try:
+                scaled = net.with_(params=scale_recurrent(net.params, self._rnn_radius))
+            except ValueError:      # a zero recurrent matrix: nothing to scale
+                scaled = net
+            self._scaled = (net, self._rnn_radius, scaled)
+        return self._scaled[2]
 
     def trace(self, kind: str) -> Trace | None:
         """The trace of ``kind`` on the state's inputs (None if it could not run, see `error`)."""
@@ -205,9 +236,10 @@ class ComparisonState(QObject):
     # ------------------------------------------------------------------ edits
 
     def set_rnn_radius(self, rho: float) -> None:
-        """Rescale the seeded RNN's W_hh to spectral radius ``rho`` (clamped to the slider range).
+        """Rescale the shown RNN's W_hh to spectral radius ``rho`` (clamped to the slider range).
 
-        Does nothing when the state's own network is the RNN.
+        Acts on the RNN the comparison shows, seeded or kept (`kept`); does nothing when
+        the state's own network is the RNN.
         """
         rho = float(rho)
         if not np.isfinite(rho):
@@ -217,7 +249,6 @@ class ComparisonState(QObject):
             return
         self._rnn_radius = rho
         self._ensure_shape()
-        self._apply_radius()
         if self.main_kind != "rnn":
             self._mark({"rnn"})
 
@@ -233,17 +264,6 @@ class ComparisonState(QObject):
         D, H = self.state.network.input_size, self.state.network.hidden_size
         self._shape = (D, H)
         self._seeded = {k: Network(seeded_params(k, D, H, seed=self.seed)) for k in KINDS}
-        self._rnn_base = self._seeded["rnn"]
-        self._apply_radius()
-
-    def _apply_radius(self) -> None:
-        if self._rnn_radius is None:
-            return
-        try:
-            p = scale_recurrent(self._rnn_base.params, self._rnn_radius)
-        except ValueError:          # a zero recurrent matrix: nothing to scale
-            return
-        self._seeded["rnn"] = self._rnn_base.with_(params=p)
 
     def _ensure_shape(self) -> None:
         net = self.state.network
@@ -263,6 +283,13 @@ class ComparisonState(QObject):
     def _on_state(self) -> None:
         # A weight edit of the user's model changes only the main kind's trace: the
         # seeded networks are rerun only when their inputs, target or options change.
+        net = self.state.network
+        if net.kind != self._main.kind:            # the main cell changed kind: keep the old
+            self._kept[self._main.kind] = self._main.with_(options=Options())
+            self._dirty.add(self._main.kind)
+            if self._main.kind == "rnn":            # shown at its own radius, as it was left
+                self._rnn_radius = None
+        self._main = net
         key = self._seeded_inputs()
         old = self._seeded_key
         same = (old is not None and all(a is b for a, b in zip(key[:3], old[:3]))

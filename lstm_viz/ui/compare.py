@@ -282,9 +282,17 @@ class ComparisonView(QWidget):
         same = ("Same inputs and loss step; the seeded cells have no readout, so their loss "
                 "is the squared error to the target y." if st.trace.loss_class is not None
                 else "Same inputs, target and loss step.")
+        others = [k for k in KINDS if k != main]
+        kept = [KIND_NAMES[k] for k in others if comp.kept(k)]
+        if not kept:
+            rest = f"the others are seeded (seed {comp.seed})"
+        elif len(kept) == len(others):
+            rest = "the others are yours as you last had them as the main cell"
+        else:
+            seeded = next(KIND_NAMES[k] for k in others if not comp.kept(k))
+            rest = f"the {kept[0]} is yours as you last had it, the {seeded} seeded (seed {comp.seed})"
         self.source_note.setText(
-            f"{same} Your model is the {KIND_NAMES[main]}; the "
-            f"others are seeded (seed {comp.seed}). The LSTM's state is h and C.")
+            f"{same} Your model is the {KIND_NAMES[main]}; {rest}. The LSTM's state is h and C.")
         s = st.loss_step + 1
         if (s, T) != self._placed:          # (pyqtgraph redoes its label and range even if equal)
             self._placed = (s, T)
@@ -308,10 +316,13 @@ class ComparisonView(QWidget):
         else:
             self.decay_labels[kind].setText(decay_text(kind, comp.decay(kind), with_name=False))
             self.dx1_labels[kind].setText(f"‖dL/dx₁‖ = {fmt(comp.dx1(kind))}")
-        is_main = comp.is_main(kind)
-        self.source_labels[kind].setText("your model" if is_main else "seeded")
+        is_main, kept = comp.is_main(kind), comp.kept(kind)
+        self.source_labels[kind].setText("your model" if is_main else "yours, kept" if kept
+                                         else "seeded")
         self.source_labels[kind].setToolTip(
             "The network in the main view, with your edits and experiments" if is_main else
+            f"Your {KIND_NAMES[kind]} as it was when it was last the main cell, with its edits "
+            "(the experiments stay with the main cell)" if kept else
             f"Random weights from init_params (PyTorch's scheme, seed {comp.seed}), "
             f"{st.network.input_size} input(s) and {st.network.hidden_size} units like your model"
             + ("; biases zero, so with no input h rests at 0" if kind == "rnn" else ""))
@@ -319,7 +330,8 @@ class ComparisonView(QWidget):
         btn.setText("Main cell" if is_main else "Use as main cell")
         btn.setEnabled(not is_main and self.use_as_main is not None)
         btn.setToolTip("This is already the main cell" if is_main else
-                       f"Make this seeded {KIND_NAMES[kind]} the main cell (undoable)"
+                       f"Make this {'kept' if kept else 'seeded'} {KIND_NAMES[kind]} the main cell "
+                       "(undoable)"
                        if self.use_as_main is not None else "Not available here")
         if not ys.size:
             return np.inf, -np.inf

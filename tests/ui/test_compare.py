@@ -9,7 +9,7 @@ from lstm_viz.explain import fmt
 from lstm_viz.model import Network, Options, init_params
 from lstm_viz.model.analysis import decay_per_step
 from lstm_viz.state import AppState
-from lstm_viz.ui.compare import ComparisonView, decay_text, radius_text
+from lstm_viz.ui.compare import RADIUS_STEPS, ComparisonView, decay_text, radius_text
 
 
 @pytest.fixture
@@ -170,6 +170,51 @@ def test_use_as_main_hands_over_that_kinds_network(qtbot, view, state, used):
     assert view.source_labels["gru"].text() == "your model"
     assert not view.use_buttons["gru"].isEnabled()
     assert view.use_buttons["lstm"].isEnabled()
+
+
+def test_a_cell_that_was_the_main_one_keeps_its_weights(qtbot, view, state, used):
+    """Switch the main cell to the GRU, edit it, switch back: the LSTM is the user's latch
+    again (not a seeded one) and the GRU beside it keeps the edit."""
+    latch = state.network
+    qtbot.mouseClick(view.use_buttons["gru"], Qt.MouseButton.LeftButton)
+    state.set_network(used[-1])                                   # what the window will do
+    assert view.source_labels["lstm"].text() == "yours, kept"
+    assert "the LSTM is yours as you last had it, the RNN seeded" in view.source_note.text()
+    np.testing.assert_array_equal(view.comparison.network("lstm").params.weight_hh,
+                                  latch.params.weight_hh)
+    p = state.network.params
+    edited = state.network.with_(params=p.replace(weight_hh=3 * p.weight_hh))
+    state.set_network(edited)                                     # an edit of the GRU
+    qtbot.mouseClick(view.use_buttons["lstm"], Qt.MouseButton.LeftButton)
+    back = used[-1]
+    assert back.kind == "lstm"
+    for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+        np.testing.assert_array_equal(getattr(back.params, name), getattr(latch.params, name))
+    state.set_network(back)
+    assert view.source_labels["gru"].text() == "yours, kept"
+    np.testing.assert_array_equal(view.comparison.network("gru").params.weight_hh,
+                                  edited.params.weight_hh)
+    # its trace is that network's on the state's inputs
+    tr = edited.with_(options=Options()).trace(state.inputs, target=state.target)
+    np.testing.assert_allclose(view.comparison.trace("gru").dL_dh, tr.dL_dh, rtol=1e-12)
+    # a new hidden size: the kept ones no longer fit, the seeded ones come back
+    state.set_network(Network(init_params("lstm", state.network.input_size, 5, seed=2)))
+    assert view.source_labels["gru"].text() == "seeded"
+
+
+def test_the_radius_slider_rescales_a_kept_rnn_from_its_own_radius(qtbot, view, state, used):
+    from lstm_viz.model.analysis import spectral_radius
+
+    latch = state.network
+    mine = Network(init_params("rnn", latch.input_size, latch.hidden_size, seed=4))
+    view.radius_slider.setValue(view.radius_slider.maximum())   # the seeded RNN at 2.0 first
+    state.set_network(mine)
+    state.set_network(latch)                                    # back: the RNN is kept
+    assert view.source_labels["rnn"].text() == "yours, kept"
+    assert view.comparison.rnn_radius == pytest.approx(spectral_radius(mine.params.weight_hh))
+    assert view.radius_slider.isEnabled()
+    view.radius_slider.setValue(view.radius_slider.minimum() + 10)
+    assert view.comparison.rnn_radius == pytest.approx(view.radius_slider.value() / RADIUS_STEPS, rel=1e-6)
 
 
 def test_a_cell_taken_as_main_keeps_the_loss_on_the_last_step(qtbot, view, state, used):
