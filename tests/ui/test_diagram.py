@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QFontMetricsF
 
 from lstm_viz.explain import fmt
 from lstm_viz.ui.diagram import CellDiagramView
@@ -397,3 +397,35 @@ def test_a_cell_state_past_the_display_limit_is_clipped_and_flagged(view, state)
     state.set_options(Options())
     state.set_network(state.network.with_(c0=np.zeros(H)))
     assert "clipped" not in scene.legend.note()
+
+
+def test_a_focused_number_sits_on_its_plate(qtbot, view, state):
+    """With one unit shown, the focused element's number is drawn on a rounded plate of
+    the halo colour (it keeps the number readable over wires). The plate was measured
+    after the pen was dropped, when Qt measures nothing: it became a speck at the item's
+    corner (an orange dash at the diagram's top left)."""
+    from PySide6.QtGui import QImage, QPainter
+
+    state.set_animation_ms(0)
+    state.set_timestep(10)
+    state.set_unit(0)
+    value = view.scene().values["o"]
+    state.set_focus("o")
+    assert value._halo_alpha() > 0
+    r = value._rect
+    img = QImage(int(r.right()) + 20, int(r.bottom()) + 20, QImage.Format.Format_ARGB32)
+    img.fill(0)                                           # transparent: only the item shows
+    p = QPainter(img)
+    value.paint(p, None)
+    p.end()
+    xs, ys = [], []
+    for y in range(img.height()):
+        for x in range(img.width()):
+            if img.pixelColor(x, y).alpha():
+                xs.append(x)
+                ys.append(y)
+    fm = QFontMetricsF(value._style.value_font)
+    width = fm.horizontalAdvance(value.displayed_text())
+    assert min(xs) >= r.left() - 8 and min(ys) >= r.top() - 4      # around the number ...
+    assert max(xs) - min(xs) >= width + 8                           # ... wider than it
+    assert max(ys) - min(ys) >= fm.height()

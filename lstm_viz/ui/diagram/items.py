@@ -571,10 +571,12 @@ class ValueItem(ElementItem):
         if alpha:
             halo = QColor(st.halo)
             halo.setAlpha(alpha)
+            # measured before the pen goes: with no pen Qt's boundingRect is empty (a
+            # speck at the corner instead of the plate behind the number)
+            plate = painter.boundingRect(self._rect, flags, text).adjusted(-6, -2, 6, 2)
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(halo)
-            painter.drawRoundedRect(painter.boundingRect(self._rect, flags, text).adjusted(
-                -6, -2, 6, 2), 6, 6)
+            painter.drawRoundedRect(plate, 6, 6)
         painter.setPen(st.value_ink)
         painter.drawText(self._rect, flags, text)
 
