@@ -144,7 +144,7 @@ def build_copy_input() -> Preset:
         title="Copy the input",
         explanation=(
             "Forget gate shut, input and output gates open: each step the cell holds just "
-            "tanh(x_t), so h_t = tanh(tanh(x_t)) follows the input (unit 2 amplifies and clips it)."
+            "tanh(xₜ), so hₜ = tanh(tanh(xₜ)) follows the input (unit 2 amplifies and clips it)."
         ),
         caption="h follows x step by step: nothing from earlier steps is kept.",
         sequence="0 0.2 0.4 0.5 0.4 0.2 0 -0.2 -0.4 -0.5 -0.4 -0.2 0 1 -1 0",
@@ -179,7 +179,7 @@ def build_perfect_memory() -> Preset:
             "Forget gate held open, input gate shut after the first step (by the \"started\" "
             "unit's output): the first value is stored and every later input is ignored."
         ),
-        caption="c stays flat after step 1: f = 1 keeps it, i = 0 lets nothing new in.",
+        caption="C stays flat after step 1: f = 1 keeps it, i = 0 lets nothing new in.",
         sequence="0.8 -0.5 1 0.3 -1 0 0.6 -0.2 0.9 -0.7 0.4 0 -0.3 1 -1 0.5",
         encoding="numbers",
         unit_names=("started", "memory"),
@@ -209,7 +209,7 @@ def build_counter() -> Preset:
             "Input gate opens on a 1, forget gate stays open, candidate fixed at tanh(0.1) ≈ 0.1: "
             "the cell state counts the 1s (unit 1) and the 0s (unit 2), 0.1 per step."
         ),
-        caption="Read c as a tally: 0.1 for every 1 seen so far (unit 2 counts the 0s).",
+        caption="Read C as a tally: 0.1 for every 1 seen so far (unit 2 counts the 0s).",
         sequence="1 0 1 1 0 1 0 0 1 1",
         encoding="numbers",
         unit_names=("ones", "zeros"),
@@ -242,7 +242,7 @@ def build_forget_bias() -> Preset:
         title="Random, forget bias +1",
         explanation=(
             "The random preset's weights with +1 on the forget-gate bias, a common trick: f "
-            "starts near 0.7 instead of 0.5 and stays higher, so c keeps more."
+            "starts near 0.7 instead of 0.5 and stays higher, so C keeps more."
         ),
         caption="Compare with Random: same weights, the forget gate sits higher.",
         sequence=_SPIKES,
@@ -264,9 +264,9 @@ def build_always_forget() -> Preset:
         title="Always forget",
         explanation=(
             "The random weights with the forget gate forced shut (f ≈ 0): the cell keeps nothing "
-            "from the step before, so c_t is just i_t·g_t."
+            "from the step before, so Cₜ is just iₜ·C̃ₜ."
         ),
-        caption="c_t = i_t·g_t: only h_{t−1}, through the recurrent weights, still links the steps.",
+        caption="Cₜ = iₜ·C̃ₜ: only hₜ₋₁, through the recurrent weights, still links the steps.",
         sequence=_SPIKES,
         encoding="numbers",
         unit_names=(),
@@ -283,7 +283,7 @@ def build_xavier() -> Preset:
             "Glorot-uniform input weights, orthogonal recurrent weights and zero biases: with "
             "zero input and zero state every gate is exactly ½ and the candidate exactly 0."
         ),
-        caption="Step 1 has x = 0 and h_0 = 0: every gate starts at exactly ½.",
+        caption="Step 1 has x = 0 and h₀ = 0: every gate starts at exactly ½.",
         sequence="0 " + _SPIKES,
         encoding="numbers",
         unit_names=(),

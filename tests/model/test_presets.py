@@ -290,3 +290,16 @@ def test_a_broken_preset_file_is_left_out_with_its_reason(tmp_path, monkeypatch)
     assert "too long" in by_file["long.json"] and "number" in by_file["huge.json"]
     with pytest.raises(WeightsError):
         P.list_presets()
+
+
+@pytest.mark.parametrize("preset_id", list(P.BUILDERS))
+def test_preset_words_show_no_markup(preset_id):
+    """Captions and explanations go on screen as they are (caption bar, status bar, menu
+    tips): subscripts are Unicode (Cₜ, hₜ₋₁), never "c_t" or "h_{t−1}", and the cell state
+    is a capital C and the candidate C̃, as the equations write them."""
+    import re
+
+    p = P.BUILDERS[preset_id]()
+    for text in (p.explanation, p.caption):
+        assert not re.search(r"\w_[{\w]", text), text
+        assert not re.search(r"\bg_?ₜ|\bc(ₜ|\s+(stays|keeps|as a))", text), text
