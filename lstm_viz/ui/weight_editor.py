@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from typing import Callable, Hashable
 
 import numpy as np
-from PySide6.QtCore import QElapsedTimer, QSignalBlocker, Qt, QTimer
+from PySide6.QtCore import QElapsedTimer, QEvent, QSignalBlocker, Qt, QTimer
 from PySide6.QtGui import QColor, QFontMetrics, QUndoStack
 from PySide6.QtWidgets import (QAbstractSpinBox, QComboBox, QDoubleSpinBox, QFrame, QGridLayout,
                                QHBoxLayout, QLabel, QPushButton, QScrollArea, QSlider,
@@ -93,6 +93,10 @@ SCALE_STEPS = 100
 BIAS_STEPS = 100
 #: Consecutive wheel notches on one weight within this many ms make one undo step.
 WHEEL_MERGE_MS = 1000
+#: Keys that begin typing a value (besides the digits); after a click on a cell only these
+#: stay in the value box, the rest are the window's (Ctrl+Z, Space, the arrows...).
+TYPING_KEYS = (Qt.Key.Key_Minus, Qt.Key.Key_Plus, Qt.Key.Key_Period, Qt.Key.Key_Comma,
+               Qt.Key.Key_Backspace, Qt.Key.Key_Delete)
 
 Target = tuple  # ("weight_hh", row, col) | ("weight_ih", row, col) | ("bias", row)
 #                 | ("bias_ih", row) | ("bias_hh", row) | ("h0", unit) | ("c0", unit)
@@ -353,6 +357,9 @@ class WeightEditor(QWidget):
         self._flush_timer.timeout.connect(self._flush)
         self._wheel_clock = QElapsedTimer()
         self._wheel_key: Hashable | None = None
+        # the value box has the keys because a cell was clicked, not because the user
+        # went into it: until they type, the window's shortcuts pass (see `eventFilter`)
+        self._box_from_cell = False
 
         self._build_chrome()
         self._rebuild()
@@ -468,6 +475,8 @@ class WeightEditor(QWidget):
         lay.addLayout(top)
         lay.addWidget(self.scroll, 1)
 
+        self.spin.installEventFilter(self)
+        self.spin.lineEdit().installEventFilter(self)
         self.spin.valueChanged.connect(self._spin_changed)
         self.slider.valueChanged.connect(self._slider_changed)
         self.slider.sliderPressed.connect(self._slider_pressed)
@@ -701,7 +710,47 @@ class WeightEditor(QWidget):
         # would be the app's shortcut for a hidden unit), its text selected to replace.
         self.spin.setFocus(Qt.FocusReason.MouseFocusReason)
         self.spin.selectAll()
+        self.spin.lineEdit().setModified(False)
+        self._box_from_cell = True
         self._drag_start(("cell", b.target(self.state.network, r, c)))
+
+    def eventFilter(self, obj, ev) -> bool:  # noqa: N802 (Qt override)
+        """After a click on a cell, the value box takes only the keys that type a value.
+
+        The click gives the box the keys so that a typed digit is a value, not a unit
+        shortcut; but the user who only clicked or dragged has not gone into a text
+        field: Ctrl+Z must undo the drag (the box's own undo knows nothing of it) and
+        Space, the arrows, Home and End must play and step. So until the box's text is
+        edited, any other key is left to the window's shortcuts (Qt asks the focused
+        widget first with a ShortcutOverride; not accepted, the shortcut runs), and the
+        first key typed replaces the whole value. A click into the text, or the focus
+        leaving the box, makes it a plain number box again.
+        """
+        t = ev.type()
+        keys = (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress)
+        if t in keys and obj is self.spin and self._box_from_cell \
+                and not self.spin.lineEdit().isModified():
+            typing = self._types_a_value(ev)
+            if t == QEvent.Type.ShortcutOverride and not typing:
+                ev.ignore()
+                return True
+            if t == QEvent.Type.KeyPress and typing:
+                # (a drag or an undo since the click has put a new text, unselected)
+                self.spin.selectAll()
+        elif t == QEvent.Type.MouseButtonPress and obj is self.spin.lineEdit():
+            self._box_from_cell = False
+        elif t == QEvent.Type.FocusOut and obj is self.spin and ev.reason() not in (
+                Qt.FocusReason.ActiveWindowFocusReason, Qt.FocusReason.PopupFocusReason):
+            self._box_from_cell = False
+        return False
+
+    @staticmethod
+    def _types_a_value(ev) -> bool:
+        """True for a key that begins typing a number: a digit, sign, decimal point, erase."""
+        mods = Qt.KeyboardModifier
+        if ev.modifiers() & ~(mods.ShiftModifier | mods.KeypadModifier):
+            return False
+        return Qt.Key.Key_0 <= ev.key() <= Qt.Key.Key_9 or ev.key() in TYPING_KEYS
 
     def _drag_start(self, what: tuple) -> None:
         """Begin one undo step: later edits with this drag's key merge into it."""

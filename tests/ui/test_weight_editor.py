@@ -411,3 +411,64 @@ def test_no_stale_number_and_no_raw_notation_after_a_new_cell(qtbot, setup):
     # the diagram's click hint names the blocks as the editor does
     from lstm_viz.ui.diagram.scene import CLICK_HINTS
     assert "W_xr, W_hr" in CLICK_HINTS["gru"]["r"] and "b_in, b_hn" in CLICK_HINTS["gru"]["n"]
+
+
+def test_after_a_drag_on_a_cell_ctrl_z_undoes_it_and_the_playback_keys_step(
+        qtbot, make_window, state):
+    # found by an audit: the press gave the value box the keys, so Ctrl+Z undid only the
+    # box's text (the weight stayed changed) and Space, the arrows and End did nothing
+    from lstm_viz.ui.main_window import TAB_WEIGHTS
+
+    window = make_window(state)
+    window.activateWindow()
+    window.show_side_tab(TAB_WEIGHTS)
+    ed = window.weights
+    ed.show_gate("i")
+    hm = ed.heatmap("i", "ih")
+    qtbot.waitUntil(hm.isVisible)
+    before = state.network
+    vp, p = hm.viewport(), hm.cell_pos(0, 0)
+    qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=p)
+    for dy in (5, 12, 20):
+        qtbot.mouseMove(vp, QPoint(p.x(), p.y() - dy))
+        QApplication.processEvents()
+    qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=QPoint(p.x(), p.y() - 20))
+    assert not state.network.params.equals(before.params)
+
+    def key(k, mod=Qt.KeyboardModifier.NoModifier):    # on whatever has the keys, as a user
+        qtbot.keyClick(QApplication.focusWidget() or window, k, mod)
+
+    key(Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert state.network.params.equals(before.params)          # the app's undo, not the box's
+    assert ed.spin.value() == before.params.weight_ih[0, 0]
+    key(Qt.Key.Key_Z, Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.ControlModifier)
+    assert not state.network.params.equals(before.params)      # redo
+    key(Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    t = state.timestep
+    key(Qt.Key.Key_Right)
+    assert state.timestep == t + 1
+    key(Qt.Key.Key_End)
+    assert state.timestep == state.steps - 1
+    key(Qt.Key.Key_Home)
+    assert state.timestep == 0
+    key(Qt.Key.Key_Space)
+    assert window.playback.playing
+    key(Qt.Key.Key_Space)
+    assert not window.playback.playing
+    # typing a number still edits the selected weight (the digit is no unit shortcut)
+    unit = state.unit
+    qtbot.keyClicks(QApplication.focusWidget(), "-1.25")
+    key(Qt.Key.Key_Return)
+    assert state.unit == unit
+    assert state.network.params.weight_ih[0, 0] == -1.25
+    assert "W_xi[1, 1]" in window.undo_stack.undoText()
+    key(Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert state.network.params.equals(before.params)
+    # a click into the box's text: a number box as any other, its keys its own
+    qtbot.mouseClick(hm.viewport(), Qt.MouseButton.LeftButton, pos=p)
+    edit = ed.spin.lineEdit()
+    qtbot.mouseClick(edit, Qt.MouseButton.LeftButton, pos=edit.rect().center())
+    t = state.timestep
+    key(Qt.Key.Key_Left)
+    key(Qt.Key.Key_Space)
+    assert state.timestep == t and not window.playback.playing
