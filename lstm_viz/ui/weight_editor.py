@@ -240,6 +240,33 @@ def symbol(net: Network, block: _Block, r: int, c: int) -> str:
 
 # --------------------------------------------------------------------------- widgets
 
+class KeySlider(QSlider):
+    """A slider that a focused keyboard moves: the arrows, Page Up/Down, Home and End.
+
+    Those keys are also the window's playback shortcuts, and a shortcut wins over a
+    focused widget unless the widget claims the key when Qt asks (ShortcutOverride),
+    which a QSlider does not: the arrows stepped the timeline instead. This one claims
+    them while it has the focus. Only Tab gives it the focus, not a click: after
+    dragging a slider with the mouse, a presenter's clicker (Page Up/Down) still steps
+    the timeline, as a combo box reached with Tab keeps the arrows and a clicked one
+    does not (``SpaceForButtons`` in the main window).
+    """
+
+    KEYS = (Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_Up, Qt.Key.Key_Down,
+            Qt.Key.Key_PageUp, Qt.Key.Key_PageDown, Qt.Key.Key_Home, Qt.Key.Key_End)
+
+    def __init__(self, orientation: Qt.Orientation, parent: QWidget | None = None) -> None:
+        super().__init__(orientation, parent)
+        self.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+
+    def event(self, ev) -> bool:  # noqa: D102 (Qt override)
+        if (ev.type() == QEvent.Type.ShortcutOverride and ev.key() in self.KEYS
+                and not ev.modifiers() & ~Qt.KeyboardModifier.KeypadModifier):
+            ev.accept()                 # the key goes to the slider, not to a shortcut
+            return True
+        return super().event(ev)
+
+
 class _GateSection(QFrame):
     """Title, three heatmaps and the scale / bias sliders of one gate."""
 
@@ -255,11 +282,11 @@ class _GateSection(QFrame):
         self.cap_hh = QLabel(unicode_subscripts("from h_{t−1}"))
         self.cap_ih = QLabel(unicode_subscripts("from x_t"))
         self.cap_b = QLabel("bias")
-        self.scale = QSlider(Qt.Orientation.Horizontal)
+        self.scale = KeySlider(Qt.Orientation.Horizontal)
         self.scale.setRange(-SCALE_STEPS, SCALE_STEPS)
         self.scale.setPageStep(10)
         self.scale_label = QLabel("scale ×1")
-        self.bias = QSlider(Qt.Orientation.Horizontal)
+        self.bias = KeySlider(Qt.Orientation.Horizontal)
         self.bias.setRange(-BIAS_STEPS, BIAS_STEPS)
         self.bias.setPageStep(10)
         self.bias_label = QLabel("bias +0")
@@ -442,7 +469,7 @@ class WeightEditor(QWidget):
         self.spin.setButtonSymbols(QAbstractSpinBox.ButtonSymbols.UpDownArrows)
         self.spin.setToolTip("Value of the selected weight: type a number and press Enter.")
         self.spin.setMinimumWidth(110)
-        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider = KeySlider(Qt.Orientation.Horizontal)
         self.slider.setRange(-SLIDER_STEPS, SLIDER_STEPS)
         self.slider.setPageStep(SLIDER_STEPS // 10)
         self.slider.setToolTip("Slide the selected weight between the ends of the colour scale.")

@@ -472,3 +472,60 @@ def test_after_a_drag_on_a_cell_ctrl_z_undoes_it_and_the_playback_keys_step(
     key(Qt.Key.Key_Left)
     key(Qt.Key.Key_Space)
     assert state.timestep == t and not window.playback.playing
+
+
+def test_the_sliders_move_from_the_keyboard_in_the_window(qtbot, make_window, state):
+    # found by an audit: on a focused slider the arrows and Page Up/Down stepped the
+    # timeline (the window's shortcuts won), so no slider could be moved from the keyboard
+    from lstm_viz.ui.main_window import TAB_WEIGHTS
+
+    window = make_window(state)
+    window.activateWindow()
+    window.show_side_tab(TAB_WEIGHTS)
+    ed = window.weights
+    ed.show_gate("f")
+    sec = ed.section("f")
+    qtbot.waitUntil(sec.scale.isVisible)
+
+    def key(k, mod=Qt.KeyboardModifier.NoModifier):    # on whatever has the keys, as a user
+        qtbot.keyClick(QApplication.focusWidget() or window, k, mod)
+
+    t = state.timestep
+    sec.b.setFocus(Qt.FocusReason.TabFocusReason)        # the bias heatmap, then Tab
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is sec.b)
+    key(Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is sec.scale
+    p0 = state.network.params
+    key(Qt.Key.Key_PageUp)                               # ×2^(2·10/100), then ×2^(2/100)
+    key(Qt.Key.Key_Right)
+    f = p0.gate_rows("f")
+    w = p0.weight_hh.copy()
+    w[f] = w[f] * 2.0 ** (2.0 * 10 / SCALE_STEPS) * 2.0 ** (2.0 / SCALE_STEPS)
+    np.testing.assert_array_equal(state.network.params.weight_hh, w)
+    assert sec.scale.value() == 0 and state.timestep == t
+    key(Qt.Key.Key_Tab)                                  # the unit list, above the slider
+    assert QApplication.focusWidget() is sec.bias_unit
+    key(Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is sec.bias
+    p1 = state.network.params
+    key(Qt.Key.Key_Left)                                 # all units, −vmax/100
+    b = p1.bias_ih.copy()
+    b[f] += -1 / BIAS_STEPS * ed.vmax
+    np.testing.assert_array_equal(state.network.params.bias_ih, b)
+    assert state.timestep == t
+    # the selected weight's slider, reached with Tab from the value box
+    hm = ed.heatmap("f", "hh")
+    qtbot.mouseClick(hm.viewport(), Qt.MouseButton.LeftButton, pos=hm.cell_pos(0, 0))
+    key(Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is ed.slider
+    key(Qt.Key.Key_End)
+    assert state.network.params.weight_hh[f.start, 0] == ed.vmax
+    key(Qt.Key.Key_PageDown)
+    assert state.network.params.weight_hh[f.start, 0] == ed.vmax * (1 - 1 / 10)
+    assert state.timestep == t
+    # a click (a drag with the mouse) does not take the keys: a clicker still steps
+    window.diagram.setFocus()
+    qtbot.mouseClick(sec.scale, Qt.MouseButton.LeftButton, pos=sec.scale.rect().center())
+    assert QApplication.focusWidget() is not sec.scale
+    key(Qt.Key.Key_PageDown)
+    assert state.timestep == t + 1
