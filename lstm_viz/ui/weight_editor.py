@@ -344,7 +344,7 @@ class _GateSection(QFrame):
                               "or down to ×¼, relative to where they were when you grabbed the "
                               "slider. It springs back to ×1 when released; Ctrl+Z undoes it.")
         self.bias.setToolTip("Drag to add up to ± the colour-scale limit to this gate's bias "
-                             "(the units chosen on the right). It springs back to 0 when "
+                             "(the units chosen in the list above). It springs back to 0 when "
                              "released; Ctrl+Z undoes it.")
         self.bias_unit.setToolTip("Which units the bias slider shifts.")
 

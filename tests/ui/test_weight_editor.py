@@ -529,3 +529,11 @@ def test_the_sliders_move_from_the_keyboard_in_the_window(qtbot, make_window, st
     assert QApplication.focusWidget() is not sec.scale
     key(Qt.Key.Key_PageDown)
     assert state.timestep == t + 1
+
+
+def test_the_bias_slider_tip_points_at_the_unit_list_above_it(setup):
+    state, stack, editor = setup
+    sec = editor.section("i")
+    tip = sec.bias.toolTip()
+    assert "list above" in tip and "on the right" not in tip
+    assert sec.bias_unit.geometry().bottom() < sec.bias.geometry().top()      # it is above
