@@ -10,7 +10,7 @@ shows three heatmaps side by side, rows being the gate's units:
   its ``b_hn`` sits inside ``r_t ⊙ (W_hn h + b_hn)``, so its two biases are shown and
   edited separately (H x 2).
 
-Below the gates, the initial states ``h_0`` (and ``c_0`` for an LSTM) are one row each.
+Below the gates, the initial states ``h_0`` (and ``C_0`` for an LSTM) are one row each.
 All heatmaps share one symmetric colour scale ±vmax (the largest magnitude in the
 model, rounded up to a nice number), shown by a colour bar. The scale is recomputed
 when a different model arrives (preset, file, undo) but not while the user edits, so
@@ -76,7 +76,7 @@ GATE_ROLES = {
     "r": "How much of h_{t−1} the candidate gets to see.",
     "z": "How much of h_{t−1} is kept instead of the candidate.",
     "n": "The proposed new hidden state.",
-    "a": "h_t = tanh(W_x x_t + W_h h_{t−1} + b).",
+    "a": "h_t = tanh(W_ih x_t + W_hh h_{t−1} + b).",
 }
 
 #: Pixels of vertical drag per 1/100 of the colour-scale limit (coarse drag).
@@ -219,23 +219,34 @@ def _split_bias(kind: str, gate: str) -> bool:
     return kind == "gru" and gate == "n"
 
 
-def _sub(kind: str, gate: str) -> str:
-    """Gate subscript in symbols: ``f`` -> W_hf; the simple RNN has none."""
-    return "" if kind == "rnn" else gate
+def _names(kind: str, gate: str) -> tuple[str, str, str]:
+    """A gate's weights from h, from x and its bias as the equations panel names them.
+
+    The LSTM's ``W_f·[h_{t−1}, x_t] + b_f`` has one W per gate: its two blocks are
+    W_hf and W_xf, and the candidate C̃ is ``W_C``, ``b_C`` there (PyTorch's g). The GRU
+    has PyTorch's W_hr and W_ir (its bias b_r = b_ir + b_hr), the simple RNN W_hh and
+    W_ih (its bias b = b_ih + b_hh).
+    """
+    if kind == "rnn":
+        return "W_hh", "W_ih", "b"
+    if kind == "gru":
+        return f"W_h{gate}", f"W_i{gate}", f"b_{gate}"
+    g = "C" if gate == "g" else gate
+    return f"W_h{g}", f"W_x{g}", f"b_{g}"
 
 
 def symbol(net: Network, block: _Block, r: int, c: int) -> str:
-    """Short name of one cell, 1-based: ``W_hf[1, 2]``, ``W_xf[1, 1]``, ``b_f[3]``, ``h_0[2]``."""
+    """Short name of one cell, 1-based: ``W_hf[1, 2]``, ``W_xC[1, 1]``, ``b_f[3]``, ``C_0[2]``."""
     if block.part in ("h0", "c0"):
-        return f"{block.part[0]}_0[{c + 1}]"
-    g = _sub(net.kind, block.gate)
+        return f"{'h' if block.part == 'h0' else 'C'}_0[{c + 1}]"
+    w_h, w_x, b = _names(net.kind, block.gate)
     if block.part == "hh":
-        return f"W_h{g}[{r + 1}, {c + 1}]"
+        return f"{w_h}[{r + 1}, {c + 1}]"
     if block.part == "ih":
-        return f"W_x{g}[{r + 1}, {c + 1}]"
+        return f"{w_x}[{r + 1}, {c + 1}]"
     if _split_bias(net.kind, block.gate):
         return f"{'b_in' if c == 0 else 'b_hn'}[{r + 1}]"
-    return f"b_{g}[{r + 1}]" if g else f"b[{r + 1}]"
+    return f"{b}[{r + 1}]"
 
 
 # --------------------------------------------------------------------------- widgets

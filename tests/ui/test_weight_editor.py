@@ -11,6 +11,7 @@ from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QHelpEvent, QImage, QMouseEvent, QUndoStack, QWheelEvent
 from PySide6.QtWidgets import QApplication, QToolTip
 
+from lstm_viz import explain
 from lstm_viz.explain import fmt
 from lstm_viz.model import Network, init_params
 from lstm_viz.model.demo import demo_params
@@ -408,9 +409,9 @@ def test_no_stale_number_and_no_raw_notation_after_a_new_cell(qtbot, setup):
     for gate in "rzn":
         role = editor.section(gate).role.text()
         assert role and "_{" not in role and "_t" not in role, role
-    # the diagram's click hint names the blocks as the editor does
+    # the diagram's click hint names the candidate's biases as the editor does
     from lstm_viz.ui.diagram.scene import CLICK_HINTS
-    assert "W_xr, W_hr" in CLICK_HINTS["gru"]["r"] and "b_in, b_hn" in CLICK_HINTS["gru"]["n"]
+    assert "b_in, b_hn" in CLICK_HINTS["gru"]["n"]
 
 
 def test_after_a_drag_on_a_cell_ctrl_z_undoes_it_and_the_playback_keys_step(
@@ -529,6 +530,36 @@ def test_the_sliders_move_from_the_keyboard_in_the_window(qtbot, make_window, st
     assert QApplication.focusWidget() is not sec.scale
     key(Qt.Key.Key_PageDown)
     assert state.timestep == t + 1
+
+
+@pytest.mark.parametrize("kind, cells", [
+    # (gate, part, row, col, the editor's name, the equations' symbol it is part of)
+    ("lstm", [("g", "ih", 0, 0, "W_xC[1, 1]", "W_C"), ("g", "hh", 0, 1, "W_hC[1, 2]", "W_C"),
+              ("g", "b", 1, 0, "b_C[2]", "b_C"), ("f", "hh", 2, 0, "W_hf[3, 1]", "W_f"),
+              ("c0", "c0", 0, 1, "C_0[2]", "C_{t−1}")]),
+    ("gru", [("r", "ih", 0, 0, "W_ir[1, 1]", "W_ir"), ("r", "hh", 0, 1, "W_hr[1, 2]", "W_hr"),
+             ("n", "ih", 1, 1, "W_in[2, 2]", "W_in"), ("n", "b", 0, 1, "b_hn[1]", "b_hn")]),
+    ("rnn", [("a", "ih", 0, 0, "W_ih[1, 1]", "W_ih"), ("a", "hh", 0, 1, "W_hh[1, 2]", "W_hh")]),
+])
+def test_weights_are_named_as_in_the_equations(qtbot, kind, cells):
+    # found by an audit: the candidate's weights were W_xg, W_hg, b_g beside the
+    # equations' W_C, b_C (and the GRU's W_xr beside W_ir, the RNN's W_x beside W_ih)
+    state = AppState(Network(init_params(kind, 2, 3, seed=2)), X)
+    stack = QUndoStack()
+    editor = WeightEditor(state, stack)
+    qtbot.addWidget(editor)
+    editor.resize(800, 900)
+    editor.show()
+    qtbot.waitExposed(editor)
+    written = " ".join(text for _, text in explain.equations(kind))
+    for gate, part, r, c, name, in_equations in cells:
+        assert in_equations in written
+        click_cell(qtbot, editor, gate, part, r, c)
+        assert editor.sel_label.text().startswith(f"{name} = ")
+    gate, part, r, c, name, _ = cells[0]
+    click_cell(qtbot, editor, gate, part, r, c)
+    type_value(qtbot, editor, "0.5")
+    assert stack.undoText() == f"Set {name} to {fmt(0.5)}"
 
 
 def test_the_bias_slider_tip_points_at_the_unit_list_above_it(setup):
