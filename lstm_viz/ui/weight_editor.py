@@ -10,7 +10,7 @@ shows three heatmaps side by side, rows being the gate's units:
   its ``b_hn`` sits inside ``r_t ⊙ (W_hn h + b_hn)``, so its two biases are shown and
   edited separately (H x 2).
 
-Below the gates, the initial states ``h_0`` (and ``c_0`` for an LSTM) are one row each.
+Below the gates, the initial states ``h_0`` (and ``C_0`` for an LSTM) are one row each.
 All heatmaps share one symmetric colour scale ±vmax (the largest magnitude in the
 model, rounded up to a nice number), shown by a colour bar. The scale is recomputed
 when a different model arrives (preset, file, undo) but not while the user edits, so
@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from typing import Callable, Hashable
 
 import numpy as np
-from PySide6.QtCore import QElapsedTimer, QSignalBlocker, Qt, QTimer
+from PySide6.QtCore import QElapsedTimer, QEvent, QSignalBlocker, Qt, QTimer
 from PySide6.QtGui import QColor, QFontMetrics, QUndoStack
 from PySide6.QtWidgets import (QAbstractSpinBox, QComboBox, QDoubleSpinBox, QFrame, QGridLayout,
                                QHBoxLayout, QLabel, QPushButton, QScrollArea, QSlider,
@@ -76,7 +76,7 @@ GATE_ROLES = {
     "r": "How much of h_{t−1} the candidate gets to see.",
     "z": "How much of h_{t−1} is kept instead of the candidate.",
     "n": "The proposed new hidden state.",
-    "a": "h_t = tanh(W_x x_t + W_h h_{t−1} + b).",
+    "a": "h_t = tanh(W_ih x_t + W_hh h_{t−1} + b).",
 }
 
 #: Pixels of vertical drag per 1/100 of the colour-scale limit (coarse drag).
@@ -93,6 +93,10 @@ SCALE_STEPS = 100
 BIAS_STEPS = 100
 #: Consecutive wheel notches on one weight within this many ms make one undo step.
 WHEEL_MERGE_MS = 1000
+#: Keys that begin typing a value (besides the digits); after a click on a cell only these
+#: stay in the value box, the rest are the window's (Ctrl+Z, Space, the arrows...).
+TYPING_KEYS = (Qt.Key.Key_Minus, Qt.Key.Key_Plus, Qt.Key.Key_Period, Qt.Key.Key_Comma,
+               Qt.Key.Key_Backspace, Qt.Key.Key_Delete)
 
 Target = tuple  # ("weight_hh", row, col) | ("weight_ih", row, col) | ("bias", row)
 #                 | ("bias_ih", row) | ("bias_hh", row) | ("h0", unit) | ("c0", unit)
@@ -215,26 +219,64 @@ def _split_bias(kind: str, gate: str) -> bool:
     return kind == "gru" and gate == "n"
 
 
-def _sub(kind: str, gate: str) -> str:
-    """Gate subscript in symbols: ``f`` -> W_hf; the simple RNN has none."""
-    return "" if kind == "rnn" else gate
+def _names(kind: str, gate: str) -> tuple[str, str, str]:
+    """A gate's weights from h, from x and its bias as the equations panel names them.
+
+    The LSTM's ``W_f·[h_{t−1}, x_t] + b_f`` has one W per gate: its two blocks are
+    W_hf and W_xf, and the candidate C̃ is ``W_C``, ``b_C`` there (PyTorch's g). The GRU
+    has PyTorch's W_hr and W_ir (its bias b_r = b_ir + b_hr), the simple RNN W_hh and
+    W_ih (its bias b = b_ih + b_hh).
+    """
+    if kind == "rnn":
+        return "W_hh", "W_ih", "b"
+    if kind == "gru":
+        return f"W_h{gate}", f"W_i{gate}", f"b_{gate}"
+    g = "C" if gate == "g" else gate
+    return f"W_h{g}", f"W_x{g}", f"b_{g}"
 
 
 def symbol(net: Network, block: _Block, r: int, c: int) -> str:
-    """Short name of one cell, 1-based: ``W_hf[1, 2]``, ``W_xf[1, 1]``, ``b_f[3]``, ``h_0[2]``."""
+    """Short name of one cell, 1-based: ``W_hf[1, 2]``, ``W_xC[1, 1]``, ``b_f[3]``, ``C_0[2]``."""
     if block.part in ("h0", "c0"):
-        return f"{block.part[0]}_0[{c + 1}]"
-    g = _sub(net.kind, block.gate)
+        return f"{'h' if block.part == 'h0' else 'C'}_0[{c + 1}]"
+    w_h, w_x, b = _names(net.kind, block.gate)
     if block.part == "hh":
-        return f"W_h{g}[{r + 1}, {c + 1}]"
+        return f"{w_h}[{r + 1}, {c + 1}]"
     if block.part == "ih":
-        return f"W_x{g}[{r + 1}, {c + 1}]"
+        return f"{w_x}[{r + 1}, {c + 1}]"
     if _split_bias(net.kind, block.gate):
         return f"{'b_in' if c == 0 else 'b_hn'}[{r + 1}]"
-    return f"b_{g}[{r + 1}]" if g else f"b[{r + 1}]"
+    return f"{b}[{r + 1}]"
 
 
 # --------------------------------------------------------------------------- widgets
+
+class KeySlider(QSlider):
+    """A slider that a focused keyboard moves: the arrows, Page Up/Down, Home and End.
+
+    Those keys are also the window's playback shortcuts, and a shortcut wins over a
+    focused widget unless the widget claims the key when Qt asks (ShortcutOverride),
+    which a QSlider does not: the arrows stepped the timeline instead. This one claims
+    them while it has the focus. Only Tab gives it the focus, not a click: after
+    dragging a slider with the mouse, a presenter's clicker (Page Up/Down) still steps
+    the timeline, as a combo box reached with Tab keeps the arrows and a clicked one
+    does not (``SpaceForButtons`` in the main window).
+    """
+
+    KEYS = (Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_Up, Qt.Key.Key_Down,
+            Qt.Key.Key_PageUp, Qt.Key.Key_PageDown, Qt.Key.Key_Home, Qt.Key.Key_End)
+
+    def __init__(self, orientation: Qt.Orientation, parent: QWidget | None = None) -> None:
+        super().__init__(orientation, parent)
+        self.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+
+    def event(self, ev) -> bool:  # noqa: D102 (Qt override)
+        if (ev.type() == QEvent.Type.ShortcutOverride and ev.key() in self.KEYS
+                and not ev.modifiers() & ~Qt.KeyboardModifier.KeypadModifier):
+            ev.accept()                 # the key goes to the slider, not to a shortcut
+            return True
+        return super().event(ev)
+
 
 class _GateSection(QFrame):
     """Title, three heatmaps and the scale / bias sliders of one gate."""
@@ -251,11 +293,11 @@ class _GateSection(QFrame):
         self.cap_hh = QLabel(unicode_subscripts("from h_{t−1}"))
         self.cap_ih = QLabel(unicode_subscripts("from x_t"))
         self.cap_b = QLabel("bias")
-        self.scale = QSlider(Qt.Orientation.Horizontal)
+        self.scale = KeySlider(Qt.Orientation.Horizontal)
         self.scale.setRange(-SCALE_STEPS, SCALE_STEPS)
         self.scale.setPageStep(10)
         self.scale_label = QLabel("scale ×1")
-        self.bias = QSlider(Qt.Orientation.Horizontal)
+        self.bias = KeySlider(Qt.Orientation.Horizontal)
         self.bias.setRange(-BIAS_STEPS, BIAS_STEPS)
         self.bias.setPageStep(10)
         self.bias_label = QLabel("bias +0")
@@ -313,7 +355,7 @@ class _GateSection(QFrame):
                               "or down to ×¼, relative to where they were when you grabbed the "
                               "slider. It springs back to ×1 when released; Ctrl+Z undoes it.")
         self.bias.setToolTip("Drag to add up to ± the colour-scale limit to this gate's bias "
-                             "(the units chosen on the right). It springs back to 0 when "
+                             "(the units chosen in the list above). It springs back to 0 when "
                              "released; Ctrl+Z undoes it.")
         self.bias_unit.setToolTip("Which units the bias slider shifts.")
 
@@ -353,6 +395,9 @@ class WeightEditor(QWidget):
         self._flush_timer.timeout.connect(self._flush)
         self._wheel_clock = QElapsedTimer()
         self._wheel_key: Hashable | None = None
+        # the value box has the keys because a cell was clicked, not because the user
+        # went into it: until they type, the window's shortcuts pass (see `eventFilter`)
+        self._box_from_cell = False
 
         self._build_chrome()
         self._rebuild()
@@ -435,7 +480,7 @@ class WeightEditor(QWidget):
         self.spin.setButtonSymbols(QAbstractSpinBox.ButtonSymbols.UpDownArrows)
         self.spin.setToolTip("Value of the selected weight: type a number and press Enter.")
         self.spin.setMinimumWidth(110)
-        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider = KeySlider(Qt.Orientation.Horizontal)
         self.slider.setRange(-SLIDER_STEPS, SLIDER_STEPS)
         self.slider.setPageStep(SLIDER_STEPS // 10)
         self.slider.setToolTip("Slide the selected weight between the ends of the colour scale.")
@@ -468,6 +513,8 @@ class WeightEditor(QWidget):
         lay.addLayout(top)
         lay.addWidget(self.scroll, 1)
 
+        self.spin.installEventFilter(self)
+        self.spin.lineEdit().installEventFilter(self)
         self.spin.valueChanged.connect(self._spin_changed)
         self.slider.valueChanged.connect(self._slider_changed)
         self.slider.sliderPressed.connect(self._slider_pressed)
@@ -701,7 +748,47 @@ class WeightEditor(QWidget):
         # would be the app's shortcut for a hidden unit), its text selected to replace.
         self.spin.setFocus(Qt.FocusReason.MouseFocusReason)
         self.spin.selectAll()
+        self.spin.lineEdit().setModified(False)
+        self._box_from_cell = True
         self._drag_start(("cell", b.target(self.state.network, r, c)))
+
+    def eventFilter(self, obj, ev) -> bool:  # noqa: N802 (Qt override)
+        """After a click on a cell, the value box takes only the keys that type a value.
+
+        The click gives the box the keys so that a typed digit is a value, not a unit
+        shortcut; but the user who only clicked or dragged has not gone into a text
+        field: Ctrl+Z must undo the drag (the box's own undo knows nothing of it) and
+        Space, the arrows, Home and End must play and step. So until the box's text is
+        edited, any other key is left to the window's shortcuts (Qt asks the focused
+        widget first with a ShortcutOverride; not accepted, the shortcut runs), and the
+        first key typed replaces the whole value. A click into the text, or the focus
+        leaving the box, makes it a plain number box again.
+        """
+        t = ev.type()
+        keys = (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress)
+        if t in keys and obj is self.spin and self._box_from_cell \
+                and not self.spin.lineEdit().isModified():
+            typing = self._types_a_value(ev)
+            if t == QEvent.Type.ShortcutOverride and not typing:
+                ev.ignore()
+                return True
+            if t == QEvent.Type.KeyPress and typing:
+                # (a drag or an undo since the click has put a new text, unselected)
+                self.spin.selectAll()
+        elif t == QEvent.Type.MouseButtonPress and obj is self.spin.lineEdit():
+            self._box_from_cell = False
+        elif t == QEvent.Type.FocusOut and obj is self.spin and ev.reason() not in (
+                Qt.FocusReason.ActiveWindowFocusReason, Qt.FocusReason.PopupFocusReason):
+            self._box_from_cell = False
+        return False
+
+    @staticmethod
+    def _types_a_value(ev) -> bool:
+        """True for a key that begins typing a number: a digit, sign, decimal point, erase."""
+        mods = Qt.KeyboardModifier
+        if ev.modifiers() & ~(mods.ShiftModifier | mods.KeypadModifier):
+            return False
+        return Qt.Key.Key_0 <= ev.key() <= Qt.Key.Key_9 or ev.key() in TYPING_KEYS
 
     def _drag_start(self, what: tuple) -> None:
         """Begin one undo step: later edits with this drag's key merge into it."""

@@ -11,6 +11,7 @@ from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QHelpEvent, QImage, QMouseEvent, QUndoStack, QWheelEvent
 from PySide6.QtWidgets import QApplication, QToolTip
 
+from lstm_viz import explain
 from lstm_viz.explain import fmt
 from lstm_viz.model import Network, init_params
 from lstm_viz.model.demo import demo_params
@@ -408,6 +409,162 @@ def test_no_stale_number_and_no_raw_notation_after_a_new_cell(qtbot, setup):
     for gate in "rzn":
         role = editor.section(gate).role.text()
         assert role and "_{" not in role and "_t" not in role, role
-    # the diagram's click hint names the blocks as the editor does
+    # the diagram's click hint names the candidate's biases as the editor does
     from lstm_viz.ui.diagram.scene import CLICK_HINTS
-    assert "W_xr, W_hr" in CLICK_HINTS["gru"]["r"] and "b_in, b_hn" in CLICK_HINTS["gru"]["n"]
+    assert "b_in, b_hn" in CLICK_HINTS["gru"]["n"]
+
+
+def test_after_a_drag_on_a_cell_ctrl_z_undoes_it_and_the_playback_keys_step(
+        qtbot, make_window, state):
+    # found by an audit: the press gave the value box the keys, so Ctrl+Z undid only the
+    # box's text (the weight stayed changed) and Space, the arrows and End did nothing
+    from lstm_viz.ui.main_window import TAB_WEIGHTS
+
+    window = make_window(state)
+    window.activateWindow()
+    window.show_side_tab(TAB_WEIGHTS)
+    ed = window.weights
+    ed.show_gate("i")
+    hm = ed.heatmap("i", "ih")
+    qtbot.waitUntil(hm.isVisible)
+    before = state.network
+    vp, p = hm.viewport(), hm.cell_pos(0, 0)
+    qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=p)
+    for dy in (5, 12, 20):
+        qtbot.mouseMove(vp, QPoint(p.x(), p.y() - dy))
+        QApplication.processEvents()
+    qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=QPoint(p.x(), p.y() - 20))
+    assert not state.network.params.equals(before.params)
+
+    def key(k, mod=Qt.KeyboardModifier.NoModifier):    # on whatever has the keys, as a user
+        qtbot.keyClick(QApplication.focusWidget() or window, k, mod)
+
+    key(Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert state.network.params.equals(before.params)          # the app's undo, not the box's
+    assert ed.spin.value() == before.params.weight_ih[0, 0]
+    key(Qt.Key.Key_Z, Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.ControlModifier)
+    assert not state.network.params.equals(before.params)      # redo
+    key(Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    t = state.timestep
+    key(Qt.Key.Key_Right)
+    assert state.timestep == t + 1
+    key(Qt.Key.Key_End)
+    assert state.timestep == state.steps - 1
+    key(Qt.Key.Key_Home)
+    assert state.timestep == 0
+    key(Qt.Key.Key_Space)
+    assert window.playback.playing
+    key(Qt.Key.Key_Space)
+    assert not window.playback.playing
+    # typing a number still edits the selected weight (the digit is no unit shortcut)
+    unit = state.unit
+    qtbot.keyClicks(QApplication.focusWidget(), "-1.25")
+    key(Qt.Key.Key_Return)
+    assert state.unit == unit
+    assert state.network.params.weight_ih[0, 0] == -1.25
+    assert "W_xi[1, 1]" in window.undo_stack.undoText()
+    key(Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert state.network.params.equals(before.params)
+    # a click into the box's text: a number box as any other, its keys its own
+    qtbot.mouseClick(hm.viewport(), Qt.MouseButton.LeftButton, pos=p)
+    edit = ed.spin.lineEdit()
+    qtbot.mouseClick(edit, Qt.MouseButton.LeftButton, pos=edit.rect().center())
+    t = state.timestep
+    key(Qt.Key.Key_Left)
+    key(Qt.Key.Key_Space)
+    assert state.timestep == t and not window.playback.playing
+
+
+def test_the_sliders_move_from_the_keyboard_in_the_window(qtbot, make_window, state):
+    # found by an audit: on a focused slider the arrows and Page Up/Down stepped the
+    # timeline (the window's shortcuts won), so no slider could be moved from the keyboard
+    from lstm_viz.ui.main_window import TAB_WEIGHTS
+
+    window = make_window(state)
+    window.activateWindow()
+    window.show_side_tab(TAB_WEIGHTS)
+    ed = window.weights
+    ed.show_gate("f")
+    sec = ed.section("f")
+    qtbot.waitUntil(sec.scale.isVisible)
+
+    def key(k, mod=Qt.KeyboardModifier.NoModifier):    # on whatever has the keys, as a user
+        qtbot.keyClick(QApplication.focusWidget() or window, k, mod)
+
+    t = state.timestep
+    sec.b.setFocus(Qt.FocusReason.TabFocusReason)        # the bias heatmap, then Tab
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is sec.b)
+    key(Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is sec.scale
+    p0 = state.network.params
+    key(Qt.Key.Key_PageUp)                               # ×2^(2·10/100), then ×2^(2/100)
+    key(Qt.Key.Key_Right)
+    f = p0.gate_rows("f")
+    w = p0.weight_hh.copy()
+    w[f] = w[f] * 2.0 ** (2.0 * 10 / SCALE_STEPS) * 2.0 ** (2.0 / SCALE_STEPS)
+    np.testing.assert_array_equal(state.network.params.weight_hh, w)
+    assert sec.scale.value() == 0 and state.timestep == t
+    key(Qt.Key.Key_Tab)                                  # the unit list, above the slider
+    assert QApplication.focusWidget() is sec.bias_unit
+    key(Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is sec.bias
+    p1 = state.network.params
+    key(Qt.Key.Key_Left)                                 # all units, −vmax/100
+    b = p1.bias_ih.copy()
+    b[f] += -1 / BIAS_STEPS * ed.vmax
+    np.testing.assert_array_equal(state.network.params.bias_ih, b)
+    assert state.timestep == t
+    # the selected weight's slider, reached with Tab from the value box
+    hm = ed.heatmap("f", "hh")
+    qtbot.mouseClick(hm.viewport(), Qt.MouseButton.LeftButton, pos=hm.cell_pos(0, 0))
+    key(Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is ed.slider
+    key(Qt.Key.Key_End)
+    assert state.network.params.weight_hh[f.start, 0] == ed.vmax
+    key(Qt.Key.Key_PageDown)
+    assert state.network.params.weight_hh[f.start, 0] == ed.vmax * (1 - 1 / 10)
+    assert state.timestep == t
+    # a click (a drag with the mouse) does not take the keys: a clicker still steps
+    window.diagram.setFocus()
+    qtbot.mouseClick(sec.scale, Qt.MouseButton.LeftButton, pos=sec.scale.rect().center())
+    assert QApplication.focusWidget() is not sec.scale
+    key(Qt.Key.Key_PageDown)
+    assert state.timestep == t + 1
+
+
+@pytest.mark.parametrize("kind, cells", [
+    # (gate, part, row, col, the editor's name, the equations' symbol it is part of)
+    ("lstm", [("g", "ih", 0, 0, "W_xC[1, 1]", "W_C"), ("g", "hh", 0, 1, "W_hC[1, 2]", "W_C"),
+              ("g", "b", 1, 0, "b_C[2]", "b_C"), ("f", "hh", 2, 0, "W_hf[3, 1]", "W_f"),
+              ("c0", "c0", 0, 1, "C_0[2]", "C_{t−1}")]),
+    ("gru", [("r", "ih", 0, 0, "W_ir[1, 1]", "W_ir"), ("r", "hh", 0, 1, "W_hr[1, 2]", "W_hr"),
+             ("n", "ih", 1, 1, "W_in[2, 2]", "W_in"), ("n", "b", 0, 1, "b_hn[1]", "b_hn")]),
+    ("rnn", [("a", "ih", 0, 0, "W_ih[1, 1]", "W_ih"), ("a", "hh", 0, 1, "W_hh[1, 2]", "W_hh")]),
+])
+def test_weights_are_named_as_in_the_equations(qtbot, kind, cells):
+    # found by an audit: the candidate's weights were W_xg, W_hg, b_g beside the
+    # equations' W_C, b_C (and the GRU's W_xr beside W_ir, the RNN's W_x beside W_ih)
+    state = AppState(Network(init_params(kind, 2, 3, seed=2)), X)
+    stack = QUndoStack()
+    editor = WeightEditor(state, stack)
+    qtbot.addWidget(editor)
+    editor.resize(800, 900)
+    editor.show()
+    qtbot.waitExposed(editor)
+    written = " ".join(text for _, text in explain.equations(kind))
+    for gate, part, r, c, name, in_equations in cells:
+        assert in_equations in written
+        click_cell(qtbot, editor, gate, part, r, c)
+        assert editor.sel_label.text().startswith(f"{name} = ")
+    gate, part, r, c, name, _ = cells[0]
+    click_cell(qtbot, editor, gate, part, r, c)
+    type_value(qtbot, editor, "0.5")
+    assert stack.undoText() == f"Set {name} to {fmt(0.5)}"
+
+
+def test_the_bias_slider_tip_points_at_the_unit_list_above_it(setup):
+    state, stack, editor = setup
+    sec = editor.section("i")
+    tip = sec.bias.toolTip()
+    assert "list above" in tip and "on the right" not in tip
+    assert sec.bias_unit.geometry().bottom() < sec.bias.geometry().top()      # it is above
