@@ -374,3 +374,17 @@ def test_tiny_gradients_fit_the_room_of_a_value():
     assert number_text(0.031) == fmt(0.031)
     assert len(number_text(-1.5e-12)) <= len("−0.000")
     assert not math.isnan(float(number_text(2.5e-5).replace("−", "-")))
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru", "rnn"])
+def test_click_hints_name_the_weights_as_the_equations_write_them(kind):
+    import re
+
+    from lstm_viz import explain
+    from lstm_viz.ui.diagram.scene import CLICK_HINTS
+
+    written = " ".join(text for _, text in explain.equations(kind))
+    for key, hint in CLICK_HINTS[kind].items():
+        for name in re.findall(r"\b[Wb]_\w+", hint):
+            if name not in ("b_r", "b_z", "b"):                 # sums the hint spells out
+                assert name in written, (key, name)

@@ -178,19 +178,19 @@ CLICK_HINTS = {
     "lstm": {
         "f": "Click to edit its weights (W_f, b_f).",
         "i": "Click to edit its weights (W_i, b_i).",
-        "g": "Click to edit its weights (W_c, b_c).",
+        "g": "Click to edit its weights (W_C, b_C).",
         "o": "Click to edit its weights (W_o, b_o).",
         "h_prev": "Click to edit the starting states h_0 and C_0 (the h_{t−1} of step 1).",
         "c_prev": "Click to edit the starting states h_0 and C_0 (the C_{t−1} of step 1).",
     },
     "gru": {
-        "r": "Click to edit its weights (W_xr, W_hr and its bias b_r = b_ir + b_hr).",
-        "z": "Click to edit its weights (W_xz, W_hz and its bias b_z = b_iz + b_hz).",
-        "n": "Click to edit its weights (W_xn, W_hn and its two biases b_in, b_hn).",
+        "r": "Click to edit its weights (W_ir, W_hr and its bias b_r = b_ir + b_hr).",
+        "z": "Click to edit its weights (W_iz, W_hz and its bias b_z = b_iz + b_hz).",
+        "n": "Click to edit its weights (W_in, W_hn and its two biases b_in, b_hn).",
         "h_prev": "Click to edit the starting state h_0 (the h_{t−1} of step 1).",
     },
     "rnn": {
-        "a": "Click to edit its weights (W_x, W_h and its bias b = b_ih + b_hh).",
+        "a": "Click to edit its weights (W_ih, W_hh and its bias b = b_ih + b_hh).",
         "h_prev": "Click to edit the starting state h_0 (the h_{t−1} of step 1).",
     },
 }
