@@ -35,7 +35,7 @@ gradient as it goes.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QEasingCurve, QEvent, QRect, QSize, Qt, QVariantAnimation
+from PySide6.QtCore import QEasingCurve, QEvent, QRect, QSize, Qt, QVariantAnimation, Signal
 from PySide6.QtGui import QColor, QFontMetrics, QImage, QPainter, QPen, QPixmap, QStaticText
 from PySide6.QtWidgets import QAbstractScrollArea, QSizePolicy, QToolTip, QWidget
 
@@ -135,7 +135,15 @@ def _unit_rows(theme, values: np.ndarray, vmax: float) -> QImage:
 
 
 class UnrolledStripView(QAbstractScrollArea):
-    """The sequence as a strip of cells for one `AppState`."""
+    """The sequence as a strip of cells for one `AppState`.
+
+    Signals
+    -------
+    backward_reached(int)   `play_backward`'s front has reached the current step (its
+                            number): the window plays that step backward on the diagram.
+    """
+
+    backward_reached = Signal(int)
 
     def __init__(self, state, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -323,7 +331,10 @@ class UnrolledStripView(QAbstractScrollArea):
         self._anim.start()
 
     def _on_front(self, v) -> None:
-        self._front = float(v)
+        old, self._front = self._front, float(v)
+        t = self.state.timestep
+        if self._front <= t < old:                  # the front has just reached step t
+            self.backward_reached.emit(t)
         self.viewport().update()
 
     def _backward_done(self) -> None:

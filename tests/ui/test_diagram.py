@@ -429,3 +429,30 @@ def test_a_focused_number_sits_on_its_plate(qtbot, view, state):
     assert min(xs) >= r.left() - 8 and min(ys) >= r.top() - 4      # around the number ...
     assert max(xs) - min(xs) >= width + 8                           # ... wider than it
     assert max(ys) - min(ys) >= fm.height()
+
+
+def test_a_step_played_backward_fills_in_from_the_outputs(qtbot, view, state):
+    """B on the diagram: every element starts with no gradient, the stages fill in last
+    first (h_t and C_t before the gates and x_t), and the step ends as it was."""
+    scene = view.scene()
+    state.set_animation_ms(400)
+    state.set_show_gradients(True)
+    state.set_timestep(5)
+    end = {k: w.look for k, w in scene.wires.items()}
+    scene.play_backward_step()
+    assert scene.is_animating()
+    zero = state.theme.value_color(0.0, 1.0)
+    for key, w in scene.wires.items():                   # from nothing ...
+        assert w._from.width == 0.0 and not w._from.text, key
+        assert w._from.strip is None or w._from.strip.pixelColor(0, 0) == zero, key
+    order = []
+    while scene.is_animating():                          # ... the outputs before the inputs
+        qtbot.wait(20)
+        for key, w in scene.wires.items():
+            if key not in order and w.progress > 0.0:
+                order.append(key)
+    assert order.index("h") < order.index("x") and order.index("c") < order.index("x")
+    assert {k: w.look for k, w in scene.wires.items()} == end
+    state.set_animation_ms(0)
+    scene.play_backward_step()                            # no animation: nothing to play
+    assert not scene.is_animating()

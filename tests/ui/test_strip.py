@@ -266,6 +266,18 @@ def test_play_backward_sweeps_from_the_loss_step_to_the_start(qtbot, strip, stat
     assert strip.backward_front == 0.0
 
 
+def test_play_backward_says_when_its_front_reaches_the_current_step(qtbot, strip, state):
+    state.set_loss_step(9)
+    state.set_timestep(4)
+    reached = []
+    strip.backward_reached.connect(reached.append)
+    with qtbot.waitSignal(strip.backward_reached, timeout=5000):
+        strip.play_backward()
+    assert reached == [4] and strip.backward_front <= 4.0
+    qtbot.waitUntil(lambda: not strip.playing_backward, timeout=5000)
+    assert reached == [4]                                # once per sweep
+
+
 def test_an_overflowed_experiment_draws_without_warnings(strip, state):
     from lstm_viz.model import Params
 

@@ -605,6 +605,48 @@ class CellScene(QGraphicsScene):
             self._anim.setDuration(int(self.state.animation_ms))
             self._anim.start()
 
+    def play_backward_step(self) -> None:
+        """In gradient mode, play the step shown backward: every element starts with no
+        gradient and fills in from the outputs back to the inputs (the stages in reverse),
+        as the gradient flows through the cell. Nothing without animation."""
+        if not (self._grad and self._series) or self.state.animation_ms <= 0:
+            return
+        t = self._t
+        looks = self._looks_at.get(t)
+        if looks is None:
+            looks = self._looks_at[t] = self._looks(t, self.state.unit)
+        wires, nodes = self._blank_looks(*looks)
+        self._anim.stop()
+        self.bus.show_look(wires[""])
+        for key, item in self.wires.items():
+            item.show_look(wires[key])
+        for key, item in self.values.items():
+            item.show_look(wires[key])
+        for key, item in self.nodes.items():
+            item.show_look(nodes[key])
+        self.set_timestep(t, animate=True, reverse=True)
+
+    def _blank_looks(self, wires: dict[str, Look], nodes: dict[str, Look]):
+        """The looks of ``wires`` and ``nodes`` with no gradient at all (each a zero)."""
+        st = self._style
+        zero_at = int(_lut_index(np.zeros(1), 1.0)[0])
+        zero, zero32 = self._qlut[zero_at], int(self._lut32[zero_at])
+        blank: dict[str, Look] = {}
+        for key, look in wires.items():
+            strip = None
+            if look.strip is not None:
+                strip = QImage(look.strip.size(), QImage.Format.Format_RGB32)
+                strip.fill(zero32)
+            core = st.neutral if (look.cells or key == "") else zero
+            blank[key] = Look(core, "", (zero,) * len(look.cells), None, 0.0, strip)
+        black, white = QColor("#000000"), QColor("#FFFFFF")
+        out: dict[str, Look] = {}
+        for key, node in self.nodes.items():
+            fill = (mix(st.background, st.theme.gate_color(node.spec.color), 0.15)
+                    if node.spec.color else QColor(st.background))
+            out[key] = Look(fill, "", (), black if _black_ink(fill) else white)
+        return blank, out
+
     def _prefetch_neighbours(self) -> None:
         """Compute the looks and lay out the caption of the next and the previous step,
         if not known yet."""
