@@ -921,13 +921,19 @@ class GradientPanel(QWidget):
         return res
 
     def token_width(self) -> int:
-        """Pixels the widest input token needs on a time axis (cached per labels and font)."""
+        """Pixels a step needs on a time axis for the input tokens to be written under
+        every step (cached per labels and font). Each token is centred on its step, so
+        two neighbours clear each other when the step is as wide as half of each plus a
+        space: a short "·" beside "go" leaves "go" room (a 14-step demo's tokens fit a
+        plot of 260 px, where the widest token's own width for every step did not)."""
         st = self.state
         key = (st.labels, st.font_scale, st.theme.base_point_size)
         if key != self._token_key:
             fm = QFontMetrics(scaled_font(st.theme, st.font_scale, 0.85))
-            widest = max((fm.horizontalAdvance(t) for t in set(st.labels)), default=0)
-            self._token_key, self._token_w = key, widest + fm.horizontalAdvance("  ")
+            size = {t: fm.horizontalAdvance(t) for t in set(st.labels)}
+            w = [size[t] for t in st.labels]
+            pairs = [(a + b + 1) // 2 for a, b in zip(w, w[1:])] or w[:1] or [0]
+            self._token_key, self._token_w = key, max(pairs) + fm.horizontalAdvance(" ")
         return self._token_w
 
     # ------------------------------------------------------------------ state -> view

@@ -491,3 +491,25 @@ def test_a_zero_saliency_bar_is_not_called_a_gap_on_a_log_axis(panel, state):
     tip = panel.hover_text(panel.saliency_view, 0, 7, 0.0)          # after the loss step: 0
     assert "cannot change the loss" in tip and "log axis" not in tip
     assert "a gap on the log axis" in panel.hover_text(panel.norm_view, 0, 7, 0.0)
+
+
+def test_the_demos_tokens_sit_under_the_saliency_bars_at_1920x1080(qtbot, state, make_window):
+    """Each token is centred on its step: neighbours clear each other when a step is as
+    wide as half of each plus a space. The widest token's width for every step was too
+    strict for the demo's 14 short tokens at 1920x1080 (they need ~220 px of 260)."""
+    from lstm_viz.ui.main_window import BOTTOM_GRADIENTS
+
+    w = make_window(state, size=(1920, 1080))
+    w.resize_for_layout(1920, 1080)
+    w.bottom.setCurrentIndex(BOTTOM_GRADIENTS)
+    panel = w.gradients
+    qtbot.waitUntil(lambda: panel.saliency_view.plots[0].getViewBox().width() > 100, timeout=2000)
+    for v in panel.views:
+        v.update_ticks()
+    ticks = panel.saliency_view.plots[0].getAxis("bottom")._tickLevels
+    assert ticks and [lab for _, lab in ticks[0]] == list(state.labels)
+    # and where they would collide, step numbers instead
+    state.set_inputs(state.inputs, ["a-long-token"] * state.steps)
+    for v in panel.views:
+        v.update_ticks()
+    assert panel.saliency_view.plots[0].getAxis("bottom")._tickLevels is None
