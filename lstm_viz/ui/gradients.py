@@ -947,8 +947,11 @@ class GradientPanel(QWidget):
         self.paths = gradient_paths(tr, st.network)
         if (self.loss_spin.maximum(), self.loss_spin.value()) != (T, tr.loss_step + 1):
             with QSignalBlocker(self.loss_spin):     # (setting the same repaints the box)
+                digits = len(str(self.loss_spin.maximum())) != len(str(T))
                 self.loss_spin.setRange(1, T)
                 self.loss_spin.setValue(tr.loss_step + 1)
+            if digits:
+                self._fit_controls()
         if tr.loss_class is None:
             self.loss_label.setText(f"Loss L = {fmt(tr.loss)} on step {tr.loss_step + 1}")
             self.loss_label.setToolTip(TIPS["loss"])
@@ -1199,15 +1202,31 @@ class GradientPanel(QWidget):
         for v in self.views:
             v.rehover()
 
+    def _fit_controls(self) -> None:
+        """The controls column's width: its usual one, or wider when the first row needs
+        it (the step box grows with the digits of a long sequence's steps, and neither
+        it nor the "At cursor" button may be cut)."""
+        scale = self.state.font_scale
+        self.loss_here.setMinimumWidth(self.loss_here.sizeHint().width())
+        self.loss_spin.setMinimumWidth(self.loss_spin.sizeHint().width())
+        lay = self.controls.layout()
+        m = lay.contentsMargins()
+        row = (self.loss_step_label.sizeHint().width() + self.loss_spin.sizeHint().width()
+               + self.loss_here.sizeHint().width() + 2 * max(lay.horizontalSpacing(), 0)
+               + m.left() + m.right())
+        width = max(round(CONTROLS_WIDTH * max(1.0, scale)), row)
+        if width != self.controls.width() or not self.controls_area.minimumWidth():
+            self.controls.setFixedWidth(width)
+            self.controls_area.setFixedWidth(
+                width + self.controls_area.verticalScrollBar().sizeHint().width())
+
     def _on_appearance(self) -> None:
         th, scale = self.state.theme, self.state.font_scale
         font = scaled_font(th, scale)
         self.controls.setFont(font)
         for w in self.controls.findChildren(QWidget):
             w.setFont(font)
-        self.controls.setFixedWidth(round(CONTROLS_WIDTH * max(1.0, scale)))
-        self.controls_area.setFixedWidth(self.controls.width() +
-                                         self.controls_area.verticalScrollBar().sizeHint().width())
+        self._fit_controls()
         for key, page in self.pages.items():
             page.setStyleSheet(f"QWidget#gradient_page_{key} {{ background: {th.background}; }}")
             self.headers[key].setFont(font)

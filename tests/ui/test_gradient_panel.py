@@ -513,3 +513,16 @@ def test_the_demos_tokens_sit_under_the_saliency_bars_at_1920x1080(qtbot, state,
     for v in panel.views:
         v.update_ticks()
     assert panel.saliency_view.plots[0].getAxis("bottom")._tickLevels is None
+
+
+def test_the_loss_step_row_is_never_cut_by_a_long_sequence(qtbot, panel, state):
+    from lstm_viz.ui.gradients import CONTROLS_WIDTH
+
+    assert panel.controls.width() == CONTROLS_WIDTH            # the demo: the usual column
+    for T in (1000, 20000):
+        x = np.zeros((T, state.inputs.shape[1]))
+        state.set_inputs(x, [str(t) for t in range(T)])
+        assert panel.loss_spin.maximum() == T
+        for w in (panel.loss_spin, panel.loss_here):
+            assert w.width() >= w.sizeHint().width(), (T, w)
+        assert panel.loss_here.geometry().right() <= panel.controls.contentsRect().right()
