@@ -63,6 +63,7 @@ far end alike. The unit at each step is drawn at random.
 
 from __future__ import annotations
 
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -211,9 +212,10 @@ def _after(opt: Options, k: int) -> Options:
 
 def _state_entries(network: Network, trace: Trace, target: np.ndarray | None,
                    rng: np.random.Generator, n_steps: int, eps: float,
-                   floor: float) -> list[GradEntry]:
+                   floor: float) -> Iterator[GradEntry]:
     """dL/dh_t (and dL/dC_t) at `state_steps`, one random unit each, against central
-    differences of the loss in the state after step t (see the module docstring)."""
+    differences of the loss in the state after step t (see the module docstring): the
+    dL/dh entries by step, then the dL/dC ones, one at a time."""
     s, H = trace.loss_step, network.hidden_size
     p, y = network.params, trace.target
     lstm = trace.c is not None
@@ -225,9 +227,12 @@ def _state_entries(network: Network, trace: Trace, target: np.ndarray | None,
         net = network.with_(h0=h, c0=c, options=_after(network.options, t + 1))
         return net.trace(trace.x[t + 1: s + 1], target, lazy=True).loss
 
-    entries: dict[str, list[GradEntry]] = {"h": [], "c": []}
+    # the units first, in the order the draws were always made (h's, then C's, by step)
+    picks = []
     for t in state_steps(s, n_steps):
-        u = int(rng.integers(H))
+        picks.append((t, int(rng.integers(H)), int(rng.integers(H)) if lstm else -1))
+
+    for t, u, _ in picks:
         h, c = trace.h[t].copy(), (trace.c[t].copy() if lstm else None)
 
         def h_slope(e, t=t, u=u, h=h, c=c):
@@ -236,11 +241,11 @@ def _state_entries(network: Network, trace: Trace, target: np.ndarray | None,
             down[u] -= e                          # h_t nudged, c_t kept
             return (rest(t, up, c) - rest(t, down, c)) / (2.0 * e)
 
-        entries["h"].append(_compare("h", (t, u), float(trace.dL_dh[t, u]), h_slope, eps, floor))
-        if not lstm:
-            continue
-        u = int(rng.integers(H))
-        o = trace.gates["o"][t]
+        yield _compare("h", (t, u), float(trace.dL_dh[t, u]), h_slope, eps, floor)
+    if not lstm:
+        return
+    for t, _, u in picks:
+        c, o = trace.c[t].copy(), trace.gates["o"][t]
 
         def c_slope(e, t=t, u=u, c=c, o=o):
             up, down = c.copy(), c.copy()
@@ -248,14 +253,15 @@ def _state_entries(network: Network, trace: Trace, target: np.ndarray | None,
             down[u] -= e                          # c_t nudged, h_t = o_t tanh(c_t) follows
             return (rest(t, o * np.tanh(up), up) - rest(t, o * np.tanh(down), down)) / (2.0 * e)
 
-        entries["c"].append(_compare("c", (t, u), float(trace.dL_dc[t, u]), c_slope, eps, floor))
-    return entries["h"] + entries["c"]
+        yield _compare("c", (t, u), float(trace.dL_dc[t, u]), c_slope, eps, floor)
 
 
 def check_gradients(network: Network, x: np.ndarray, target: np.ndarray | None,
                     n: int = 20, seed: int = 0, n_inputs: int = 4,
                     n_states: int = STATE_STEPS, eps: float = EPS) -> GradCheck:
     """Compare exact gradients with central differences on a random sample.
+
+    `iter_check` with the same arguments does the same work an entry at a time.
 
     Parameters
     ----------
@@ -287,6 +293,21 @@ def check_gradients(network: Network, x: np.ndarray, target: np.ndarray | None,
         If the network cannot run on ``x`` (from the engine), or its loss or
         gradients are not finite (an overflowed experiment).
     """
+    run = iter_check(network, x, target, n, seed, n_inputs, n_states, eps)
+    while True:
+        try:
+            next(run)
+        except StopIteration as done:
+            return done.value
+
+
+def iter_check(network: Network, x: np.ndarray, target: np.ndarray | None,
+               n: int = 20, seed: int = 0, n_inputs: int = 4,
+               n_states: int = STATE_STEPS, eps: float = EPS) -> Generator[tuple[int, int], None, GradCheck]:
+    """`check_gradients` an entry at a time, for a window that stays responsive while a
+    long sequence is checked: yields ``(entries done, entries in all)`` after each
+    entry and returns the `GradCheck` (``StopIteration.value``). Raises like
+    `check_gradients`, at the first ``next``."""
     notes = []
     opt = network.options
     if opt.truncate is not None:
@@ -318,6 +339,9 @@ def check_gradients(network: Network, x: np.ndarray, target: np.ndarray | None,
     total = int(sum(sizes))
     picks = np.sort(rng.choice(total, size=min(int(n), total), replace=False))
     offsets = np.cumsum([0, *sizes])
+    m = min(int(n_inputs), x.size)
+    n_all = (len(picks) + max(m, 0)
+             + len(state_steps(trace.loss_step, int(n_states))) * (1 if trace.c is None else 2))
     for flat in picks:
         k = int(np.searchsorted(offsets, flat, side="right") - 1)
         name = tensors[k]
@@ -331,8 +355,8 @@ def check_gradients(network: Network, x: np.ndarray, target: np.ndarray | None,
             return (up - down) / (2.0 * e)
 
         entries.append(_compare(name, idx, float(trace.grads[name][idx]), p_slope, eps, floor))
+        yield len(entries), n_all
 
-    m = min(int(n_inputs), x.size)
     for flat in np.sort(rng.choice(x.size, size=m, replace=False)) if m > 0 else ():
         idx = tuple(int(i) for i in np.unravel_index(int(flat), x.shape))
 
@@ -343,8 +367,11 @@ def check_gradients(network: Network, x: np.ndarray, target: np.ndarray | None,
             return (loss(network, xp) - loss(network, xm)) / (2.0 * e)
 
         entries.append(_compare(INPUT, idx, float(trace.dL_dx[idx]), x_slope, eps, floor))
+        yield len(entries), n_all
 
-    entries += _state_entries(network, trace, target, rng, int(n_states), eps, floor)
+    for e in _state_entries(network, trace, target, rng, int(n_states), eps, floor):
+        entries.append(e)
+        yield len(entries), n_all
 
     worst = max((e.rel_error for e in entries if e.settled), default=0.0)
     note = ""
@@ -373,5 +400,5 @@ def _near_kink(network: Network, trace: Trace) -> tuple[int, int, float] | None:
 
 
 __all__ = ["EPS", "FLOOR", "INPUT", "KINK_MARGIN", "READOUT_TENSORS", "RETRIES", "SETTLED", "STATES",
-           "STATE_STEPS", "TOLERANCE", "GradCheck", "GradEntry", "check_gradients", "rel_error",
-           "state_steps"]
+           "STATE_STEPS", "TOLERANCE", "GradCheck", "GradEntry", "check_gradients", "iter_check",
+           "rel_error", "state_steps"]

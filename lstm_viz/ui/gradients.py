@@ -36,10 +36,11 @@ from __future__ import annotations
 
 import html
 import re
+import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QPointF, QRectF, QSignalBlocker, QSize, Qt
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSignalBlocker, QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QFontMetrics, QGuiApplication, QPainter, QPen, QValidator
 from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QGridLayout, QHBoxLayout,
                                QLabel, QLineEdit, QPushButton, QSizePolicy, QSpinBox, QSplitter,
@@ -48,7 +49,7 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QGridLayout, 
 from ..explain import class_label, class_name, fmt, readout_prob_text, zero_gradient_note
 from ..model import ModelInputError
 from ..model.analysis import step_norms, unit_magnitude
-from ..model.gradcheck import INPUT, RETRIES, STATES, TOLERANCE, GradCheck, GradEntry, check_gradients
+from ..model.gradcheck import INPUT, RETRIES, STATES, TOLERANCE, GradCheck, GradEntry, iter_check
 from ..model.paths import GradientPaths, gradient_paths
 from ..state import AppState
 from .diagram.scene import grad_strength
@@ -66,6 +67,10 @@ ERROR_COLOR = OKABE_ITO["vermillion"]
 HEAT_DECADES = 6
 #: The check's line until the button is pressed for the model on screen.
 NOT_CHECKED = "Not checked yet for this model."
+#: A gradient check is done at once when it takes no longer than this (ms), else it goes
+#: on between events in slices of about CHECK_SLICE_MS (`GradientPanel.run_check`).
+CHECK_WAIT_MS = 300
+CHECK_SLICE_MS = 30
 #: Most of the window's height the controls column claims before it scrolls instead.
 CONTROLS_SHARE = 0.25
 #: Width of the controls column at font scale 1 (pixels).
@@ -591,6 +596,11 @@ class GradientPanel(QWidget):
         self._loss_class_key: tuple | None = None  # (classes, class, names) the controls show
         self.paths: GradientPaths | None = None
         self.last_check: GradCheck | None = None
+        self._check_run = None                    # a long check going on (`run_check`)
+        self._check_timer = QTimer(self)
+        self._check_timer.setSingleShot(True)
+        self._check_timer.setInterval(0)
+        self._check_timer.timeout.connect(lambda: self._advance_check(CHECK_SLICE_MS))
         self._dirty = True
         self._kind: str | None = None
         self._shown_target: np.ndarray | None = None
@@ -768,7 +778,7 @@ class GradientPanel(QWidget):
         self.class_spin.valueChanged.connect(self._on_class_spin)
         self.heat_button.toggled.connect(self.set_heatmap)
         self.heat_log_box.toggled.connect(self.set_heat_log)
-        self.check_button.clicked.connect(self.run_check)
+        self.check_button.clicked.connect(self._on_check_button)
         state.trace_changed.connect(self._on_trace)
         state.timestep_changed.connect(self._on_timestep)
         state.unit_changed.connect(self._on_unit)
@@ -904,21 +914,71 @@ class GradientPanel(QWidget):
         return self.target_error.text() if not self.target_error.isHidden() else ""
 
     def run_check(self) -> GradCheck | None:
-        """Run `check_gradients` on the current network, inputs and target; show the result."""
+        """Check the current network's gradients (`iter_check`) and show the result.
+
+        A check that takes longer than `CHECK_WAIT_MS` (thousands of steps) goes on an
+        entry at a time between events, with its progress shown and the button turned
+        into a stop: the window stays usable meanwhile, and an edit stops the check (its
+        answer would be about a model no longer shown). Returns the result when it was
+        done at once, else None (it lands in `last_check`)."""
+        self.stop_check()
         st = self.state
+        run = iter_check(st.network, st.inputs, st.target, n=20, seed=0)
+        self._check_run = run
         QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
-            res = check_gradients(st.network, st.inputs, st.target, n=20, seed=0)
-        except ModelInputError as e:           # cannot happen for a state's own model
-            self.check_label.setText(f"Could not check: {e}")
-            return None
+            return self._advance_check(CHECK_WAIT_MS)
         finally:
             QGuiApplication.restoreOverrideCursor()
-        self.last_check = res
-        # the verdict first: in a short window it is the line that shows without scrolling
-        self.check_label.setText(_verdict(res))
-        self.check_label.setToolTip(self._check_table(res))
-        return res
+
+    @property
+    def checking(self) -> bool:
+        """True while a long check goes on between events."""
+        return self._check_run is not None
+
+    def stop_check(self, why: str = "") -> None:
+        """Stop a check that is going on (``why``, if given, replaces its progress line)."""
+        if self._check_run is None:
+            return
+        self._check_run.close()
+        self._check_run = None
+        self._check_timer.stop()
+        self.check_button.setText("Check gradients")
+        self.check_label.setText(why or NOT_CHECKED)
+
+    def _on_check_button(self) -> None:
+        if self.checking:
+            self.stop_check("Check stopped.")
+        else:
+            self.run_check()
+
+    def _advance_check(self, budget_ms: float) -> GradCheck | None:
+        """Work on the check for about ``budget_ms``; show the result once it is done."""
+        run, start = self._check_run, time.perf_counter()
+        try:
+            while True:
+                done, total = next(run)
+                if (time.perf_counter() - start) * 1e3 >= budget_ms:
+                    break
+        except StopIteration as finished:
+            self._check_run = None
+            self._check_timer.stop()
+            self.check_button.setText("Check gradients")
+            res = self.last_check = finished.value
+            # the verdict first: in a short window it is the line that shows without scrolling
+            self.check_label.setText(_verdict(res))
+            self.check_label.setToolTip(self._check_table(res))
+            return res
+        except ModelInputError as e:           # cannot happen for a state's own model
+            self._check_run = None
+            self.check_button.setText("Check gradients")
+            self.check_label.setText(f"Could not check: {e}")
+            return None
+        self.check_button.setText("Stop checking")
+        self.check_label.setText(f"Checking… {done} of {total} entries compared (each runs the "
+                                 f"sequence twice); the window stays usable.")
+        self._check_timer.start()
+        return None
 
     def token_width(self) -> int:
         """Pixels a step needs on a time axis for the input tokens to be written under
@@ -1170,6 +1230,7 @@ class GradientPanel(QWidget):
             self.target_edit.setToolTip(TIPS["target"])
 
     def _on_trace(self) -> None:
+        self.stop_check()                      # about the model before this change
         if self.last_check is not None or self.check_label.text() != NOT_CHECKED:
             self.last_check = None
             self.check_label.setText(NOT_CHECKED)

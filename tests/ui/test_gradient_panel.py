@@ -526,3 +526,31 @@ def test_the_loss_step_row_is_never_cut_by_a_long_sequence(qtbot, panel, state):
         for w in (panel.loss_spin, panel.loss_here):
             assert w.width() >= w.sizeHint().width(), (T, w)
         assert panel.loss_here.geometry().right() <= panel.controls.contentsRect().right()
+
+
+def test_a_long_check_goes_on_between_events_and_can_be_stopped(qtbot, panel, state, monkeypatch):
+    """A check longer than CHECK_WAIT_MS (thousands of steps) works an entry at a time
+    between events: its progress shows, the button stops it, an edit stops it, and the
+    result it reaches is the one the whole check gives at once."""
+    from lstm_viz.model.gradcheck import check_gradients
+    from lstm_viz.ui import gradients
+
+    _lstm_model(state)
+    monkeypatch.setattr(gradients, "CHECK_WAIT_MS", 0.0)      # every check is a long one
+    monkeypatch.setattr(gradients, "CHECK_SLICE_MS", 0.0)
+    qtbot.mouseClick(panel.check_button, Qt.MouseButton.LeftButton)
+    assert panel.checking and panel.last_check is None
+    assert panel.check_label.text().startswith("Checking… 1 of 34 entries compared")
+    assert panel.check_button.text() == "Stop checking"
+    qtbot.mouseClick(panel.check_button, Qt.MouseButton.LeftButton)       # stop
+    assert not panel.checking and panel.check_label.text() == "Check stopped."
+    assert panel.check_button.text() == "Check gradients"
+    qtbot.mouseClick(panel.check_button, Qt.MouseButton.LeftButton)       # again, then an edit
+    assert panel.checking
+    state.set_target([0.1, 0.1, 0.1, 0.1])
+    assert not panel.checking and "Not checked" in panel.check_label.text()
+    qtbot.mouseClick(panel.check_button, Qt.MouseButton.LeftButton)       # to the end
+    qtbot.waitUntil(lambda: not panel.checking, timeout=10000)
+    whole = check_gradients(state.network, state.inputs, state.target, n=20, seed=0)
+    assert panel.last_check == whole
+    assert panel.check_label.text().startswith("Exact and numerical agree ✓")
