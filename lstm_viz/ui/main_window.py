@@ -292,7 +292,8 @@ class MainWindow(QMainWindow):
         self.settings = settings
         state.appearance_changed.connect(self._apply_app_style)      # first: see there
         self.presenting = False
-        self._saved_scale = state.font_scale
+        self._saved_scale = state.font_scale           # the user's size, before presenting
+        self._presented_scale = state.font_scale       # ... and the one presenting set
         self._was_maximized = False
         self.setWindowTitle("lstm-viz — inside an LSTM cell")
         self.setMinimumSize(640, 400)
@@ -739,9 +740,16 @@ class MainWindow(QMainWindow):
             self._saved_scale = self.state.font_scale
             self._was_maximized = self.isMaximized()
             self.state.set_font_scale(self._saved_scale * PRESENTATION_FACTOR)
+            self._presented_scale = self.state.font_scale
             self.showFullScreen()
         else:
-            self.state.set_font_scale(self.state.font_scale / PRESENTATION_FACTOR)
+            # The user's own size comes back as it was: dividing by the factor gave
+            # another one (2.5 -> 3.0 at most -> 2.14), and it was saved. Only a size
+            # changed while presenting (Ctrl+Plus there) is carried back, by the factor.
+            if self.state.font_scale == self._presented_scale:
+                self.state.set_font_scale(self._saved_scale)
+            else:
+                self.state.set_font_scale(self.state.font_scale / PRESENTATION_FACTOR)
             self.showMaximized() if self._was_maximized else self.showNormal()
         self.menuBar().setVisible(not on)
         self.playback_bar.setVisible(not on)

@@ -151,6 +151,43 @@ def test_presentation_mode_keeps_diagram_strip_and_one_trace(qtbot, window, stat
     assert state.font_scale == pytest.approx(1.0)
 
 
+@pytest.mark.parametrize("scale", [1.3, 2.5, 3.0])
+def test_leaving_presentation_mode_gives_back_the_users_text_size(qtbot, make_window, state,
+                                                                  tmp_path, scale):
+    """F11 then Esc (or closing the window while presenting) puts back the size the user
+    had, and that is the size saved: dividing by the factor turned 2.5 and 3.0 (held at
+    the largest, 3.0, while presenting) into 2.14."""
+    path = str(tmp_path / "present.ini")
+    window = make_window(state, settings=QSettings(path, QSettings.Format.IniFormat))
+    window.activateWindow()                 # (the keys are the window's shortcuts)
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    state.set_font_scale(scale)
+    for leave in (Qt.Key.Key_Escape, Qt.Key.Key_F11):
+        qtbot.keyClick(window, Qt.Key.Key_F11)
+        assert window.presenting
+        assert state.font_scale == pytest.approx(min(scale * PRESENTATION_FACTOR, 3.0))
+        qtbot.keyClick(window, leave)
+        assert not window.presenting
+        assert state.font_scale == scale
+    qtbot.keyClick(window, Qt.Key.Key_F11)
+    window.close()                                  # saved as it was before presenting
+    saved = QSettings(path, QSettings.Format.IniFormat).value("view/font_scale")
+    assert float(saved) == scale
+
+
+def test_a_size_chosen_while_presenting_is_carried_back(qtbot, window, state):
+    """Ctrl+Minus while presenting: leaving keeps that change, by the factor."""
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    state.set_font_scale(1.2)
+    qtbot.keyClick(window, Qt.Key.Key_F11)
+    qtbot.keyClick(window, Qt.Key.Key_Minus, Qt.KeyboardModifier.ControlModifier)
+    presented = state.font_scale
+    assert presented == pytest.approx(1.2 * PRESENTATION_FACTOR - 0.1)
+    qtbot.keyClick(window, Qt.Key.Key_Escape)
+    assert state.font_scale == pytest.approx(presented / PRESENTATION_FACTOR)
+
+
 def test_heatmap_key_toggles_every_plot(qtbot, window):
     qtbot.keyClick(window, Qt.Key.Key_H)
     assert all(p.heatmap and p.image.isVisible() for p in window.plots.panels.values())
