@@ -994,18 +994,25 @@ class MainWindow(QMainWindow):
             self.notify(f"Rebuilt the weights for {_inputs(D)} (seed {REBUILD_SEED}); "
                                          "Ctrl+Z brings the old ones back.", 8000)
 
-    def _caption_for_typed(self, text: str) -> str:
+    def _caption_for_typed(self, text: str, reset: Preset | None = None) -> str:
         """The caption once the user types ``text``: a preset's or an example's caption
         describes its own sequence (its steps, its tokens), so it gives way to a neutral
-        one, and comes back when that sequence is typed again."""
+        one, and comes back when that sequence is typed again.
+
+        With ``reset`` (Ctrl+R puts that preset's weights back under ``text``), only an
+        example's caption about ``text`` itself stays: any other described other weights
+        (a rebuild's, a file's) or another sequence.
+        """
         st = self.state
-        p = self.presets.get(st.preset_id)
+        p = reset or self.presets.get(st.preset_id)
         if p is not None and text.strip() == p.sequence.strip():
             return p.caption
         about = {ex.explanation: ex.text for ex in EXAMPLES}
         if p is not None:
             about[p.caption] = p.sequence
-        if st.caption not in about or about[st.caption].strip() == text.strip():
+        if st.caption in about and about[st.caption].strip() == text.strip():
+            return st.caption
+        if st.caption not in about and reset is None:
             return st.caption
         whose = f" on the “{p.title}” weights" if p is not None else ""
         return f"Your own sequence{whose}: watch what the cell makes of it."
@@ -1094,8 +1101,11 @@ class MainWindow(QMainWindow):
                                          "(choose one in the Presets menu).", 6000)
             return False
         if p.network.input_size == st.inputs.shape[1]:
+            # the preset's caption tells what its own sequence does: under another one
+            # it would be false (a spike at step 3 in a four-step sequence of the user's)
             snap = replace(st.snapshot(), network=p.network, unit_names=p.unit_names,
-                           caption=p.caption, preset_id=p.id)
+                           caption=self._caption_for_typed(st.sequence_text, reset=p),
+                           preset_id=p.id)
         else:
             snap = self._preset_snapshot(p)
         self._seq_serial += 1

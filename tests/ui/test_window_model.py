@@ -339,6 +339,46 @@ def test_reset_to_preset_puts_back_its_weights(qtbot, window, state):
     assert state.network.params.weight_ih[original.params.gate_rows("f").start, 0] == 3.0
 
 
+def test_reset_to_preset_keeps_a_caption_true_to_the_typed_sequence(qtbot, window, state,
+                                                                    answers):
+    """Ctrl+R under a sequence the user typed puts the preset's weights back, not its
+    caption: the latch's names steps 3 and 11 of its own sequence (it was put back on
+    a four-step one). On the preset's own sequence its caption comes back."""
+    queue, _ = answers
+    p = window.presets["latch"]
+    neutral = "Your own sequence on the “Hand-built latch” weights: watch what the cell makes of it."
+    type_sequence(qtbot, window, "0,0; 1,0; 0,0; 0,0")
+    window.weights.select("f", "b", 0, 0)
+    window.weights.spin.setValue(2.0)
+    qtbot.keyClick(window.diagram, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    assert state.network.params.equals(p.network.params) and state.steps == 4
+    assert state.caption == neutral and window.caption.text() == neutral
+    queue.append(True)                          # a rebuild's caption is about its weights
+    window.hidden_spin.setValue(4)
+    qtbot.waitUntil(lambda: state.network.hidden_size == 4)
+    assert state.caption.startswith("New random weights")
+    qtbot.keyClick(window.diagram, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    assert state.network.params.equals(p.network.params) and state.caption == neutral
+    type_sequence(qtbot, window, p.sequence)    # the preset's own sequence: its caption
+    window.weights.select("f", "b", 0, 0)
+    window.weights.spin.setValue(2.0)
+    qtbot.keyClick(window.diagram, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    assert state.caption == p.caption and window.caption.text() == p.caption
+
+
+def test_reset_to_preset_keeps_an_examples_caption_about_its_sequence(qtbot, window, state):
+    """An example's caption tells what to watch in that sequence, on any weights."""
+    window.load_preset("counter")
+    window.sequence_input.example_actions["spike"].trigger()     # one value per step too
+    caption = state.caption
+    assert "memory" in caption
+    window.weights.select("f", "ih", 0, 0)
+    window.weights.spin.setValue(3.0)
+    qtbot.keyClick(window.diagram, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    assert state.network.params.equals(window.presets["counter"].network.params)
+    assert state.caption == caption
+
+
 def test_example_from_the_menu_sets_the_inputs(qtbot, window, state, answers):
     queue, _ = answers
     queue.append(True)                    # the spike example has 1 value per step
