@@ -935,6 +935,28 @@ class MainWindow(QMainWindow):
             with QSignalBlocker(self.cell_group):
                 a.setChecked(True)
 
+    def _rebuild_replaces(self, states: bool) -> str:
+        """What a rebuild takes away, for its question: the weights (and the initial
+        ``states``), and a readout layer, with its class names and the loss on a class:
+        `rebuilt_network` makes none, so the loss goes back to the squared error."""
+        st = self.state
+        text = ("The current weights (W_ih, W_hh, biases)"
+                + (" and initial states" if states else "")
+                + " will be replaced by seeded random ones")
+        K = st.network.params.classes
+        if K:
+            names = st.network.params.readout_classes or ()
+            listed = (f": {', '.join(names[:8])}{', …' if len(names) > 8 else ''}"
+                      if names else "")
+            text += (f", and the readout layer ({K} class{'es' if K != 1 else ''}{listed}) "
+                     "removed")
+            k = st.loss_class
+            if k is not None:
+                name = class_name(k, names)
+                text += (f", so the readout loss on class {k}" + (f" ({name})" if name else "")
+                         + " goes back to the squared error")
+        return text + "; Undo brings them back."
+
     def _rebuild_caption(self, inputs: int, hidden: int) -> str:
         return (f"New random weights for {_values(inputs)} per step and {hidden} hidden "
                 f"unit{'s' if hidden != 1 else ''} (PyTorch's initialisation, seed {REBUILD_SEED}): "
@@ -980,8 +1002,7 @@ class MainWindow(QMainWindow):
         else:
             question = (f"The weights expect {_values(net.input_size)} per step; this sequence "
                         f"has {D}. Rebuild the weights for {_inputs(D)}?\n\n")
-        question += ("The current weights (W_ih, W_hh, biases) will be replaced by seeded "
-                     "random ones; Undo brings them back.")
+        question += self._rebuild_replaces(states=False)
         if not self.confirm("Rebuild the weights?", question):
             self.sync_sequence()
             return
@@ -1050,8 +1071,7 @@ class MainWindow(QMainWindow):
         if ask and not self.confirm(
                 "Change the number of hidden units?",
                 f"The network has {net.hidden_size} hidden unit{'s' if net.hidden_size != 1 else ''}. "
-                f"Rebuild it with {hidden}?\n\nThe current weights (W_ih, W_hh, biases) and initial "
-                "states will be replaced by seeded random ones; Undo brings them back."):
+                f"Rebuild it with {hidden}?\n\n{self._rebuild_replaces(states=True)}"):
             self._sync_hidden()
             return False
         D = net.input_size

@@ -121,6 +121,33 @@ def test_width_change_asks_rebuilds_seeded_and_undo_restores_bit_for_bit(qtbot, 
     assert state.network.params.equals(expected)
 
 
+def test_a_rebuild_asks_about_the_readout_it_removes(qtbot, window, state, answers):
+    """The rebuild makes a cell without a readout: the question says that the readout,
+    its class names and the loss on a class go too (it named only W_ih, W_hh, biases)."""
+    queue, asked = answers
+    window.preset_actions["first_opinion"].trigger()
+    assert state.network.params.classes == 2
+    window.apply_loss_class(1)                  # (the Gradients tab's class box)
+    net = state.network
+    queue.append(False)
+    window.hidden_spin.setValue(4)
+    qtbot.waitUntil(lambda: len(asked) == 1)
+    assert "readout layer (2 classes: negative, positive) removed" in asked[0]
+    assert "loss on class 1 (positive) goes back to the squared error" in asked[0]
+    assert state.network is net and window.hidden_spin.value() == 2
+    queue.append(True)                          # another width: the same question
+    type_sequence(qtbot, window, "1 0 1")
+    assert len(asked) == 2 and "readout layer (2 classes: negative, positive) removed" in asked[1]
+    assert state.network.params.classes == 0 and state.loss_class is None
+    window.act_undo.trigger()
+    assert state.network is net and state.loss_class == 1
+    window.load_preset("latch")                 # no readout: not a word about one
+    queue.append(False)
+    window.hidden_spin.setValue(4)
+    qtbot.waitUntil(lambda: len(asked) == 3)
+    assert "readout" not in asked[2] and "W_ih, W_hh, biases" in asked[2]
+
+
 def test_width_change_cancelled_keeps_the_model_and_resyncs_the_field(qtbot, window, state,
                                                                       answers):
     queue, asked = answers
