@@ -753,9 +753,20 @@ class TracePanel(pg.GraphicsLayoutWidget):
             # The title may be cut at the plot's edges in a narrow panel; as a minimum
             # width it would push the plot (and a heatmap's colour bar) out of the panel.
             self.plot.titleLabel.setMinimumWidth(0)
+            # pyqtgraph fits its layout to the panel only on a resize: a shorter title
+            # (the units dropped) must give back the width the longer one took
+            for layout in (self.plot.layout, self.ci.layout):   # (their cached minimum
+                layout.invalidate()                             # is the longer title's)
+            self.ci.setGeometry(self.range)
 
     def _title_fits(self, html: str, size: str) -> bool:
-        """Whether the title ``html`` at font size ``size`` fits the panel's width."""
+        """Whether the title ``html`` at font size ``size`` fits the space it has.
+
+        pyqtgraph puts the title over the view box, right of the left axis, and draws
+        it with its text item's margins. Compared with the whole panel's width, a title
+        up to an axis wider was taken to fit: it was cut at the panel's edge ("· all
+        unit"), and as the label's minimum width it widened the plot past the panel.
+        """
         key = (html, size, self.font().key())
         width = self._title_widths.get(key)
         if width is None:
@@ -766,7 +777,22 @@ class TracePanel(pg.GraphicsLayoutWidget):
             if len(self._title_widths) > 64:
                 self._title_widths.clear()
             width = self._title_widths[key] = doc.idealWidth()
-        return width + 16 <= self.width()
+        label = self.plot.titleLabel
+        margins = 2 * label.item.document().documentMargin()
+        return width + margins + 2 <= self._title_room()
+
+    def _title_room(self) -> float:
+        """The width of the title's column: the panel less the layouts' margins, the left
+        axis (its width is fixed to its tick labels) and a heatmap's colour bar."""
+        left, _, right, _ = self.ci.layout.getContentsMargins()
+        p_left, _, p_right, _ = self.plot.layout.getContentsMargins()
+        room = self.width() - left - right - p_left - p_right
+        axis = self.plot.getAxis("left")
+        if axis.isVisible():
+            room -= axis.minimumWidth()
+        if self.colorbar.isVisible():
+            room -= self.colorbar.minimumWidth() + self.ci.layout.horizontalSpacing()
+        return room
 
     # ------------------------------------------------------------------ view -> state
 

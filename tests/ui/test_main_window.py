@@ -296,6 +296,31 @@ def test_the_bottom_tabs_side_panels_fit_a_laptop_window(qtbot, make_window, sta
             assert right <= port.width(), (type(w).__name__, getattr(w, "text", str)())
 
 
+@pytest.mark.parametrize("size, side", [((1280, 800), TAB_WEIGHTS), ((1920, 1080), 0)])
+def test_the_plot_titles_fit_their_panels(qtbot, make_window, state, size, side):
+    """Each trace title is whole within its panel, and so is its plot (the last steps
+    too): with the Weights tab open at 1280x800 "· all units" was cut ("· all unit") and
+    the title, as the plot's minimum width, pushed the plot's right edge out of sight.
+    Where there is room, the titles still say which units they show."""
+    window = make_window(state)
+    window.resize_for_layout(*size)
+    bar = window.side.tabBar()
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(side).center())
+    assert window.side.currentIndex() == side
+    panels = list(window.plots.panels.values())
+
+    def whole(p) -> bool:
+        text = p.plot.titleLabel.item.sceneBoundingRect()
+        return (0 <= text.left() and text.right() <= p.width()
+                and p.vb.sceneBoundingRect().right() <= p.width())
+
+    qtbot.waitUntil(lambda: all(whole(p) for p in panels), timeout=2000)
+    qtbot.wait(50)                              # (and they stay so once the layout settles)
+    assert all(whole(p) for p in panels)
+    if side == 0:
+        assert all("all units" in p.plot.titleLabel.text for p in panels)
+
+
 def test_the_experiments_fit_a_laptop_window_and_scroll_up_and_down(qtbot, make_window, state):
     """At 1280x800 no switch, setting or hint of the Experiments tab is squeezed below
     the size it needs (its text would be cut); the tab scrolls vertically instead."""
