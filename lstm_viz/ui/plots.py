@@ -403,6 +403,9 @@ class TracePanel(pg.GraphicsLayoutWidget):
         state.appearance_changed.connect(self._on_appearance)
         self._on_trace()
         self._on_appearance()
+        # the left axis is as wide as its tick labels, measured when it paints: the
+        # title's room (`_title_room`) changes with it
+        self.plot.getAxis("left").widthChanged.connect(self._on_axis_width)
 
     # ------------------------------------------------------------------ public
 
@@ -576,6 +579,10 @@ class TracePanel(pg.GraphicsLayoutWidget):
                 self._stale_lines = True        # decimated for the new width
                 if self.isVisible():
                     self._update_lines()
+
+    def _on_axis_width(self) -> None:
+        if self.series:
+            self._set_title()
 
     def _rebuild_lines(self, keys: tuple[str, ...], H: int, unit: int) -> None:
         """Choose the line items for new quantities, H or selected unit.
