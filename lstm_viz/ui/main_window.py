@@ -300,6 +300,10 @@ class MainWindow(QMainWindow):
 
         # ---- the model's history: every change of the model is one command here
         self.undo_stack = QUndoStack(self)
+        self._pushing = False                             # in `_push`, not an undo or redo
+        #: The step and unit the user chose, kept while a shorter sequence or fewer
+        #: units hold the cursor back (`_on_cursor`, `_on_undo`).
+        self._wanted = (state.timestep, state.unit)
         self.message_box: QMessageBox | None = None       # the last error shown (non-blocking)
         self._seq_serial = 0                              # typing merges into one undo step
         self._synced = (state.sequence_text, state.encoding)
@@ -445,6 +449,9 @@ class MainWindow(QMainWindow):
         state.appearance_changed.connect(self._on_appearance)
         state.activated.connect(self._on_activated)
         state.gradients_shown.connect(self._on_gradients_shown)
+        state.timestep_changed.connect(self._on_cursor)
+        state.unit_changed.connect(self._on_cursor)
+        self.undo_stack.indexChanged.connect(self._on_undo)
         self._on_trace()
         self._space_keys = SpaceForButtons(self.playback.act_play)
         self._space_keys.watch(self)
@@ -816,12 +823,43 @@ class MainWindow(QMainWindow):
 
     def _push(self, snap: ModelSnapshot, text: str, merge_key=None) -> bool:
         """One undoable change of the model; an engine refusal is shown, never raised."""
+        self._pushing = True
         try:
             return change(self.undo_stack, self.state, snap, text, merge_key)
         except (ModelInputError, WeightsError, ValueError) as e:
             self.report_error("Not applied", f"That change was not applied: {e}\n"
                                              "The model is unchanged.")
             return False
+        finally:
+            self._pushing = False
+            # a choice still held back stays for an undo; one the new model has room
+            # for again is not brought back on it (it shows where the cursor is)
+            st, (t, u) = self.state, self._wanted
+            self._wanted = (t if t >= st.steps else st.timestep,
+                            u if u >= st.trace.hidden_size else st.unit)
+
+    def _on_cursor(self, *_args) -> None:
+        """The step or unit moved: the user's choice, unless the model merely held it to
+        a shorter sequence or fewer units (then the choice is kept, see `_on_undo`)."""
+        st = self.state
+        t, u = self._wanted
+        if st.timestep != min(t, st.steps - 1):
+            t = st.timestep
+        if st.unit != min(u, st.trace.hidden_size - 1):
+            u = st.unit
+        self._wanted = (t, u)
+
+    def _on_undo(self) -> None:
+        """After an undo or redo: the step and unit the user had come back if they fit
+        again (undoing a rebuild for fewer units left unit 3 at unit 2)."""
+        if self._pushing:
+            return
+        st = self.state
+        t, u = self._wanted
+        if t < st.steps:
+            st.set_timestep(t)
+        if u < st.trace.hidden_size:
+            st.set_unit(u)
 
     def rebuilt_network(self, inputs: int, hidden: int) -> Network:
         """Seeded random weights of the current kind for ``inputs`` x ``hidden``.

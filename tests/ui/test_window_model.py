@@ -188,6 +188,42 @@ def test_hidden_units_spin_rebuilds_after_asking(qtbot, window, state, answers):
     assert state.network is old
 
 
+def test_undo_brings_back_the_unit_and_step_a_smaller_model_held_back(qtbot, window, state,
+                                                                       answers):
+    """Fewer units or a shorter sequence hold the focused unit and the step back; undoing
+    that change puts back the ones the user had chosen (unit 3 stayed unit 2)."""
+    queue, _ = answers
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    window.diagram.setFocus()
+    qtbot.keyClick(window.diagram, Qt.Key.Key_3)            # unit 3
+    qtbot.keyClick(window.diagram, Qt.Key.Key_End)          # step 14, then back to 11
+    for _ in range(3):
+        qtbot.keyClick(window.diagram, Qt.Key.Key_Left)
+    assert (state.unit, state.timestep) == (2, 10)
+    queue.append(True)
+    window.hidden_spin.setValue(2)
+    qtbot.waitUntil(lambda: state.network.hidden_size == 2)
+    assert state.unit == 1
+    window.act_undo.trigger()
+    assert state.network.hidden_size == 3 and state.unit == 2
+    assert window.playback_bar.unit.currentData() == 2
+    type_sequence(qtbot, window, "0,0; 1,0; 0,0; 0,0")
+    assert state.steps == 4 and state.timestep == 3
+    window.act_undo.trigger()
+    assert state.steps == 14 and state.timestep == 10
+    assert window.playback_bar.step_label.text().startswith("Step 11 / 14")
+    window.act_redo.trigger()
+    assert state.timestep == 3
+    window.diagram.setFocus()
+    qtbot.keyClick(window.diagram, Qt.Key.Key_Left)         # a step chosen on the short one
+    window.act_undo.trigger()
+    assert state.steps == 14 and state.timestep == 2
+    type_sequence(qtbot, window, "0,0; 1,0")                # held back to step 2 ...
+    window.load_preset("counter")                           # ... not brought back by a new
+    assert state.steps == 10 and state.timestep == 1        # model with room for it
+
+
 def test_a_rebuild_leaves_the_preset_behind(qtbot, window, state, answers):
     queue, _ = answers
     assert window.preset_combo.currentData() == "latch"
