@@ -334,7 +334,9 @@ class TracePanel(pg.GraphicsLayoutWidget):
         self.row: Callable[[], list[TracePanel]] = lambda: [self]
         if QPixmapCache.cacheLimit() < PIXMAP_CACHE_KB:
             QPixmapCache.setCacheLimit(PIXMAP_CACHE_KB)
-        self.setMinimumSize(160, 120)
+        # (short enough that at 1280x800 with 1.2x type the lower tabs and the diagram,
+        # at no smaller a zoom of its text, both fit: see MainWindow._resplit_left)
+        self.setMinimumSize(160, 100)
         opaque_viewport(self)                   # the theme's background covers it
         self.ci.setContentsMargins(4, 4, 4, 4)
         self.plot: pg.PlotItem = self.addPlot(row=0, col=0)

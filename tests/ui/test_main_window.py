@@ -5,13 +5,13 @@ import re
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QWidget
 
 from lstm_viz.state import AppState
-from lstm_viz.ui.main_window import (BOTTOM_COMPARE, BOTTOM_LONG, PRESENTATION_FACTOR,
-                                    TAB_WEIGHTS)
+from lstm_viz.ui.main_window import (BOTTOM_COMPARE, BOTTOM_GRADIENTS, BOTTOM_LONG,
+                                    PRESENTATION_FACTOR, TAB_WEIGHTS)
 from lstm_viz.ui.theme import get_theme, scaled_font
 
 
@@ -382,6 +382,101 @@ def test_larger_type_on_a_laptop_keeps_the_bar_and_side_panel_whole(qtbot, make_
 
     qtbot.waitUntil(whole, timeout=2000)
     assert bar.slider.width() >= bar.slider.minimumWidth()
+
+
+def _label_px(window) -> float:
+    """The diagram's smallest name label (C_t, h_t, f_t, ...) as drawn: its size in the
+    scene times the view's zoom."""
+    from lstm_viz.ui.diagram.items import LabelItem
+
+    view = window.diagram
+    labels = [i for i in view.scene().items() if isinstance(i, LabelItem) and i.isVisible()]
+    assert labels
+    return min(i.font().pixelSize() for i in labels) * view.transform().m11()
+
+
+def _near(sizes, want) -> bool:
+    """The same split, to a pixel or two (the bars around may settle a pixel apart)."""
+    return all(abs(a - b) <= 2 for a, b in zip(sizes, want)) and (sizes[2] == 0) == (want[2] == 0)
+
+
+def _active(qtbot, window) -> None:
+    window.activateWindow()                 # (Ctrl+Plus is one of the window's shortcuts)
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    window.diagram.setFocus()
+
+
+@pytest.mark.parametrize("size, start, end", [((1280, 800), 1.0, 1.5),
+                                              ((1920, 1080), 1.5, 2.0)])
+def test_larger_type_never_makes_the_diagrams_labels_smaller(qtbot, make_window, state,
+                                                              size, start, end):
+    """Ctrl+Plus from ``start`` to ``end``: the caption, the bars and the strip grow with
+    the type, and the room they took came out of the diagram (at 1280x800 from 1.0 to
+    1.5 it went from 306 to 200 px and its labels from 22 to 18 px). Now its labels are
+    never smaller than at the start, and larger at the end; the lower tabs keep what they
+    need or fold away, never squeezed below it. Ctrl+Minus back gives the split back."""
+    window = make_window(state)
+    window.resize_for_layout(*size)
+    state.set_font_scale(start)
+    qtbot.wait(20)
+    window.resize_for_layout(*size)             # (laid out for the start's type)
+    _active(qtbot, window)
+    qtbot.wait(20)
+    split, first = window.left.sizes(), _label_px(window)
+    steps = round((end - start) / 0.1)
+    for _ in range(steps):
+        qtbot.keyClick(window.diagram, Qt.Key.Key_Plus, Qt.KeyboardModifier.ControlModifier)
+        qtbot.waitUntil(lambda: _label_px(window) >= first)
+        qtbot.wait(20)                          # (and stays so once all is laid out)
+        assert _label_px(window) >= first
+        bottom = window.left.sizes()[2]
+        assert bottom == 0 or bottom >= window.bottom.minimumSizeHint().height()
+    assert state.font_scale == pytest.approx(end)
+    assert _label_px(window) > 1.2 * first
+    for _ in range(steps):
+        qtbot.keyClick(window.diagram, Qt.Key.Key_Minus, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: _near(window.left.sizes(), split))
+
+
+def test_folded_lower_tabs_come_back_and_a_dragged_split_is_kept(qtbot, make_window, state):
+    """At 1280x800 the lower tabs have no room at 1.5x type: F5 brings them back; a split
+    the user dragged is the one that comes back after Ctrl+Plus and Ctrl+Minus."""
+    window = make_window(state)
+    window.resize_for_layout(1280, 800)
+    _active(qtbot, window)
+    qtbot.wait(50)                              # (laid out)
+    handle = window.left.handle(2)              # between the strip and the lower tabs
+    y = handle.height() // 2
+    qtbot.mousePress(handle, Qt.MouseButton.LeftButton, pos=QPoint(5, y))
+    qtbot.mouseMove(handle, QPoint(5, y - 40))
+    qtbot.mouseRelease(handle, Qt.MouseButton.LeftButton, pos=QPoint(5, y - 40))
+    dragged = window.left.sizes()
+    assert dragged[2] > 200                     # (the traces made taller)
+    qtbot.keyClick(window.diagram, Qt.Key.Key_Plus, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(window.diagram, Qt.Key.Key_Minus, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: _near(window.left.sizes(), dragged))
+    for _ in range(5):
+        qtbot.keyClick(window.diagram, Qt.Key.Key_Plus, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: window.left.sizes()[2] == 0)
+    assert "folded" in window.model_info.text()
+    qtbot.keyClick(window.diagram, Qt.Key.Key_F5)
+    assert window.bottom.currentIndex() == BOTTOM_GRADIENTS
+    qtbot.waitUntil(lambda: window.left.sizes()[2] > 0)
+    tabs = window.bottom.tabBar()
+    assert tabs.isVisible() and tabs.height() > 0 and window.gradients.isVisible()
+
+
+def test_presentation_mode_leaves_the_split_as_it_found_it(qtbot, make_window, state):
+    window = make_window(state)
+    window.resize_for_layout(1280, 800)
+    _active(qtbot, window)
+    qtbot.wait(50)                              # (laid out)
+    split = window.left.sizes()
+    qtbot.keyClick(window.diagram, Qt.Key.Key_F11)
+    qtbot.waitUntil(lambda: window.left.sizes()[0] > split[0])    # more room, larger type
+    qtbot.keyClick(window.diagram, Qt.Key.Key_Escape)
+    window.resize(1280, 800)                    # (the offscreen window is not maximised)
+    qtbot.waitUntil(lambda: _near(window.left.sizes(), split))
 
 
 def test_the_weight_editor_fits_a_laptop_window_without_scrolling_sideways(qtbot, make_window,
