@@ -25,6 +25,11 @@ seed=REBUILD_SEED)`` after a confirmation that says what will be replaced.
 The file code takes paths (`open_weights`, `save_weights`); only the menu
 actions open file dialogs.
 
+Larger type (Ctrl+Plus) splits the left column again so that the diagram's
+labels never look smaller: the lower tabs give way, and fold away where the
+window has no room left for them (F5 or a drag of the bar at the bottom brings
+them back); each type size keeps its own split (`MainWindow._resplit_left`).
+
 Presentation mode (F11) goes full screen with larger type and keeps only the
 diagram, the strip and one trace (the cell state); F11 or Esc leaves it.
 
@@ -36,6 +41,7 @@ its own layout, theme and font scale in `QSettings` when given one.
 from __future__ import annotations
 
 import importlib.util
+import math
 import weakref
 from typing import TYPE_CHECKING
 from dataclasses import replace
@@ -71,6 +77,7 @@ from .theme import THEMES, palette, scaled_font, stylesheet
 from .weight_editor import WeightEditor
 
 from .diagram import CellDiagramView
+from .diagram.items import Style
 from .strip import UnrolledStripView
 
 if TYPE_CHECKING:       # the lower tabs' views are imported when first shown (start-up)
@@ -94,6 +101,11 @@ MAX_HIDDEN = 64
 MAX_OPEN_INPUTS, MAX_OPEN_HIDDEN = 4096, 1024
 #: Presets whose token labels are the demo's readable ones ("·", "1", "go").
 DEMO_LABEL_PRESETS = {DEMO_PRESET: demo_labels}
+#: The diagram's fonts that must not look smaller after Ctrl+Plus (`MainWindow._resplit_left`):
+#: names, numbers, symbols and its step caption (the colour legend's small print is held
+#: back by the diagram itself).
+DIAGRAM_FONTS = ("name_font", "value_font", "symbol_font", "word_font", "op_font",
+                 "caption_font")
 #: Menu titles of the three cell kinds, and their shortcuts.
 CELL_TITLES = {"lstm": "LSTM", "gru": "GRU", "rnn": "Simple RNN"}
 CELL_KEYS = {"lstm": "Ctrl+1", "gru": "Ctrl+2", "rnn": "Ctrl+3"}
@@ -292,13 +304,18 @@ class MainWindow(QMainWindow):
         self.settings = settings
         state.appearance_changed.connect(self._apply_app_style)      # first: see there
         self.presenting = False
-        self._saved_scale = state.font_scale
+        self._saved_scale = state.font_scale           # the user's size, before presenting
+        self._presented_scale = state.font_scale       # ... and the one presenting set
         self._was_maximized = False
         self.setWindowTitle("lstm-viz — inside an LSTM cell")
         self.setMinimumSize(640, 400)
 
         # ---- the model's history: every change of the model is one command here
         self.undo_stack = QUndoStack(self)
+        self._pushing = False                             # in `_push`, not an undo or redo
+        #: The step and unit the user chose, kept while a shorter sequence or fewer
+        #: units hold the cursor back (`_on_cursor`, `_on_undo`).
+        self._wanted = (state.timestep, state.unit)
         self.message_box: QMessageBox | None = None       # the last error shown (non-blocking)
         self._seq_serial = 0                              # typing merges into one undo step
         self._synced = (state.sequence_text, state.encoding)
@@ -406,6 +423,16 @@ class MainWindow(QMainWindow):
         self.left.setStretchFactor(0, 5)
         self.left.setStretchFactor(1, 1)
         self.left.setStretchFactor(2, 3)
+        self.left.setCollapsible(2, True)       # large type on a small screen: see `_resplit_left`
+        # each type size (and presentation mode) keeps its own split of the left column
+        self._splits: dict[tuple, list[int]] = {}
+        self._split_key = self._left_key()      # what the split on screen is for
+        #: (sizes, type size, the diagram's zoom) before a change of type size
+        self._split_from: tuple | None = None
+        self._resplit = QTimer(self)
+        self._resplit.setSingleShot(True)
+        self._resplit.setInterval(0)            # once the new fonts are laid out
+        self._resplit.timeout.connect(self._resplit_left)
         self.main_split = QSplitter(Qt.Orientation.Horizontal)
         self.main_split.setChildrenCollapsible(False)
         self.main_split.addWidget(self.left)
@@ -439,11 +466,16 @@ class MainWindow(QMainWindow):
         self.preset_combo.activated.connect(self._on_preset_combo)
         self.hidden_spin.valueChanged.connect(self._on_hidden_spin)
         self.side.currentChanged.connect(self._on_tab)
+        self.bottom.currentChanged.connect(self._unfold_bottom)
+        self.left.splitterMoved.connect(self._remember_split)
         state.trace_changed.connect(self._on_trace)
         state.texts_changed.connect(self._on_texts)
         state.appearance_changed.connect(self._on_appearance)
         state.activated.connect(self._on_activated)
         state.gradients_shown.connect(self._on_gradients_shown)
+        state.timestep_changed.connect(self._on_cursor)
+        state.unit_changed.connect(self._on_cursor)
+        self.undo_stack.indexChanged.connect(self._on_undo)
         self._on_trace()
         self._space_keys = SpaceForButtons(self.playback.act_play)
         self._space_keys.watch(self)
@@ -739,9 +771,16 @@ class MainWindow(QMainWindow):
             self._saved_scale = self.state.font_scale
             self._was_maximized = self.isMaximized()
             self.state.set_font_scale(self._saved_scale * PRESENTATION_FACTOR)
+            self._presented_scale = self.state.font_scale
             self.showFullScreen()
         else:
-            self.state.set_font_scale(self.state.font_scale / PRESENTATION_FACTOR)
+            # The user's own size comes back as it was: dividing by the factor gave
+            # another one (2.5 -> 3.0 at most -> 2.14), and it was saved. Only a size
+            # changed while presenting (Ctrl+Plus there) is carried back, by the factor.
+            if self.state.font_scale == self._presented_scale:
+                self.state.set_font_scale(self._saved_scale)
+            else:
+                self.state.set_font_scale(self.state.font_scale / PRESENTATION_FACTOR)
             self.showMaximized() if self._was_maximized else self.showNormal()
         self.menuBar().setVisible(not on)
         self.playback_bar.setVisible(not on)
@@ -808,12 +847,43 @@ class MainWindow(QMainWindow):
 
     def _push(self, snap: ModelSnapshot, text: str, merge_key=None) -> bool:
         """One undoable change of the model; an engine refusal is shown, never raised."""
+        self._pushing = True
         try:
             return change(self.undo_stack, self.state, snap, text, merge_key)
         except (ModelInputError, WeightsError, ValueError) as e:
             self.report_error("Not applied", f"That change was not applied: {e}\n"
                                              "The model is unchanged.")
             return False
+        finally:
+            self._pushing = False
+            # a choice still held back stays for an undo; one the new model has room
+            # for again is not brought back on it (it shows where the cursor is)
+            st, (t, u) = self.state, self._wanted
+            self._wanted = (t if t >= st.steps else st.timestep,
+                            u if u >= st.trace.hidden_size else st.unit)
+
+    def _on_cursor(self, *_args) -> None:
+        """The step or unit moved: the user's choice, unless the model merely held it to
+        a shorter sequence or fewer units (then the choice is kept, see `_on_undo`)."""
+        st = self.state
+        t, u = self._wanted
+        if st.timestep != min(t, st.steps - 1):
+            t = st.timestep
+        if st.unit != min(u, st.trace.hidden_size - 1):
+            u = st.unit
+        self._wanted = (t, u)
+
+    def _on_undo(self) -> None:
+        """After an undo or redo: the step and unit the user had come back if they fit
+        again (undoing a rebuild for fewer units left unit 3 at unit 2)."""
+        if self._pushing:
+            return
+        st = self.state
+        t, u = self._wanted
+        if t < st.steps:
+            st.set_timestep(t)
+        if u < st.trace.hidden_size:
+            st.set_unit(u)
 
     def rebuilt_network(self, inputs: int, hidden: int) -> Network:
         """Seeded random weights of the current kind for ``inputs`` x ``hidden``.
@@ -927,6 +997,28 @@ class MainWindow(QMainWindow):
             with QSignalBlocker(self.cell_group):
                 a.setChecked(True)
 
+    def _rebuild_replaces(self, states: bool) -> str:
+        """What a rebuild takes away, for its question: the weights (and the initial
+        ``states``), and a readout layer, with its class names and the loss on a class:
+        `rebuilt_network` makes none, so the loss goes back to the squared error."""
+        st = self.state
+        text = ("The current weights (W_ih, W_hh, biases)"
+                + (" and initial states" if states else "")
+                + " will be replaced by seeded random ones")
+        K = st.network.params.classes
+        if K:
+            names = st.network.params.readout_classes or ()
+            listed = (f": {', '.join(names[:8])}{', …' if len(names) > 8 else ''}"
+                      if names else "")
+            text += (f", and the readout layer ({K} class{'es' if K != 1 else ''}{listed}) "
+                     "removed")
+            k = st.loss_class
+            if k is not None:
+                name = class_name(k, names)
+                text += (f", so the readout loss on class {k}" + (f" ({name})" if name else "")
+                         + " goes back to the squared error")
+        return text + "; Undo brings them back."
+
     def _rebuild_caption(self, inputs: int, hidden: int) -> str:
         return (f"New random weights for {_values(inputs)} per step and {hidden} hidden "
                 f"unit{'s' if hidden != 1 else ''} (PyTorch's initialisation, seed {REBUILD_SEED}): "
@@ -972,8 +1064,7 @@ class MainWindow(QMainWindow):
         else:
             question = (f"The weights expect {_values(net.input_size)} per step; this sequence "
                         f"has {D}. Rebuild the weights for {_inputs(D)}?\n\n")
-        question += ("The current weights (W_ih, W_hh, biases) will be replaced by seeded "
-                     "random ones; Undo brings them back.")
+        question += self._rebuild_replaces(states=False)
         if not self.confirm("Rebuild the weights?", question):
             self.sync_sequence()
             return
@@ -986,18 +1077,25 @@ class MainWindow(QMainWindow):
             self.notify(f"Rebuilt the weights for {_inputs(D)} (seed {REBUILD_SEED}); "
                                          "Ctrl+Z brings the old ones back.", 8000)
 
-    def _caption_for_typed(self, text: str) -> str:
+    def _caption_for_typed(self, text: str, reset: Preset | None = None) -> str:
         """The caption once the user types ``text``: a preset's or an example's caption
         describes its own sequence (its steps, its tokens), so it gives way to a neutral
-        one, and comes back when that sequence is typed again."""
+        one, and comes back when that sequence is typed again.
+
+        With ``reset`` (Ctrl+R puts that preset's weights back under ``text``), only an
+        example's caption about ``text`` itself stays: any other described other weights
+        (a rebuild's, a file's) or another sequence.
+        """
         st = self.state
-        p = self.presets.get(st.preset_id)
+        p = reset or self.presets.get(st.preset_id)
         if p is not None and text.strip() == p.sequence.strip():
             return p.caption
         about = {ex.explanation: ex.text for ex in EXAMPLES}
         if p is not None:
             about[p.caption] = p.sequence
-        if st.caption not in about or about[st.caption].strip() == text.strip():
+        if st.caption in about and about[st.caption].strip() == text.strip():
+            return st.caption
+        if st.caption not in about and reset is None:
             return st.caption
         whose = f" on the “{p.title}” weights" if p is not None else ""
         return f"Your own sequence{whose}: watch what the cell makes of it."
@@ -1035,8 +1133,7 @@ class MainWindow(QMainWindow):
         if ask and not self.confirm(
                 "Change the number of hidden units?",
                 f"The network has {net.hidden_size} hidden unit{'s' if net.hidden_size != 1 else ''}. "
-                f"Rebuild it with {hidden}?\n\nThe current weights (W_ih, W_hh, biases) and initial "
-                "states will be replaced by seeded random ones; Undo brings them back."):
+                f"Rebuild it with {hidden}?\n\n{self._rebuild_replaces(states=True)}"):
             self._sync_hidden()
             return False
         D = net.input_size
@@ -1086,8 +1183,11 @@ class MainWindow(QMainWindow):
                                          "(choose one in the Presets menu).", 6000)
             return False
         if p.network.input_size == st.inputs.shape[1]:
+            # the preset's caption tells what its own sequence does: under another one
+            # it would be false (a spike at step 3 in a four-step sequence of the user's)
             snap = replace(st.snapshot(), network=p.network, unit_names=p.unit_names,
-                           caption=p.caption, preset_id=p.id)
+                           caption=self._caption_for_typed(st.sequence_text, reset=p),
+                           preset_id=p.id)
         else:
             snap = self._preset_snapshot(p)
         self._seq_serial += 1
@@ -1359,6 +1459,12 @@ class MainWindow(QMainWindow):
         if th.name in self.theme_actions:
             self.theme_actions[th.name].setChecked(True)
         QTimer.singleShot(0, self._keep_side_whole)     # once the new fonts are laid out
+        if self._left_key() != self._split_key and not self._resplit.isActive():
+            # the sizes now are those of the old type (its fonts are not laid out yet)
+            self._remember_split()
+            self._split_from = (self.left.sizes(), self._split_key[0],
+                                self.diagram.transform().m11())
+            self._resplit.start()
 
     # ------------------------------------------------------------------ layout and settings
 
@@ -1370,6 +1476,95 @@ class MainWindow(QMainWindow):
         right = self._side_width(w, self.side.currentIndex())
         self.main_split.setSizes([w - right, right])
         self.left.setSizes([int(h * 0.50), int(h * 0.11), int(h * 0.31)])
+        self._forget_splits()
+
+    def _left_key(self) -> tuple:
+        return (round(self.state.font_scale, 6), self.presenting)
+
+    def _remember_split(self, *_args) -> None:
+        """Keep the left column's split (the user's own, after a drag) for this type size."""
+        sizes = self.left.sizes()
+        if sum(sizes) > 0:
+            self._splits[self._split_key] = sizes
+
+    def _forget_splits(self) -> None:
+        """A new layout (another window size, the saved one): the kept splits are history."""
+        self._resplit.stop()
+        self._splits.clear()
+        self._split_key = self._left_key()
+
+    def _diagram_growth(self, s0: float, s: float) -> float:
+        """How much larger the diagram's text is at type size ``s`` than at ``s0``, in the
+        scene: its labels sit among fixed shapes, so it grows less than the type (`Style`);
+        the least of its fonts (`DIAGRAM_FONTS`)."""
+        a, b = Style(self.state.theme, s0), Style(self.state.theme, s)
+        return min(getattr(b, f).pixelSize() / getattr(a, f).pixelSize() for f in DIAGRAM_FONTS)
+
+    def _resplit_left(self) -> None:
+        """Split the left column again for a new type size (Ctrl+Plus, Ctrl+Minus, F11).
+
+        The caption, the bars and the strip above and below grow with the type, and the
+        space they took came out of the diagram, which shrank (306 to 200 px at 1280x800
+        from 1.0 to 1.5), so larger type made its labels smaller. A type size seen before
+        gets back its split (the user's own, if they dragged it). For a new one:
+
+        - larger type: the diagram keeps its share, and at least the height at which
+          its text is no smaller on screen than before (its zoom may fall by as much as
+          its text grows, `_diagram_growth`; no more than its width allows), the strip
+          its own height, and the lower tabs the rest; if that is less than they need,
+          they fold away (the handle at the bottom, F5 or smaller type bring them back);
+        - smaller type: the diagram keeps its share, and folded lower tabs come back.
+        """
+        # the new type's layout first (the caption and the bars may take a pass or two)
+        QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        key, start = self._left_key(), self._split_from
+        sizes = self.left.sizes()
+        total = sum(sizes)
+        if total <= 0 or len(sizes) != 3:
+            return
+        self._split_key = key
+        if key in self._splits:
+            self.left.setSizes(self._splits[key])
+            return
+        if start is None or sum(start[0]) <= 0:
+            return
+        (d0, _, b0), s0, zoom0 = start
+        s = key[0]
+        strip = self.strip.minimumHeight()              # (its own, fixed height)
+        need = self.bottom.minimumSizeHint().height()
+        room = total - strip                            # for the diagram and the lower tabs
+        keep = self.diagram.minimumHeight()             # what the diagram must have
+        if s > s0:
+            # the diagram's zoom is fitInView's: its scene in the view less 2 px a side
+            scene = self.diagram.sceneRect()
+            zoom = min(zoom0 / self._diagram_growth(s0, s),
+                       (self.diagram.width() - 4) / scene.width())
+            keep = max(keep, math.ceil(zoom * scene.height()) + 4)
+        diagram = max(keep, round(d0 * total / sum(start[0])))     # (and its share)
+        if room - diagram >= need:
+            self.left.setSizes([diagram, strip, room - diagram])
+        elif room - keep >= need or s <= s0:
+            self.left.setSizes([room - need, strip, need])
+        else:
+            self.left.setSizes([room, strip, 0])
+            if b0 > 0:
+                self.notify("Larger type leaves no room for the lower tabs: they are folded "
+                            "away so that the diagram's labels do not get smaller (F5, or "
+                            "dragging the bar at the bottom up, brings them back).", 10000)
+        self._remember_split()
+
+    def _unfold_bottom(self, *_args) -> None:
+        """A lower tab asked for (F5, the long-range task) while they are folded away:
+        they come back at the size they need, taken from the diagram."""
+        sizes = self.left.sizes()
+        if len(sizes) != 3 or sizes[2] > 0 or sum(sizes) <= 0 or self._resplit.isActive():
+            return                      # (a new type size is split next: see there)
+        page = self.bottom.currentWidget()
+        if isinstance(page, LazyTab):
+            page.widget()               # (built now: what it needs counts)
+        need = self.bottom.minimumSizeHint().height()
+        self.left.setSizes([max(sizes[0] - need, 0), sizes[1], need])
+        self._remember_split()
 
     def resize_for_layout(self, width: int, height: int) -> None:
         """Resize and re-split the panels for that window size (used by screenshots)."""
@@ -1406,6 +1601,7 @@ class MainWindow(QMainWindow):
             v = s.value(key)
             if isinstance(v, QByteArray):
                 restore(v)
+        self._forget_splits()           # the saved split is the user's, for the saved type
 
     def save_settings(self) -> None:
         s = self.settings
@@ -1413,6 +1609,9 @@ class MainWindow(QMainWindow):
             return
         if self.presenting:
             self.set_presentation(False)
+        if self._resplit.isActive():    # (the split for the type size now, not the last one)
+            self._resplit.stop()
+            self._resplit_left()
         s.setValue("view/theme", self.state.theme.name)
         s.setValue("view/font_scale", self.state.font_scale)
         s.setValue("view/heatmap", self.act_heatmap.isChecked())

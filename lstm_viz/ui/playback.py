@@ -26,6 +26,10 @@ from .theme import scaled_font
 #: Animation speeds offered to the user: name -> duration of one step's animation (ms).
 SPEEDS = {"off": 0, "slow": 1200, "normal": 600, "fast": 250}
 SPEED_NAMES = {"off": "Animation off", "slow": "Slow", "normal": "Normal", "fast": "Fast"}
+#: The speeds Slower and Faster ([ and ]) move between. Animation off is not one of them:
+#: it is not the slowest speed (steps then come at once) nor the fastest (playing waits
+#: ``OFF_INTERVAL_MS`` a step), so it has its own key, Alt+0.
+ANIMATED = ("slow", "normal", "fast")
 #: Step interval while playing with animation off.
 OFF_INTERVAL_MS = 700
 #: Pause after each step's animation while playing.
@@ -39,8 +43,10 @@ PAGE_FRACTION = 10
 
 
 def speed_name(ms: int) -> str:
-    """The preset whose duration is closest to ``ms``."""
-    return min(SPEEDS, key=lambda k: abs(SPEEDS[k] - ms))
+    """The preset whose duration is closest to ``ms`` ("off" only for no animation at all)."""
+    if ms <= 0:
+        return "off"
+    return min(ANIMATED, key=lambda k: abs(SPEEDS[k] - ms))
 
 
 def _action(parent: QObject, text: str, shortcuts, tip: str, slot=None,
@@ -108,8 +114,12 @@ class Playback(QObject):
             self.speed_group.addAction(a)
             self.speed_actions[name] = a
         self.speed_group.triggered.connect(lambda a: state.set_animation_ms(SPEEDS[a.data()]))
-        self.act_slower = A(self, "Slower", "[", "Slower animation", lambda: self._shift_speed(-1))
-        self.act_faster = A(self, "Faster", "]", "Faster animation", lambda: self._shift_speed(1))
+        self.act_slower = A(self, "Slower", "[",
+                            "Slower animation, down to slow; Alt+0 switches it off",
+                            lambda: self._shift_speed(-1))
+        self.act_faster = A(self, "Faster", "]",
+                            "Faster animation, up to fast; with animation off, Alt+1 … Alt+3 "
+                            "switch it on", lambda: self._shift_speed(1))
 
         self.act_next_unit = A(self, "Next unit", "U", "Focus the next hidden unit",
                                lambda: self._shift_unit(1))
@@ -196,9 +206,13 @@ class Playback(QObject):
         return max(1, self.state.steps // PAGE_FRACTION)
 
     def _shift_speed(self, d: int) -> None:
-        order = ["off", "slow", "normal", "fast"]
-        k = order.index(speed_name(self.state.animation_ms))
-        self.state.set_animation_ms(SPEEDS[order[min(max(k + d, 0), len(order) - 1)]])
+        """One animated speed slower (``d`` < 0) or faster; nothing with animation off
+        (see `ANIMATED`: going through "off" made ] slower and [ faster)."""
+        name = speed_name(self.state.animation_ms)
+        if name not in ANIMATED:
+            return
+        k = min(max(ANIMATED.index(name) + d, 0), len(ANIMATED) - 1)
+        self.state.set_animation_ms(SPEEDS[ANIMATED[k]])
 
     def _shift_unit(self, d: int) -> None:
         H = self.state.trace.hidden_size
@@ -208,6 +222,9 @@ class Playback(QObject):
     def _on_animation(self) -> None:
         name = speed_name(self.state.animation_ms)
         self.speed_actions[name].setChecked(True)
+        # greyed where the key does nothing: at either end, and with animation off
+        self.act_slower.setEnabled(name in ANIMATED[1:])
+        self.act_faster.setEnabled(name in ANIMATED[:-1])
         if self.playing:
             self.timer.setInterval(self.interval_ms())
 
@@ -273,7 +290,8 @@ class PlaybackBar(QWidget):
         self.speed = QComboBox(self)
         for name in ("off", "slow", "normal", "fast"):
             self.speed.addItem(SPEED_NAMES[name], name)
-        self.speed.setToolTip("Animation speed of one step (Alt+0 … Alt+3, [ and ])")
+        self.speed.setToolTip("Animation speed of one step: Alt+0 off, Alt+1 … Alt+3 slow to "
+                              "fast; [ and ] slower and faster while it animates")
         self.speed.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         self.speed.activated.connect(
             lambda i: state.set_animation_ms(SPEEDS[self.speed.itemData(i)]))

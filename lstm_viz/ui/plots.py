@@ -334,7 +334,9 @@ class TracePanel(pg.GraphicsLayoutWidget):
         self.row: Callable[[], list[TracePanel]] = lambda: [self]
         if QPixmapCache.cacheLimit() < PIXMAP_CACHE_KB:
             QPixmapCache.setCacheLimit(PIXMAP_CACHE_KB)
-        self.setMinimumSize(160, 120)
+        # (short enough that at 1280x800 with 1.2x type the lower tabs and the diagram,
+        # at no smaller a zoom of its text, both fit: see MainWindow._resplit_left)
+        self.setMinimumSize(160, 100)
         opaque_viewport(self)                   # the theme's background covers it
         self.ci.setContentsMargins(4, 4, 4, 4)
         self.plot: pg.PlotItem = self.addPlot(row=0, col=0)
@@ -403,6 +405,9 @@ class TracePanel(pg.GraphicsLayoutWidget):
         state.appearance_changed.connect(self._on_appearance)
         self._on_trace()
         self._on_appearance()
+        # the left axis is as wide as its tick labels, measured when it paints: the
+        # title's room (`_title_room`) changes with it
+        self.plot.getAxis("left").widthChanged.connect(self._on_axis_width)
 
     # ------------------------------------------------------------------ public
 
@@ -576,6 +581,10 @@ class TracePanel(pg.GraphicsLayoutWidget):
                 self._stale_lines = True        # decimated for the new width
                 if self.isVisible():
                     self._update_lines()
+
+    def _on_axis_width(self) -> None:
+        if self.series:
+            self._set_title()
 
     def _rebuild_lines(self, keys: tuple[str, ...], H: int, unit: int) -> None:
         """Choose the line items for new quantities, H or selected unit.
@@ -753,9 +762,20 @@ class TracePanel(pg.GraphicsLayoutWidget):
             # The title may be cut at the plot's edges in a narrow panel; as a minimum
             # width it would push the plot (and a heatmap's colour bar) out of the panel.
             self.plot.titleLabel.setMinimumWidth(0)
+            # pyqtgraph fits its layout to the panel only on a resize: a shorter title
+            # (the units dropped) must give back the width the longer one took
+            for layout in (self.plot.layout, self.ci.layout):   # (their cached minimum
+                layout.invalidate()                             # is the longer title's)
+            self.ci.setGeometry(self.range)
 
     def _title_fits(self, html: str, size: str) -> bool:
-        """Whether the title ``html`` at font size ``size`` fits the panel's width."""
+        """Whether the title ``html`` at font size ``size`` fits the space it has.
+
+        pyqtgraph puts the title over the view box, right of the left axis, and draws
+        it with its text item's margins. Compared with the whole panel's width, a title
+        up to an axis wider was taken to fit: it was cut at the panel's edge ("· all
+        unit"), and as the label's minimum width it widened the plot past the panel.
+        """
         key = (html, size, self.font().key())
         width = self._title_widths.get(key)
         if width is None:
@@ -766,7 +786,22 @@ class TracePanel(pg.GraphicsLayoutWidget):
             if len(self._title_widths) > 64:
                 self._title_widths.clear()
             width = self._title_widths[key] = doc.idealWidth()
-        return width + 16 <= self.width()
+        label = self.plot.titleLabel
+        margins = 2 * label.item.document().documentMargin()
+        return width + margins + 2 <= self._title_room()
+
+    def _title_room(self) -> float:
+        """The width of the title's column: the panel less the layouts' margins, the left
+        axis (its width is fixed to its tick labels) and a heatmap's colour bar."""
+        left, _, right, _ = self.ci.layout.getContentsMargins()
+        p_left, _, p_right, _ = self.plot.layout.getContentsMargins()
+        room = self.width() - left - right - p_left - p_right
+        axis = self.plot.getAxis("left")
+        if axis.isVisible():
+            room -= axis.minimumWidth()
+        if self.colorbar.isVisible():
+            room -= self.colorbar.minimumWidth() + self.ci.layout.horizontalSpacing()
+        return room
 
     # ------------------------------------------------------------------ view -> state
 

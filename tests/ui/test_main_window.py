@@ -5,13 +5,13 @@ import re
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QWidget
 
 from lstm_viz.state import AppState
-from lstm_viz.ui.main_window import (BOTTOM_COMPARE, BOTTOM_LONG, PRESENTATION_FACTOR,
-                                    TAB_WEIGHTS)
+from lstm_viz.ui.main_window import (BOTTOM_COMPARE, BOTTOM_GRADIENTS, BOTTOM_LONG,
+                                    PRESENTATION_FACTOR, TAB_WEIGHTS)
 from lstm_viz.ui.theme import get_theme, scaled_font
 
 
@@ -151,6 +151,43 @@ def test_presentation_mode_keeps_diagram_strip_and_one_trace(qtbot, window, stat
     assert state.font_scale == pytest.approx(1.0)
 
 
+@pytest.mark.parametrize("scale", [1.3, 2.5, 3.0])
+def test_leaving_presentation_mode_gives_back_the_users_text_size(qtbot, make_window, state,
+                                                                  tmp_path, scale):
+    """F11 then Esc (or closing the window while presenting) puts back the size the user
+    had, and that is the size saved: dividing by the factor turned 2.5 and 3.0 (held at
+    the largest, 3.0, while presenting) into 2.14."""
+    path = str(tmp_path / "present.ini")
+    window = make_window(state, settings=QSettings(path, QSettings.Format.IniFormat))
+    window.activateWindow()                 # (the keys are the window's shortcuts)
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    state.set_font_scale(scale)
+    for leave in (Qt.Key.Key_Escape, Qt.Key.Key_F11):
+        qtbot.keyClick(window, Qt.Key.Key_F11)
+        assert window.presenting
+        assert state.font_scale == pytest.approx(min(scale * PRESENTATION_FACTOR, 3.0))
+        qtbot.keyClick(window, leave)
+        assert not window.presenting
+        assert state.font_scale == scale
+    qtbot.keyClick(window, Qt.Key.Key_F11)
+    window.close()                                  # saved as it was before presenting
+    saved = QSettings(path, QSettings.Format.IniFormat).value("view/font_scale")
+    assert float(saved) == scale
+
+
+def test_a_size_chosen_while_presenting_is_carried_back(qtbot, window, state):
+    """Ctrl+Minus while presenting: leaving keeps that change, by the factor."""
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    state.set_font_scale(1.2)
+    qtbot.keyClick(window, Qt.Key.Key_F11)
+    qtbot.keyClick(window, Qt.Key.Key_Minus, Qt.KeyboardModifier.ControlModifier)
+    presented = state.font_scale
+    assert presented == pytest.approx(1.2 * PRESENTATION_FACTOR - 0.1)
+    qtbot.keyClick(window, Qt.Key.Key_Escape)
+    assert state.font_scale == pytest.approx(presented / PRESENTATION_FACTOR)
+
+
 def test_heatmap_key_toggles_every_plot(qtbot, window):
     qtbot.keyClick(window, Qt.Key.Key_H)
     assert all(p.heatmap and p.image.isVisible() for p in window.plots.panels.values())
@@ -259,6 +296,31 @@ def test_the_bottom_tabs_side_panels_fit_a_laptop_window(qtbot, make_window, sta
             assert right <= port.width(), (type(w).__name__, getattr(w, "text", str)())
 
 
+@pytest.mark.parametrize("size, side", [((1280, 800), TAB_WEIGHTS), ((1920, 1080), 0)])
+def test_the_plot_titles_fit_their_panels(qtbot, make_window, state, size, side):
+    """Each trace title is whole within its panel, and so is its plot (the last steps
+    too): with the Weights tab open at 1280x800 "· all units" was cut ("· all unit") and
+    the title, as the plot's minimum width, pushed the plot's right edge out of sight.
+    Where there is room, the titles still say which units they show."""
+    window = make_window(state)
+    window.resize_for_layout(*size)
+    bar = window.side.tabBar()
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(side).center())
+    assert window.side.currentIndex() == side
+    panels = list(window.plots.panels.values())
+
+    def whole(p) -> bool:
+        text = p.plot.titleLabel.item.sceneBoundingRect()
+        return (0 <= text.left() and text.right() <= p.width()
+                and p.vb.sceneBoundingRect().right() <= p.width())
+
+    qtbot.waitUntil(lambda: all(whole(p) for p in panels), timeout=2000)
+    qtbot.wait(50)                              # (and they stay so once the layout settles)
+    assert all(whole(p) for p in panels)
+    if side == 0:
+        assert all("all units" in p.plot.titleLabel.text for p in panels)
+
+
 def test_the_experiments_fit_a_laptop_window_and_scroll_up_and_down(qtbot, make_window, state):
     """At 1280x800 no switch, setting or hint of the Experiments tab is squeezed below
     the size it needs (its text would be cut); the tab scrolls vertically instead."""
@@ -320,6 +382,101 @@ def test_larger_type_on_a_laptop_keeps_the_bar_and_side_panel_whole(qtbot, make_
 
     qtbot.waitUntil(whole, timeout=2000)
     assert bar.slider.width() >= bar.slider.minimumWidth()
+
+
+def _label_px(window) -> float:
+    """The diagram's smallest name label (C_t, h_t, f_t, ...) as drawn: its size in the
+    scene times the view's zoom."""
+    from lstm_viz.ui.diagram.items import LabelItem
+
+    view = window.diagram
+    labels = [i for i in view.scene().items() if isinstance(i, LabelItem) and i.isVisible()]
+    assert labels
+    return min(i.font().pixelSize() for i in labels) * view.transform().m11()
+
+
+def _near(sizes, want) -> bool:
+    """The same split, to a pixel or two (the bars around may settle a pixel apart)."""
+    return all(abs(a - b) <= 2 for a, b in zip(sizes, want)) and (sizes[2] == 0) == (want[2] == 0)
+
+
+def _active(qtbot, window) -> None:
+    window.activateWindow()                 # (Ctrl+Plus is one of the window's shortcuts)
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    window.diagram.setFocus()
+
+
+@pytest.mark.parametrize("size, start, end", [((1280, 800), 1.0, 1.5),
+                                              ((1920, 1080), 1.5, 2.0)])
+def test_larger_type_never_makes_the_diagrams_labels_smaller(qtbot, make_window, state,
+                                                              size, start, end):
+    """Ctrl+Plus from ``start`` to ``end``: the caption, the bars and the strip grow with
+    the type, and the room they took came out of the diagram (at 1280x800 from 1.0 to
+    1.5 it went from 306 to 200 px and its labels from 22 to 18 px). Now its labels are
+    never smaller than at the start, and larger at the end; the lower tabs keep what they
+    need or fold away, never squeezed below it. Ctrl+Minus back gives the split back."""
+    window = make_window(state)
+    window.resize_for_layout(*size)
+    state.set_font_scale(start)
+    qtbot.wait(20)
+    window.resize_for_layout(*size)             # (laid out for the start's type)
+    _active(qtbot, window)
+    qtbot.wait(20)
+    split, first = window.left.sizes(), _label_px(window)
+    steps = round((end - start) / 0.1)
+    for _ in range(steps):
+        qtbot.keyClick(window.diagram, Qt.Key.Key_Plus, Qt.KeyboardModifier.ControlModifier)
+        qtbot.waitUntil(lambda: _label_px(window) >= first)
+        qtbot.wait(20)                          # (and stays so once all is laid out)
+        assert _label_px(window) >= first
+        bottom = window.left.sizes()[2]
+        assert bottom == 0 or bottom >= window.bottom.minimumSizeHint().height()
+    assert state.font_scale == pytest.approx(end)
+    assert _label_px(window) > 1.2 * first
+    for _ in range(steps):
+        qtbot.keyClick(window.diagram, Qt.Key.Key_Minus, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: _near(window.left.sizes(), split))
+
+
+def test_folded_lower_tabs_come_back_and_a_dragged_split_is_kept(qtbot, make_window, state):
+    """At 1280x800 the lower tabs have no room at 1.5x type: F5 brings them back; a split
+    the user dragged is the one that comes back after Ctrl+Plus and Ctrl+Minus."""
+    window = make_window(state)
+    window.resize_for_layout(1280, 800)
+    _active(qtbot, window)
+    qtbot.wait(50)                              # (laid out)
+    handle = window.left.handle(2)              # between the strip and the lower tabs
+    y = handle.height() // 2
+    qtbot.mousePress(handle, Qt.MouseButton.LeftButton, pos=QPoint(5, y))
+    qtbot.mouseMove(handle, QPoint(5, y - 40))
+    qtbot.mouseRelease(handle, Qt.MouseButton.LeftButton, pos=QPoint(5, y - 40))
+    dragged = window.left.sizes()
+    assert dragged[2] > 200                     # (the traces made taller)
+    qtbot.keyClick(window.diagram, Qt.Key.Key_Plus, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(window.diagram, Qt.Key.Key_Minus, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: _near(window.left.sizes(), dragged))
+    for _ in range(5):
+        qtbot.keyClick(window.diagram, Qt.Key.Key_Plus, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: window.left.sizes()[2] == 0)
+    assert "folded" in window.model_info.text()
+    qtbot.keyClick(window.diagram, Qt.Key.Key_F5)
+    assert window.bottom.currentIndex() == BOTTOM_GRADIENTS
+    qtbot.waitUntil(lambda: window.left.sizes()[2] > 0)
+    tabs = window.bottom.tabBar()
+    assert tabs.isVisible() and tabs.height() > 0 and window.gradients.isVisible()
+
+
+def test_presentation_mode_leaves_the_split_as_it_found_it(qtbot, make_window, state):
+    window = make_window(state)
+    window.resize_for_layout(1280, 800)
+    _active(qtbot, window)
+    qtbot.wait(50)                              # (laid out)
+    split = window.left.sizes()
+    qtbot.keyClick(window.diagram, Qt.Key.Key_F11)
+    qtbot.waitUntil(lambda: window.left.sizes()[0] > split[0])    # more room, larger type
+    qtbot.keyClick(window.diagram, Qt.Key.Key_Escape)
+    window.resize(1280, 800)                    # (the offscreen window is not maximised)
+    qtbot.waitUntil(lambda: _near(window.left.sizes(), split))
 
 
 def test_the_weight_editor_fits_a_laptop_window_without_scrolling_sideways(qtbot, make_window,

@@ -104,6 +104,31 @@ def test_play_interval_follows_the_animation_speed(qtbot, window, state):
     assert window.playback_bar.speed.currentData() == "off"
 
 
+def test_slower_and_faster_keys_move_between_the_animated_speeds(qtbot, window, state):
+    """[ and ] go slow, normal, fast and no further; animation off is not a speed between
+    them (] from off switched to slow, and [ from slow switched animation off, which
+    steps faster): there they do nothing, and the menu shows them greyed."""
+    pb, combo = window.playback, window.playback_bar.speed
+    key(qtbot, window, Qt.Key.Key_0, Qt.KeyboardModifier.AltModifier)
+    for k in (Qt.Key.Key_BracketRight, Qt.Key.Key_BracketLeft):
+        key(qtbot, window, k)
+        assert state.animation_ms == 0 and combo.currentData() == "off"
+    assert not pb.act_faster.isEnabled() and not pb.act_slower.isEnabled()
+    key(qtbot, window, Qt.Key.Key_1, Qt.KeyboardModifier.AltModifier)
+    key(qtbot, window, Qt.Key.Key_BracketLeft)          # slow is the slowest
+    assert state.animation_ms == SPEEDS["slow"] and not pb.act_slower.isEnabled()
+    seen = []
+    for _ in range(3):
+        key(qtbot, window, Qt.Key.Key_BracketRight)
+        seen.append(combo.currentData())
+    assert seen == ["normal", "fast", "fast"] and not pb.act_faster.isEnabled()
+    key(qtbot, window, Qt.Key.Key_BracketLeft)
+    assert state.animation_ms == SPEEDS["normal"] and combo.currentData() == "normal"
+    assert pb.act_slower.isEnabled() and pb.act_faster.isEnabled()
+    state.set_animation_ms(100)                 # (a saved duration): it animates, so not "off"
+    assert combo.currentData() == "fast" and pb.speed_actions["fast"].isChecked()
+
+
 def test_slider_scrubs_the_timeline(qtbot, window, state):
     slider = window.playback_bar.slider
     assert (slider.minimum(), slider.maximum()) == (0, state.steps - 1)

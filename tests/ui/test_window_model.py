@@ -121,6 +121,33 @@ def test_width_change_asks_rebuilds_seeded_and_undo_restores_bit_for_bit(qtbot, 
     assert state.network.params.equals(expected)
 
 
+def test_a_rebuild_asks_about_the_readout_it_removes(qtbot, window, state, answers):
+    """The rebuild makes a cell without a readout: the question says that the readout,
+    its class names and the loss on a class go too (it named only W_ih, W_hh, biases)."""
+    queue, asked = answers
+    window.preset_actions["first_opinion"].trigger()
+    assert state.network.params.classes == 2
+    window.apply_loss_class(1)                  # (the Gradients tab's class box)
+    net = state.network
+    queue.append(False)
+    window.hidden_spin.setValue(4)
+    qtbot.waitUntil(lambda: len(asked) == 1)
+    assert "readout layer (2 classes: negative, positive) removed" in asked[0]
+    assert "loss on class 1 (positive) goes back to the squared error" in asked[0]
+    assert state.network is net and window.hidden_spin.value() == 2
+    queue.append(True)                          # another width: the same question
+    type_sequence(qtbot, window, "1 0 1")
+    assert len(asked) == 2 and "readout layer (2 classes: negative, positive) removed" in asked[1]
+    assert state.network.params.classes == 0 and state.loss_class is None
+    window.act_undo.trigger()
+    assert state.network is net and state.loss_class == 1
+    window.load_preset("latch")                 # no readout: not a word about one
+    queue.append(False)
+    window.hidden_spin.setValue(4)
+    qtbot.waitUntil(lambda: len(asked) == 3)
+    assert "readout" not in asked[2] and "W_ih, W_hh, biases" in asked[2]
+
+
 def test_width_change_cancelled_keeps_the_model_and_resyncs_the_field(qtbot, window, state,
                                                                       answers):
     queue, asked = answers
@@ -159,6 +186,42 @@ def test_hidden_units_spin_rebuilds_after_asking(qtbot, window, state, answers):
     qtbot.waitUntil(lambda: len(asked) == 2)
     qtbot.waitUntil(lambda: window.hidden_spin.value() == 3)
     assert state.network is old
+
+
+def test_undo_brings_back_the_unit_and_step_a_smaller_model_held_back(qtbot, window, state,
+                                                                       answers):
+    """Fewer units or a shorter sequence hold the focused unit and the step back; undoing
+    that change puts back the ones the user had chosen (unit 3 stayed unit 2)."""
+    queue, _ = answers
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    window.diagram.setFocus()
+    qtbot.keyClick(window.diagram, Qt.Key.Key_3)            # unit 3
+    qtbot.keyClick(window.diagram, Qt.Key.Key_End)          # step 14, then back to 11
+    for _ in range(3):
+        qtbot.keyClick(window.diagram, Qt.Key.Key_Left)
+    assert (state.unit, state.timestep) == (2, 10)
+    queue.append(True)
+    window.hidden_spin.setValue(2)
+    qtbot.waitUntil(lambda: state.network.hidden_size == 2)
+    assert state.unit == 1
+    window.act_undo.trigger()
+    assert state.network.hidden_size == 3 and state.unit == 2
+    assert window.playback_bar.unit.currentData() == 2
+    type_sequence(qtbot, window, "0,0; 1,0; 0,0; 0,0")
+    assert state.steps == 4 and state.timestep == 3
+    window.act_undo.trigger()
+    assert state.steps == 14 and state.timestep == 10
+    assert window.playback_bar.step_label.text().startswith("Step 11 / 14")
+    window.act_redo.trigger()
+    assert state.timestep == 3
+    window.diagram.setFocus()
+    qtbot.keyClick(window.diagram, Qt.Key.Key_Left)         # a step chosen on the short one
+    window.act_undo.trigger()
+    assert state.steps == 14 and state.timestep == 2
+    type_sequence(qtbot, window, "0,0; 1,0")                # held back to step 2 ...
+    window.load_preset("counter")                           # ... not brought back by a new
+    assert state.steps == 10 and state.timestep == 1        # model with room for it
 
 
 def test_a_rebuild_leaves_the_preset_behind(qtbot, window, state, answers):
@@ -337,6 +400,46 @@ def test_reset_to_preset_puts_back_its_weights(qtbot, window, state):
     assert state.network.params.equals(original.params)
     window.act_undo.trigger()
     assert state.network.params.weight_ih[original.params.gate_rows("f").start, 0] == 3.0
+
+
+def test_reset_to_preset_keeps_a_caption_true_to_the_typed_sequence(qtbot, window, state,
+                                                                    answers):
+    """Ctrl+R under a sequence the user typed puts the preset's weights back, not its
+    caption: the latch's names steps 3 and 11 of its own sequence (it was put back on
+    a four-step one). On the preset's own sequence its caption comes back."""
+    queue, _ = answers
+    p = window.presets["latch"]
+    neutral = "Your own sequence on the “Hand-built latch” weights: watch what the cell makes of it."
+    type_sequence(qtbot, window, "0,0; 1,0; 0,0; 0,0")
+    window.weights.select("f", "b", 0, 0)
+    window.weights.spin.setValue(2.0)
+    qtbot.keyClick(window.diagram, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    assert state.network.params.equals(p.network.params) and state.steps == 4
+    assert state.caption == neutral and window.caption.text() == neutral
+    queue.append(True)                          # a rebuild's caption is about its weights
+    window.hidden_spin.setValue(4)
+    qtbot.waitUntil(lambda: state.network.hidden_size == 4)
+    assert state.caption.startswith("New random weights")
+    qtbot.keyClick(window.diagram, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    assert state.network.params.equals(p.network.params) and state.caption == neutral
+    type_sequence(qtbot, window, p.sequence)    # the preset's own sequence: its caption
+    window.weights.select("f", "b", 0, 0)
+    window.weights.spin.setValue(2.0)
+    qtbot.keyClick(window.diagram, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    assert state.caption == p.caption and window.caption.text() == p.caption
+
+
+def test_reset_to_preset_keeps_an_examples_caption_about_its_sequence(qtbot, window, state):
+    """An example's caption tells what to watch in that sequence, on any weights."""
+    window.load_preset("counter")
+    window.sequence_input.example_actions["spike"].trigger()     # one value per step too
+    caption = state.caption
+    assert "memory" in caption
+    window.weights.select("f", "ih", 0, 0)
+    window.weights.spin.setValue(3.0)
+    qtbot.keyClick(window.diagram, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    assert state.network.params.equals(window.presets["counter"].network.params)
+    assert state.caption == caption
 
 
 def test_example_from_the_menu_sets_the_inputs(qtbot, window, state, answers):
