@@ -322,6 +322,10 @@ class MainWindow(QMainWindow):
         self._vocab_for: tuple = (None, (None, ""))      # (preset, width, text) -> vocabulary
         #: The preset loaded last (Ctrl+R resets to it even after a rebuild left it behind).
         self._last_preset = state.preset_id
+        # per cell kind, what the window said about it when it stopped being the main cell
+        # (caption, unit names, preset, sequence): the comparison keeps its weights, and
+        # taking it back as the main cell brings its words back too
+        self._left_as: dict[str, tuple] = {}
         self._pending_hidden: int | None = None
         broken: list[str] = []                            # a damaged installation
         self.presets: dict[str, Preset] = {p.id: p for p in list_presets(broken)}
@@ -330,6 +334,8 @@ class MainWindow(QMainWindow):
         # ---- views
         self.diagram = CellDiagramView(state)
         self.strip = UnrolledStripView(state)
+        # B: when the strip's backward front reaches the step shown, the diagram plays it
+        self.strip.backward_reached.connect(self._backward_here)
         self.plots = TracePlots(state)
         self.equations = EquationsPanel(state)
         self.weights = WeightEditor(state, self.undo_stack)
@@ -354,6 +360,10 @@ class MainWindow(QMainWindow):
                                            "one undoable step per click (F7)")
         # the lower tabs other than the traces are built when first shown (or asked for)
         self.gradients_tab = LazyTab(_weak(self._make_gradients))
+        # from the start, not with its tab: it keeps the weights of a cell that stops being
+        # the main one, for Ctrl+1/2/3 and the tab alike (and computes nothing until shown)
+        from ..compare import ComparisonState
+        self.comparison = ComparisonState(state, seed=REBUILD_SEED, parent=self)
         self.compare_tab = LazyTab(_weak(self._make_compare))
         self.long_range_tab = LazyTab(_weak(self._make_long_range))
         self.bottom = QTabWidget()
@@ -706,7 +716,8 @@ class MainWindow(QMainWindow):
 
     def _make_compare(self, parent: QWidget) -> ComparisonView:
         from .compare import ComparisonView
-        view = ComparisonView(self.state, use_as_main=_weak(self.use_as_main), parent=parent)
+        view = ComparisonView(self.state, use_as_main=_weak(self.use_as_main),
+                              comparison=self.comparison, parent=parent)
         self._space_keys.watch(view)
         return view
 
@@ -725,9 +736,14 @@ class MainWindow(QMainWindow):
         return view
 
     def play_backward(self) -> None:
-        """Show the gradients and animate the backward pass on the strip."""
+        """Show the gradients and animate the backward pass on the strip, and on the
+        diagram when it reaches the step shown."""
         self.playback.pause()
         self.strip.play_backward()
+
+    def _backward_here(self, t: int) -> None:
+        if t == self.state.timestep:
+            self.diagram.scene().play_backward_step()
 
     def _toggle_equations(self, on: bool) -> None:
         if not self.presenting:
@@ -899,35 +915,57 @@ class MainWindow(QMainWindow):
     def set_cell_kind(self, kind: str, network: Network | None = None) -> bool:
         """Make the main cell a ``kind`` cell, as one undoable step; True if changed.
 
-        Without ``network``: seeded weights of the same size (the experiments that
-        apply to that kind are kept). With one (e.g. from the comparison view): that one.
+        Without ``network``: the comparison's cell of that kind (the experiments that
+        apply to it are kept): the user's own ``kind`` cell as they left it when it
+        stopped being the main one, with its caption and unit names, or seeded weights of
+        the same size. With one (e.g. from the comparison view): that one.
         """
         st = self.state
         if kind not in CELL_TITLES:
             self.report_error("No such cell", f"There is no cell kind {kind!r}.")
             return False
+        comp = self.comparison
+        kept = comp.kept(kind)                            # the user's own, from earlier
         if network is None:
             if kind == st.network.kind:
                 self._sync_cell_actions()
                 return False
-            from ..compare import seeded_params
-
-            # the same seeded cell the comparison tab shows (its RNN has zero biases, and
-            # the radius its slider set)
-            if self.compare_tab.built and self.compare.comparison.seed == REBUILD_SEED:
-                params = self.compare.comparison.network(kind).params
+            # the cell the comparison tab shows: the user's kept one, or the same seeded
+            # one (its RNN has zero biases, and the radius its slider set)
+            if kept:
+                network = comp.network(kind).with_(options=fit_options(st.options, kind))
             else:
-                params = seeded_params(kind, st.network.input_size, st.network.hidden_size,
-                                       seed=REBUILD_SEED)
-            network = Network(params, h0=st.network.h0, options=fit_options(st.options, kind))
+                network = Network(comp.network(kind).params, h0=st.network.h0,
+                                  options=fit_options(st.options, kind))
+        elif kept:
+            kept = network.params.equals(comp.network(kind).params)
         title = "simple RNN" if kind == "rnn" else CELL_TITLES[kind]     # mid-sentence
-        caption = (f"A {title} cell with seeded random weights, on the same sequence: compare its "
-                   "traces and gradients with the other cells' (Ctrl+1, 2, 3). Ctrl+Z brings the "
-                   "previous cell back.")
-        # the units' names described the previous cell's hand-built weights, not these
-        snap = replace(st.snapshot(), network=network, caption=caption, preset_id="",
-                       unit_names=())
+        story = self._left_as.get(kind) if kept else None
+        if story is not None:
+            caption, unit_names, preset_id, text = story
+            if text != st.sequence_text:             # it described another sequence
+                p = self.presets.get(preset_id)
+                caption = (p.caption if p is not None and p.sequence.strip() == st.sequence_text.strip()
+                           else f"Your {title} cell as you last had it, on this sequence: compare "
+                                "it with the other cells' (Ctrl+1, 2, 3).")
+        elif kept:
+            caption, unit_names, preset_id = (
+                f"Your {title} cell as you last had it, on this sequence: compare it with the "
+                "other cells' (Ctrl+1, 2, 3).", (), "")
+        else:
+            caption = (f"A {title} cell with seeded random weights, on the same sequence: compare "
+                       "its traces and gradients with the other cells' (Ctrl+1, 2, 3). Ctrl+Z "
+                       "brings the previous cell back.")
+            # the units' names described the previous cell's hand-built weights, not these
+            unit_names, preset_id = (), ""
+        if kept and len(unit_names) != network.hidden_size:
+            unit_names = ()
+        leaving = (st.network.kind, (st.caption, st.unit_names, st.preset_id, st.sequence_text))
+        snap = replace(st.snapshot(), network=network, caption=caption, preset_id=preset_id,
+                       unit_names=unit_names)
         done = self._push(snap, f"Switch to a {title} cell")
+        if done and leaving[0] != kind:
+            self._left_as[leaving[0]] = leaving[1]
         self._sync_cell_actions()
         return done
 

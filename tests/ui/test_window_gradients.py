@@ -53,6 +53,33 @@ def test_ctrl_digit_switches_the_cell_and_undo_brings_the_lstm_back(qtbot, windo
     assert window.diagram.scene().kind == "lstm"
 
 
+def test_ctrl_1_after_ctrl_2_brings_back_the_users_own_lstm(qtbot, window, state):
+    """Without the comparison tab ever opened: Ctrl+2 then Ctrl+1 gives back the latch
+    as it was (weights, initial state, caption, unit names), not a seeded LSTM; an edit
+    made to the GRU meanwhile is there when Ctrl+2 is pressed again."""
+    window.activateWindow()
+    latch = state.snapshot()
+    qtbot.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    assert state.network.kind == "gru"
+    p = state.network.params
+    window.apply_network(state.network.with_(params=p.replace(bias_hh=p.bias_hh + 0.25)), "edit")
+    gru = state.network
+    qtbot.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    assert state.network.kind == "lstm"
+    for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+        np.testing.assert_array_equal(getattr(state.network.params, name),
+                                      getattr(latch.network.params, name))
+    np.testing.assert_array_equal(state.network.c0, latch.network.c0)
+    assert state.caption == latch.caption and state.unit_names == latch.unit_names
+    assert state.preset_id == latch.preset_id
+    assert_same_trace(state.trace, latch.network.trace(state.inputs))
+    qtbot.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    np.testing.assert_array_equal(state.network.params.bias_hh, gru.params.bias_hh)
+    assert state.caption.startswith("A GRU cell with seeded random weights")  # its own words
+    window.act_undo.trigger()
+    assert state.network.kind == "lstm"
+
+
 def test_equations_of_a_new_cell_kind_keep_the_scaled_fonts(qtbot, window, state):
     """Rows built for a new kind in a shown window used to fall back to the default font
     (the row's style sheet re-polished them after the fonts were set), and the old rows
@@ -89,6 +116,23 @@ def test_g_shows_gradients_and_b_plays_the_backward_pass(qtbot, window, state):
     qtbot.keyClick(window, Qt.Key.Key_B)
     assert state.show_gradients and window.act_gradients.isChecked()
     assert not window.strip.playing_backward
+
+
+def test_b_plays_the_step_shown_backward_on_the_diagram_when_the_front_reaches_it(qtbot, window,
+                                                                                  state):
+    window.activateWindow()
+    state.set_animation_ms(300)
+    state.set_timestep(6)
+    scene = window.diagram.scene()
+    played = []
+    real = scene.play_backward_step
+    scene.play_backward_step = lambda: (played.append(window.strip.backward_front), real())
+    qtbot.keyClick(window, Qt.Key.Key_B)
+    assert window.strip.playing_backward and not played       # the front starts at the loss step
+    qtbot.waitUntil(lambda: bool(played), timeout=5000)
+    assert played[0] <= 6.0 and scene.is_animating()         # there: the diagram runs backward
+    qtbot.waitUntil(lambda: not window.strip.playing_backward, timeout=5000)
+    assert len(played) == 1
 
 
 def test_an_experiment_from_the_panel_is_undoable(qtbot, window, state):
