@@ -301,24 +301,15 @@ def test_a_relu_forget_input_at_the_kink_is_named_in_the_note():
     assert "kink" not in sig.note
 
 
-def test_an_exploding_loss_is_unmeasured_not_a_disagreement():
+def test_an_exploding_loss_is_unmeasured_not_a_disagreement(curved_relu_lstm):
     # A ReLU forget gate of 3 and no candidate: C stays 0, but a nudge to the candidate's
     # weights starts a C that triples at every step, and tanh(C) saturates long before
     # step 30. The loss is linear only within ~1e-14 of the point, so every central
     # difference down to 1e-9 is far outside it: the quotient grows about tenfold with
     # each tenfold smaller nudge and measures nothing. The exact gradient (checked against
     # PyTorch elsewhere) is right, so this must not read as a disagreement.
-    H, T = 3, 30
-    b = np.zeros(4 * H)
-    b[H:2 * H] = 3.0
-    p = init_params("lstm", 2, H, seed=1)
-    w_ih, w_hh = p.weight_ih.copy(), p.weight_hh.copy()
-    w_ih[H:3 * H] = 0.0
-    w_hh[H:3 * H] = 0.0
-    net = Network(p.replace(weight_ih=w_ih, weight_hh=w_hh, bias_ih=b, bias_hh=np.zeros(4 * H)),
-                  options=Options(forget_activation="relu"))
-    x = np.random.default_rng(0).normal(size=(T, 2))
-    res = check_gradients(net, x, np.ones(H))
+    net, x, y = curved_relu_lstm(30)
+    res = check_gradients(net, x, y)
     assert res.unsettled and not res.disagreeing and not res.ok
     for e in res.unsettled:
         assert abs(e.exact) > 1e9 and abs(e.numeric) < 1e-3 * abs(e.exact)

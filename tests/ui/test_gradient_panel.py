@@ -269,19 +269,12 @@ def test_a_wrong_state_gradient_shows_in_red(qtbot, panel, state, monkeypatch):
     assert red and all("dL/dh at step" in row for row in red)
 
 
-def test_a_check_that_cannot_measure_says_so_instead_of_disagree(qtbot, panel, state):
-    # ReLU forget gate of 3, no candidate: the loss is so curved in the candidate's weights
-    # that no central difference measures its slope (tests/model/test_gradcheck.py)
-    H, T = 3, 30
-    b = np.zeros(4 * H)
-    b[H:2 * H] = 3.0
-    p = init_params("lstm", 2, H, seed=1)
-    w_ih, w_hh = p.weight_ih.copy(), p.weight_hh.copy()
-    w_ih[H:3 * H] = 0.0
-    w_hh[H:3 * H] = 0.0
-    net = Network(p.replace(weight_ih=w_ih, weight_hh=w_hh, bias_ih=b, bias_hh=np.zeros(4 * H)),
-                  options=Options(forget_activation="relu"))
-    state.set_model(net, np.random.default_rng(0).normal(size=(T, 2)), target=np.ones(H))
+def test_a_check_that_cannot_measure_says_so_instead_of_disagree(qtbot, panel, state,
+                                                                 curved_relu_lstm):
+    # the loss is so curved in the candidate's weights that no central difference
+    # measures its slope (tests/model/test_gradcheck.py)
+    net, x, y = curved_relu_lstm(30)
+    state.set_model(net, x, target=y)
     qtbot.mouseClick(panel.check_button, Qt.MouseButton.LeftButton)
     res = panel.last_check
     n = len(res.unsettled)

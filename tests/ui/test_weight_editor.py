@@ -23,9 +23,8 @@ from lstm_viz.ui.weight_editor import (BIAS_STEPS, SCALE_STEPS, WeightEditor, ni
 X = np.random.default_rng(7).normal(size=(9, 2))
 
 
-@pytest.fixture
-def setup(qtbot):
-    net = Network(init_params("lstm", 2, 3, seed=3), h0=np.zeros(3), c0=np.zeros(3))
+def _editor(qtbot, net):
+    """(state, undo stack, shown editor) on ``net`` and the inputs X."""
     state = AppState(net, X)
     stack = QUndoStack()
     editor = WeightEditor(state, stack)
@@ -34,6 +33,11 @@ def setup(qtbot):
     editor.show()
     qtbot.waitExposed(editor)
     return state, stack, editor
+
+
+@pytest.fixture
+def setup(qtbot):
+    return _editor(qtbot, Network(init_params("lstm", 2, 3, seed=3), h0=np.zeros(3), c0=np.zeros(3)))
 
 
 def click_cell(qtbot, editor, gate, part, r, c):
@@ -544,13 +548,7 @@ def test_the_sliders_move_from_the_keyboard_in_the_window(qtbot, make_window, st
 def test_weights_are_named_as_in_the_equations(qtbot, kind, cells):
     # found by an audit: the candidate's weights were W_xg, W_hg, b_g beside the
     # equations' W_C, b_C (and the GRU's W_xr beside W_ir, the RNN's W_x beside W_ih)
-    state = AppState(Network(init_params(kind, 2, 3, seed=2)), X)
-    stack = QUndoStack()
-    editor = WeightEditor(state, stack)
-    qtbot.addWidget(editor)
-    editor.resize(800, 900)
-    editor.show()
-    qtbot.waitExposed(editor)
+    state, stack, editor = _editor(qtbot, Network(init_params(kind, 2, 3, seed=2)))
     written = " ".join(text for _, text in explain.equations(kind))
     for gate, part, r, c, name, in_equations in cells:
         assert in_equations in written
