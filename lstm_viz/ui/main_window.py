@@ -54,7 +54,8 @@ from PySide6.QtGui import (QAction, QActionGroup, QColor, QKeySequence, QPalette
 from PySide6.QtWidgets import (QAbstractButton, QAbstractSpinBox, QApplication, QComboBox,
                                QDialog, QDialogButtonBox, QFileDialog, QHBoxLayout, QLabel,
                                QLineEdit, QMainWindow, QMessageBox, QPlainTextEdit, QSpinBox,
-                               QSplitter, QTabBar, QTableWidget, QTableWidgetItem, QTabWidget,
+                               QSizePolicy, QSplitter, QTabBar, QTableWidget, QTableWidgetItem,
+                               QTabWidget,
                                QVBoxLayout, QWidget)
 
 from ..explain import class_name
@@ -476,6 +477,7 @@ class MainWindow(QMainWindow):
         self.preset_combo.activated.connect(self._on_preset_combo)
         self.hidden_spin.valueChanged.connect(self._on_hidden_spin)
         self.side.currentChanged.connect(self._on_tab)
+        self.bottom.currentChanged.connect(self._fit_bottom)
         self.bottom.currentChanged.connect(self._unfold_bottom)
         self.left.splitterMoved.connect(self._remember_split)
         state.trace_changed.connect(self._on_trace)
@@ -1515,6 +1517,7 @@ class MainWindow(QMainWindow):
         self.main_split.setSizes([w - right, right])
         self.left.setSizes([int(h * 0.50), int(h * 0.11), int(h * 0.31)])
         self._forget_splits()
+        self._bottom_pref: int | None = None    # the lower tabs' height before a page grew them
 
     def _left_key(self) -> tuple:
         return (round(self.state.font_scale, 6), self.presenting)
@@ -1524,6 +1527,31 @@ class MainWindow(QMainWindow):
         sizes = self.left.sizes()
         if sum(sizes) > 0:
             self._splits[self._split_key] = sizes
+            self._bottom_pref = sizes[2] if len(sizes) == 3 and sizes[2] > 0 else None
+
+    def _fit_bottom(self, index: int) -> None:
+        """The lower tabs ask for the room their current page needs, not their tallest
+        page's (a tab widget's minimum is its largest page's: once the Gradients or the
+        comparison tab had been open, the diagram stayed ~50 px shorter at 1280x800 on
+        every tab); a page that needed more gives it back when another is shown."""
+        for k in range(self.bottom.count()):
+            page = self.bottom.widget(k)
+            policy = page.sizePolicy()
+            policy.setVerticalPolicy(QSizePolicy.Policy.Preferred if k == index
+                                     else QSizePolicy.Policy.Ignored)
+            page.setSizePolicy(policy)
+        sizes = self.left.sizes()
+        if self._bottom_pref is None and len(sizes) == 3 and sizes[2] > 0:
+            self._bottom_pref = sizes[2]        # the split before a page asks for more
+        QTimer.singleShot(0, self._give_back_room)
+
+    def _give_back_room(self) -> None:
+        sizes = self.left.sizes()
+        if self._bottom_pref is None or len(sizes) != 3 or sizes[2] <= 0:
+            return
+        want = max(self.bottom.minimumSizeHint().height(), self._bottom_pref)
+        if sizes[2] > want:
+            self.left.setSizes([sizes[0] + sizes[2] - want, sizes[1], want])
 
     def _forget_splits(self) -> None:
         """A new layout (another window size, the saved one): the kept splits are history."""

@@ -543,3 +543,23 @@ def test_f1_lists_every_shortcut_with_its_keys(qtbot, window):
     assert rows["Quit"] == "Ctrl+Q" and rows["Train"] == "F7"
     assert rows["Step forward"] == "Right, PgDown"
     dlg.close()
+
+
+def test_a_tall_lower_tab_gives_the_diagram_its_room_back_when_left(qtbot, state, make_window):
+    """A tab widget asks for its tallest page's height: once the Gradients and the
+    comparison tabs had been open, the diagram stayed ~50 px shorter at 1280x800 on
+    every tab. Now only the shown page counts, and leaving a taller one gives back the
+    split there was."""
+    from lstm_viz.ui.main_window import BOTTOM_TRACES
+
+    w = make_window(state, size=(1280, 800))
+    w.resize_for_layout(1280, 800)
+    qtbot.wait(50)
+    before = w.left.sizes()
+    for tab in (BOTTOM_GRADIENTS, BOTTOM_COMPARE):
+        w.bottom.setCurrentIndex(tab)
+        qtbot.wait(20)
+        assert w.left.sizes()[2] >= w.bottom.currentWidget().minimumSizeHint().height()
+    w.bottom.setCurrentIndex(BOTTOM_TRACES)
+    qtbot.waitUntil(lambda: abs(w.left.sizes()[0] - before[0]) <= 2, timeout=2000)
+    assert abs(w.left.sizes()[2] - before[2]) <= 2
