@@ -1518,6 +1518,7 @@ class MainWindow(QMainWindow):
         self.left.setSizes([int(h * 0.50), int(h * 0.11), int(h * 0.31)])
         self._forget_splits()
         self._bottom_pref: int | None = None    # the lower tabs' height before a page grew them
+        self._folded_at: int | None = None      # the diagram's height when type folded the tabs
 
     def _left_key(self) -> tuple:
         return (round(self.state.font_scale, 6), self.presenting)
@@ -1613,10 +1614,12 @@ class MainWindow(QMainWindow):
             self.left.setSizes([room - need, strip, need])
         else:
             self.left.setSizes([room, strip, 0])
+            self._folded_at = keep          # unfold when a larger window leaves room
             if b0 > 0:
                 self.notify("Larger type leaves no room for the lower tabs: they are folded "
-                            "away so that the diagram's labels do not get smaller (F5, or "
-                            "dragging the bar at the bottom up, brings them back).", 10000)
+                            "away so that the diagram's labels do not get smaller (F5, dragging "
+                            "the bar at the bottom up, or a taller window brings them back).",
+                            10000)
         self._remember_split()
 
     def _unfold_bottom(self, *_args) -> None:
@@ -1694,6 +1697,23 @@ class MainWindow(QMainWindow):
     def resizeEvent(self, ev) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(ev)
         QTimer.singleShot(0, self._keep_side_whole)     # once the splitter has its new size
+        if getattr(self, "_folded_at", None) is not None:
+            QTimer.singleShot(0, self._unfold_if_room)
+
+    def _unfold_if_room(self) -> None:
+        """Lower tabs that larger type folded away come back once the window leaves the
+        diagram the height it kept for its labels as well as the tabs' own."""
+        sizes = self.left.sizes()
+        if self._folded_at is None or len(sizes) != 3:
+            return
+        if sizes[2] > 0:                    # the user brought them back meanwhile
+            self._folded_at = None
+            return
+        need = self.bottom.minimumSizeHint().height()
+        if sizes[0] - need >= self._folded_at:
+            self._folded_at = None
+            self.left.setSizes([sizes[0] - need, sizes[1], need])
+            self._remember_split()
 
     def closeEvent(self, ev) -> None:  # noqa: N802 (Qt override)
         self.playback.pause()

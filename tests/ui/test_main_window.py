@@ -466,6 +466,24 @@ def test_folded_lower_tabs_come_back_and_a_dragged_split_is_kept(qtbot, make_win
     assert tabs.isVisible() and tabs.height() > 0 and window.gradients.isVisible()
 
 
+def test_lower_tabs_folded_by_larger_type_come_back_in_a_larger_window(qtbot, make_window, state):
+    window = make_window(state)
+    window.resize_for_layout(1280, 800)
+    _active(qtbot, window)
+    qtbot.wait(50)                              # (laid out)
+    for _ in range(5):
+        qtbot.keyClick(window.diagram, Qt.Key.Key_Plus, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: window.left.sizes()[2] == 0)
+    kept = window.left.sizes()[0]
+    window.resize(1280, 805)                    # not yet room for both
+    qtbot.wait(50)
+    assert window.left.sizes()[2] == 0
+    window.resize(1280, 1150)                   # room: the tabs come back, the diagram keeps
+    qtbot.waitUntil(lambda: window.left.sizes()[2] > 0)
+    sizes = window.left.sizes()
+    assert sizes[2] >= window.bottom.minimumSizeHint().height() and sizes[0] >= kept - 2
+
+
 def test_presentation_mode_leaves_the_split_as_it_found_it(qtbot, make_window, state):
     window = make_window(state)
     window.resize_for_layout(1280, 800)
