@@ -941,10 +941,13 @@ class GradientPanel(QWidget):
         if self._check_run is None:
             return
         self._check_run.close()
+        self._end_check()
+        self.check_label.setText(why or NOT_CHECKED)
+
+    def _end_check(self) -> None:
         self._check_run = None
         self._check_timer.stop()
         self.check_button.setText("Check gradients")
-        self.check_label.setText(why or NOT_CHECKED)
 
     def _on_check_button(self) -> None:
         if self.checking:
@@ -961,17 +964,14 @@ class GradientPanel(QWidget):
                 if (time.perf_counter() - start) * 1e3 >= budget_ms:
                     break
         except StopIteration as finished:
-            self._check_run = None
-            self._check_timer.stop()
-            self.check_button.setText("Check gradients")
+            self._end_check()
             res = self.last_check = finished.value
             # the verdict first: in a short window it is the line that shows without scrolling
             self.check_label.setText(_verdict(res))
             self.check_label.setToolTip(self._check_table(res))
             return res
         except ModelInputError as e:           # cannot happen for a state's own model
-            self._check_run = None
-            self.check_button.setText("Check gradients")
+            self._end_check()
             self.check_label.setText(f"Could not check: {e}")
             return None
         self.check_button.setText("Stop checking")
@@ -1276,7 +1276,7 @@ class GradientPanel(QWidget):
                + self.loss_here.sizeHint().width() + 2 * max(lay.horizontalSpacing(), 0)
                + m.left() + m.right())
         width = max(round(CONTROLS_WIDTH * max(1.0, scale)), row)
-        if width != self.controls.width() or not self.controls_area.minimumWidth():
+        if width != self.controls.minimumWidth():          # (its fixed width)
             self.controls.setFixedWidth(width)
             self.controls_area.setFixedWidth(
                 width + self.controls_area.verticalScrollBar().sizeHint().width())

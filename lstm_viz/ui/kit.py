@@ -413,6 +413,20 @@ def set_log_y(plot: pg.PlotItem, lo: float, hi: float) -> None:
     _set_y(plot, lo_r, max(hi_r, lo_r + 1.0), 0.04)
 
 
+DISPLAY_LIMIT = 1e6
+"""Cell states beyond this size (or inf) are drawn at it, and the view says so: an
+experiment such as a ReLU forget gate can make them grow without bound (the trace
+plots, the diagram's wires and the strip share it)."""
+
+
+def argb_image(argb: np.ndarray) -> QImage:
+    """A (rows, columns) array of 0xAARRGGBB colours as an image of a pixel each, for
+    painting scaled up unsmoothed (per-unit strips: `Theme.value_argb`)."""
+    h, w = argb.shape
+    data = np.ascontiguousarray(argb, dtype=np.uint32).tobytes()
+    return QImage(data, w, h, 4 * w, QImage.Format.Format_RGB32).copy()
+
+
 AXIS_LIMIT = 1e300
 """The largest value a linear axis or colour bar is given (see `nice_limit`)."""
 

@@ -38,8 +38,8 @@ from PySide6.QtWidgets import QGraphicsItem, QLabel, QSplitter, QVBoxLayout, QWi
 from ..explain import fmt
 from ..state import AppState
 from .equations import unicode_subscripts
-from .kit import (DRAFT_WITHIN_MS, SETTLE_MS, ImageItem, opaque_viewport, shifted, step_at,
-                  style_axes, thin_passes, view_pixel)
+from .kit import (DISPLAY_LIMIT, DRAFT_WITHIN_MS, SETTLE_MS, ImageItem, opaque_viewport, shifted,
+                  step_at, style_axes, thin_passes, view_pixel)
 from .theme import Theme, colormap, scaled_font
 from .timecursor import TimeCursor
 
@@ -92,11 +92,6 @@ _PLAIN = {"c": "C_t", "h": "h_t", "f": "f_t", "i": "i_t", "o": "o_t", "g": "C̃_
 
 #: The three panels: key -> title.
 PANELS = {"c": "Cell state", "h": "Hidden state", "gates": "Gates"}
-
-
-#: Cell states beyond this size (or inf) are drawn at it, and the panel says so: an
-#: experiment such as a ReLU forget gate can make them grow without bound.
-DISPLAY_LIMIT = 1e6
 
 
 def panel_series(trace, panel: str) -> list[tuple[str, np.ndarray]]:

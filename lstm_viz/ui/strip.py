@@ -43,8 +43,7 @@ from ..explain import fmt, loss_formula
 from ..model.analysis import unit_magnitude
 from ..model.paths import backward_window
 from .equations import unicode_subscripts
-from .kit import static_text
-from .plots import DISPLAY_LIMIT
+from .kit import DISPLAY_LIMIT, argb_image, static_text
 from .theme import highlight_color, scaled_font
 
 #: Cell width limits in pixels at font scale 1.
@@ -123,15 +122,6 @@ def _colors(theme, values: np.ndarray, vmax: float) -> list[QColor]:
     v = np.clip(np.nan_to_num(np.asarray(values, dtype=float)), -vmax, vmax)
     idx = np.clip(np.round((v / vmax + 1.0) * 0.5 * 255), 0, 255).astype(int)
     return [lut[i] for i in idx.tolist()]
-
-
-def _unit_rows(theme, values: np.ndarray, vmax: float) -> QImage:
-    """Values (T, H) as an image one pixel per step across and one per unit down, on the
-    theme's diverging scale: painting scales a step's column up to its band or swatch."""
-    rgb = theme.value_rgb(np.nan_to_num(values.T, nan=0.0), vmax).astype(np.uint32)   # (H, T, 3)
-    argb = 0xFF000000 | (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
-    H, T = argb.shape
-    return QImage(np.ascontiguousarray(argb).tobytes(), T, H, 4 * T, QImage.Format.Format_RGB32).copy()
 
 
 class UnrolledStripView(QAbstractScrollArea):
@@ -234,7 +224,10 @@ class UnrolledStripView(QAbstractScrollArea):
             self._h_colors = _colors(th, tr.h[:, u], 1.0)
             self._rows = None
         else:
-            self._rows = (_unit_rows(th, cells, vmax), _unit_rows(th, tr.h, 1.0))
+            # a pixel per step across and per unit down: painting scales a step's column
+            # up to its band or swatch
+            self._rows = (argb_image(th.value_argb(cells.T, vmax)),
+                          argb_image(th.value_argb(tr.h.T, 1.0)))
         self._loss_step = tr.loss_step
         self._first_step = backward_window(tr.loss_step, self.state.options)[0]
         self._front = min(self._front, float(tr.steps))

@@ -148,6 +148,21 @@ class Theme:
             vmax = 1.0
         return lut[value_index(values, vmax), :3]
 
+    def value_argb(self, values: np.ndarray, vmax: float) -> np.ndarray:
+        """As `value_rgb`, each colour packed as one 0xAARRGGBB uint32 (for QImages)."""
+        if vmax <= 0 or not np.isfinite(vmax):
+            vmax = 1.0
+        return self.lut_argb()[value_index(values, vmax)]
+
+    def lut_argb(self) -> np.ndarray:
+        """The 256-colour value scale as (256,) 0xAARRGGBB uint32 (made once per theme)."""
+        cache = _LUTS_ARGB.get(self.name)
+        if cache is None:
+            rgb = self._lut_cache()[:, :3].astype(np.uint32)
+            cache = _LUTS_ARGB[self.name] = (0xFF000000 | (rgb[:, 0] << 16) | (rgb[:, 1] << 8)
+                                             | rgb[:, 2])
+        return cache
+
     def value_color(self, value: float, vmax: float) -> QColor:
         """QColor of one value on the diverging scale with symmetric limits ±vmax."""
         r, g, b = (int(c) for c in self.value_rgb(np.array(value), vmax))
@@ -161,6 +176,7 @@ class Theme:
 
 
 _LUTS: dict[str, np.ndarray] = {}
+_LUTS_ARGB: dict[str, np.ndarray] = {}
 
 LIGHT = Theme(
     name="light",

@@ -39,8 +39,7 @@ from PySide6.QtWidgets import QGraphicsScene
 from ... import explain
 from ...model import GATES, Trace
 from ..equations import equation_html
-from ..kit import PREFETCH_MS, IdleWork
-from ..plots import DISPLAY_LIMIT
+from ..kit import DISPLAY_LIMIT, PREFETCH_MS, IdleWork, argb_image
 from ..theme import value_index
 from .items import (ElementItem, LabelItem, LegendItem, Look, NodeItem, Style, TextItem,
                     ValueItem, WireItem, mix)
@@ -212,10 +211,7 @@ def _qcolors(rgb: np.ndarray) -> list[QColor]:
 def _strip_image(argb: np.ndarray, vertical: bool) -> QImage:
     """A per-unit strip as an image of one pixel per unit (``argb``: 0xAARRGGBB values),
     along x, or down for a vertical wire; the wire scales it up to the strip."""
-    n = len(argb)
-    w, h = (1, n) if vertical else (n, 1)
-    data = np.ascontiguousarray(argb, dtype=np.uint32).tobytes()
-    return QImage(data, w, h, 4 * w, QImage.Format.Format_RGB32).copy()
+    return argb_image(argb[:, None] if vertical else argb[None, :])
 
 
 def _overflow_ok(fn):
@@ -522,10 +518,8 @@ class CellScene(QGraphicsScene):
 
     def _on_appearance(self) -> None:
         self._style = Style(self.state.theme, self.state.font_scale)
-        lut = self._style.theme.lut(256)
-        self._qlut = _qcolors(lut[:, :3])
-        rgb = lut[:, :3].astype(np.uint32)
-        self._lut32 = 0xFF000000 | (rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2]
+        self._qlut = _qcolors(self._style.theme.lut(256)[:, :3])
+        self._lut32 = self._style.theme.lut_argb()
         self.setBackgroundBrush(self._style.background)
         self.invalidate(self.sceneRect(), QGraphicsScene.SceneLayer.BackgroundLayer)
         for item in self._styled_items():
@@ -615,7 +609,7 @@ class CellScene(QGraphicsScene):
         looks = self._looks_at.get(t)
         if looks is None:
             looks = self._looks_at[t] = self._looks(t, self.state.unit)
-        wires, nodes = self._blank_looks(*looks)
+        wires, nodes = self._blank_looks(looks[0])
         self._anim.stop()
         self.bus.show_look(wires[""])
         for key, item in self.wires.items():
@@ -626,8 +620,8 @@ class CellScene(QGraphicsScene):
             item.show_look(nodes[key])
         self.set_timestep(t, animate=True, reverse=True)
 
-    def _blank_looks(self, wires: dict[str, Look], nodes: dict[str, Look]):
-        """The looks of ``wires`` and ``nodes`` with no gradient at all (each a zero)."""
+    def _blank_looks(self, wires: dict[str, Look]) -> tuple[dict[str, Look], dict[str, Look]]:
+        """The looks of ``wires`` and of every node with no gradient at all (each a zero)."""
         st = self._style
         zero_at = int(_lut_index(np.zeros(1), 1.0)[0])
         zero, zero32 = self._qlut[zero_at], int(self._lut32[zero_at])
