@@ -41,7 +41,6 @@ its own layout, theme and font scale in `QSettings` when given one.
 from __future__ import annotations
 
 import importlib.util
-import math
 import weakref
 from typing import TYPE_CHECKING
 from dataclasses import replace
@@ -78,7 +77,6 @@ from .theme import THEMES, palette, scaled_font, stylesheet
 from .weight_editor import WeightEditor
 
 from .diagram import CellDiagramView
-from .diagram.items import Style
 from .strip import UnrolledStripView
 
 if TYPE_CHECKING:       # the lower tabs' views are imported when first shown (start-up)
@@ -102,11 +100,6 @@ MAX_HIDDEN = 64
 MAX_OPEN_INPUTS, MAX_OPEN_HIDDEN = 4096, 1024
 #: Presets whose token labels are the demo's readable ones ("·", "1", "go").
 DEMO_LABEL_PRESETS = {DEMO_PRESET: demo_labels}
-#: The diagram's fonts that must not look smaller after Ctrl+Plus (`MainWindow._resplit_left`):
-#: names, numbers, symbols and its step caption (the colour legend's small print is held
-#: back by the diagram itself).
-DIAGRAM_FONTS = ("name_font", "value_font", "symbol_font", "word_font", "op_font",
-                 "caption_font")
 #: Menu titles of the three cell kinds, and their shortcuts.
 CELL_TITLES = {"lstm": "LSTM", "gru": "GRU", "rnn": "Simple RNN"}
 CELL_KEYS = {"lstm": "Ctrl+1", "gru": "Ctrl+2", "rnn": "Ctrl+3"}
@@ -440,6 +433,8 @@ class MainWindow(QMainWindow):
         self._split_key = self._left_key()      # what the split on screen is for
         #: (sizes, type size, the diagram's zoom) before a change of type size
         self._split_from: tuple | None = None
+        self._bottom_pref: int | None = None    # the lower tabs' height before a page grew them
+        self._folded_at: int | None = None      # the diagram's height when type folded the tabs
         self._resplit = QTimer(self)
         self._resplit.setSingleShot(True)
         self._resplit.setInterval(0)            # once the new fonts are laid out
@@ -898,6 +893,8 @@ class MainWindow(QMainWindow):
             return
         st = self.state
         t, u = self._wanted
+        if (t, u) == (st.timestep, st.unit):        # (also every merged drag frame)
+            return
         if t < st.steps:
             st.set_timestep(t)
         if u < st.trace.hidden_size:
@@ -943,17 +940,16 @@ class MainWindow(QMainWindow):
             kept = network.params.equals(comp.network(kind).params)
         title = "simple RNN" if kind == "rnn" else CELL_TITLES[kind]     # mid-sentence
         story = self._left_as.get(kind) if kept else None
+        yours = (f"Your {title} cell as you last had it, on this sequence: compare it with the "
+                 "other cells' (Ctrl+1, 2, 3).")
         if story is not None:
             caption, unit_names, preset_id, text = story
             if text != st.sequence_text:             # it described another sequence
                 p = self.presets.get(preset_id)
-                caption = (p.caption if p is not None and p.sequence.strip() == st.sequence_text.strip()
-                           else f"Your {title} cell as you last had it, on this sequence: compare "
-                                "it with the other cells' (Ctrl+1, 2, 3).")
+                own = p is not None and p.sequence.strip() == st.sequence_text.strip()
+                caption = p.caption if own else yours
         elif kept:
-            caption, unit_names, preset_id = (
-                f"Your {title} cell as you last had it, on this sequence: compare it with the "
-                "other cells' (Ctrl+1, 2, 3).", (), "")
+            caption, unit_names, preset_id = yours, (), ""
         else:
             caption = (f"A {title} cell with seeded random weights, on the same sequence: compare "
                        "its traces and gradients with the other cells' (Ctrl+1, 2, 3). Ctrl+Z "
@@ -1517,8 +1513,7 @@ class MainWindow(QMainWindow):
         self.main_split.setSizes([w - right, right])
         self.left.setSizes([int(h * 0.50), int(h * 0.11), int(h * 0.31)])
         self._forget_splits()
-        self._bottom_pref: int | None = None    # the lower tabs' height before a page grew them
-        self._folded_at: int | None = None      # the diagram's height when type folded the tabs
+        self._bottom_pref = self._folded_at = None
 
     def _left_key(self) -> tuple:
         return (round(self.state.font_scale, 6), self.presenting)
@@ -1528,7 +1523,7 @@ class MainWindow(QMainWindow):
         sizes = self.left.sizes()
         if sum(sizes) > 0:
             self._splits[self._split_key] = sizes
-            self._bottom_pref = sizes[2] if len(sizes) == 3 and sizes[2] > 0 else None
+            self._bottom_pref = sizes[2] or None
 
     def _fit_bottom(self, index: int) -> None:
         """The lower tabs ask for the room their current page needs, not their tallest
@@ -1542,13 +1537,13 @@ class MainWindow(QMainWindow):
                                      else QSizePolicy.Policy.Ignored)
             page.setSizePolicy(policy)
         sizes = self.left.sizes()
-        if self._bottom_pref is None and len(sizes) == 3 and sizes[2] > 0:
+        if self._bottom_pref is None and sizes[2] > 0:
             self._bottom_pref = sizes[2]        # the split before a page asks for more
         QTimer.singleShot(0, self._give_back_room)
 
     def _give_back_room(self) -> None:
         sizes = self.left.sizes()
-        if self._bottom_pref is None or len(sizes) != 3 or sizes[2] <= 0:
+        if self._bottom_pref is None or sizes[2] <= 0:
             return
         want = max(self.bottom.minimumSizeHint().height(), self._bottom_pref)
         if sizes[2] > want:
@@ -1560,13 +1555,6 @@ class MainWindow(QMainWindow):
         self._splits.clear()
         self._split_key = self._left_key()
 
-    def _diagram_growth(self, s0: float, s: float) -> float:
-        """How much larger the diagram's text is at type size ``s`` than at ``s0``, in the
-        scene: its labels sit among fixed shapes, so it grows less than the type (`Style`);
-        the least of its fonts (`DIAGRAM_FONTS`)."""
-        a, b = Style(self.state.theme, s0), Style(self.state.theme, s)
-        return min(getattr(b, f).pixelSize() / getattr(a, f).pixelSize() for f in DIAGRAM_FONTS)
-
     def _resplit_left(self) -> None:
         """Split the left column again for a new type size (Ctrl+Plus, Ctrl+Minus, F11).
 
@@ -1577,7 +1565,7 @@ class MainWindow(QMainWindow):
 
         - larger type: the diagram keeps its share, and at least the height at which
           its text is no smaller on screen than before (its zoom may fall by as much as
-          its text grows, `_diagram_growth`; no more than its width allows), the strip
+          its text grows, `CellDiagramView.height_keeping_text`; no more than its width allows), the strip
           its own height, and the lower tabs the rest; if that is less than they need,
           they fold away (the handle at the bottom, F5 or smaller type bring them back);
         - smaller type: the diagram keeps its share, and folded lower tabs come back.
@@ -1587,7 +1575,7 @@ class MainWindow(QMainWindow):
         key, start = self._left_key(), self._split_from
         sizes = self.left.sizes()
         total = sum(sizes)
-        if total <= 0 or len(sizes) != 3:
+        if total <= 0:
             return
         self._split_key = key
         if key in self._splits:
@@ -1602,11 +1590,7 @@ class MainWindow(QMainWindow):
         room = total - strip                            # for the diagram and the lower tabs
         keep = self.diagram.minimumHeight()             # what the diagram must have
         if s > s0:
-            # the diagram's zoom is fitInView's: its scene in the view less 2 px a side
-            scene = self.diagram.sceneRect()
-            zoom = min(zoom0 / self._diagram_growth(s0, s),
-                       (self.diagram.width() - 4) / scene.width())
-            keep = max(keep, math.ceil(zoom * scene.height()) + 4)
+            keep = max(keep, self.diagram.height_keeping_text(s0, s, zoom0))
         diagram = max(keep, round(d0 * total / sum(start[0])))     # (and its share)
         if room - diagram >= need:
             self.left.setSizes([diagram, strip, room - diagram])
@@ -1626,7 +1610,7 @@ class MainWindow(QMainWindow):
         """A lower tab asked for (F5, the long-range task) while they are folded away:
         they come back at the size they need, taken from the diagram."""
         sizes = self.left.sizes()
-        if len(sizes) != 3 or sizes[2] > 0 or sum(sizes) <= 0 or self._resplit.isActive():
+        if sizes[2] > 0 or sum(sizes) <= 0 or self._resplit.isActive():
             return                      # (a new type size is split next: see there)
         page = self.bottom.currentWidget()
         if isinstance(page, LazyTab):
@@ -1697,14 +1681,14 @@ class MainWindow(QMainWindow):
     def resizeEvent(self, ev) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(ev)
         QTimer.singleShot(0, self._keep_side_whole)     # once the splitter has its new size
-        if getattr(self, "_folded_at", None) is not None:
+        if self._folded_at is not None:
             QTimer.singleShot(0, self._unfold_if_room)
 
     def _unfold_if_room(self) -> None:
         """Lower tabs that larger type folded away come back once the window leaves the
         diagram the height it kept for its labels as well as the tabs' own."""
         sizes = self.left.sizes()
-        if self._folded_at is None or len(sizes) != 3:
+        if self._folded_at is None:
             return
         if sizes[2] > 0:                    # the user brought them back meanwhile
             self._folded_at = None

@@ -27,6 +27,7 @@ key pressed meanwhile is not kept waiting.
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 
 from PySide6.QtCore import QPoint, Qt, QTimer
@@ -35,7 +36,13 @@ from PySide6.QtWidgets import QFrame, QGraphicsView, QWidget
 
 from ..kit import device_size, draw_from, opaque_viewport
 from .layout import GRU_LAYOUT, LAYOUTS, LSTM_LAYOUT, RNN_LAYOUT, CellLayout, NodeSpec, WireSpec
+from .items import Style
 from .scene import CLICKABLE, GRADIENTS, SERIES, CellScene
+
+#: The fonts that must not look smaller after a larger type size (`height_keeping_text`):
+#: names, numbers, symbols and the step caption (the colour legend's small print is
+#: held back by the diagram itself).
+TEXT_FONTS = ("name_font", "value_font", "symbol_font", "word_font", "op_font", "caption_font")
 
 __all__ = ["CellDiagramView", "CellScene", "CellLayout", "NodeSpec", "WireSpec", "LAYOUTS",
            "LSTM_LAYOUT", "GRU_LAYOUT", "RNN_LAYOUT", "CLICKABLE", "SERIES", "GRADIENTS"]
@@ -96,6 +103,19 @@ class CellDiagramView(QGraphicsView):
         name = f"{_NAMES.get(self._scene.kind, self._scene.kind.upper())} cell diagram"
         if self.accessibleName() != name:
             self.setAccessibleName(name)
+
+    def height_keeping_text(self, s0: float, s: float, zoom0: float) -> int:
+        """The view height at which the picture's text at type size ``s`` looks no smaller
+        than at ``s0`` when it was drawn at zoom ``zoom0`` (no taller than the view's
+        width lets the picture grow). Its labels sit among fixed shapes, so they grow less
+        than the type (`Style`): the zoom may fall by as much as the least of them grows."""
+        th = self.state.theme
+        a, b = Style(th, s0), Style(th, s)
+        growth = min(getattr(b, f).pixelSize() / getattr(a, f).pixelSize() for f in TEXT_FONTS)
+        scene = self.sceneRect()
+        # the zoom is fitInView's: the scene in the view less 2 px a side
+        zoom = min(zoom0 / growth, (self.width() - 4) / scene.width())
+        return math.ceil(zoom * scene.height()) + 4
 
     def _fit(self, *_args) -> None:
         self.fitInView(self._scene.sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
